@@ -1,0 +1,1 @@
+"""OpenPGP-encrypted mailing lists for GNU Mailman 3."""

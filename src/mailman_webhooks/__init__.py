@@ -1,0 +1,1 @@
+"""Mailman events delivered as signed, reliable webhooks."""

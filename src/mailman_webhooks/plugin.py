@@ -1,0 +1,20 @@
+"""The webhooks plugin's entry point, named in ``[plugin.webhooks] class:``."""
+
+from public import public
+from zope.interface import implementer
+
+from mailman.interfaces.plugin import IPlugin
+
+
+@public
+@implementer(IPlugin)
+class WebhooksPlugin:
+    """See `IPlugin`."""
+
+    resource = None
+
+    def pre_hook(self) -> None:
+        """See `IPlugin`."""
+
+    def post_hook(self) -> None:
+        """See `IPlugin`."""

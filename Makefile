@@ -17,7 +17,7 @@ system-deps:
 	@scripts/system-deps
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check .
 
 test: system-deps $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -7,6 +7,8 @@ or ``mailman_rest`` (also the REST server, a real subprocess).
 
 import os
 import signal
+import socket
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,20 +28,40 @@ class _Layers:
     rest = False
 
 
-def _extra_testing_cfg() -> str:
-    """The extra config file for this run: the plugins, plus PostgreSQL when asked."""
-    url = os.environ.get("MAILMAN_TEST_DATABASE_URL")
-    if not url:
-        return str(EXTRA_CFG)
-    import tempfile
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    handle, path = tempfile.mkstemp(prefix="mailman-test-", suffix=".cfg")
-    with os.fdopen(handle, "w") as fp:
-        fp.write(EXTRA_CFG.read_text())
-        fp.write(
+
+# Ports of this run, free ones rather than Mailman's fixed testing ports, so that
+# several test runs on one machine do not answer each other's connections.
+PORTS_CFG = f"""
+[mta]
+smtp_port: {_free_port()}
+lmtp_port: {_free_port()}
+[webservice]
+port: {_free_port()}
+"""
+
+
+def _extra_testing_cfg() -> str:
+    """The extra config file for this run: plugins, ports, PostgreSQL when asked.
+
+    Mailman's runner and REST subprocesses push this file last, so it wins there;
+    in this process Mailman's testing.cfg is pushed after it, hence the second push
+    of the ports in ``_mailman_session``.
+    """
+    text = EXTRA_CFG.read_text() + PORTS_CFG
+    url = os.environ.get("MAILMAN_TEST_DATABASE_URL")
+    if url:
+        text += (
             "\n[database]\nclass: mailman.database.postgresql.PostgreSQLDatabase\n"
             f"url: {url}\n"
         )
+    handle, path = tempfile.mkstemp(prefix="mailman-test-", suffix=".cfg")
+    with os.fdopen(handle, "w") as fp:
+        fp.write(text)
     return path
 
 
@@ -64,10 +86,12 @@ def _deadline(seconds: int, what: str):
 
 @pytest.fixture(scope="session")
 def _mailman_session(request):
-    os.environ.setdefault("MAILMAN_EXTRA_TESTING_CFG", _extra_testing_cfg())
+    os.environ["MAILMAN_EXTRA_TESTING_CFG"] = _extra_testing_cfg()
+    from mailman.config import config
     from mailman.testing.layers import ConfigLayer, RESTLayer, SMTPLayer
 
     ConfigLayer.setUp()
+    config.push("test ports", PORTS_CFG)
     _Layers.config = True
     SMTPLayer.setUp()
     _Layers.smtp = True
@@ -105,3 +129,14 @@ def mailman_rest(mailman):
             RESTLayer.setUp()
         _Layers.rest = True
     yield mailman
+
+
+@pytest.fixture
+def rest_url(mailman_rest):
+    """Absolute URL of a REST path of this run's server: ``rest_url("3.1/lists")``."""
+    from mailman.config import config
+
+    def url(path: str) -> str:
+        return f"http://localhost:{config.webservice.port}/{path.lstrip('/')}"
+
+    return url

@@ -1,5 +1,4 @@
 # Test that real Mailman comes up with both plugins enabled from the suite's config.
-import pytest
 
 
 def test_plugins_are_loaded(mailman):
@@ -9,14 +8,13 @@ def test_plugins_are_loaded(mailman):
     assert type(config.plugins["webhooks"]).__name__ == "WebhooksPlugin"
 
 
-def test_rest_answers_lists(mailman_rest):
+def test_rest_answers_lists(rest_url):
     from mailman.app.lifecycle import create_list
-    from mailman.config import config
     from mailman.testing.helpers import call_api
 
     with _tx():
         create_list("ant@example.com")
-    content, response = call_api("http://localhost:9001/3.1/lists")
+    content, response = call_api(rest_url("3.1/lists"))
     assert response.status_code == 200
     assert [entry["list_id"] for entry in content["entries"]] == ["ant.example.com"]
 

@@ -1,9 +1,8 @@
 """The webhooks plugin's entry point, named in ``[plugin.webhooks] class:``."""
 
+from mailman.interfaces.plugin import IPlugin
 from public import public
 from zope.interface import implementer
-
-from mailman.interfaces.plugin import IPlugin
 
 
 @public

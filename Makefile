@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench system-deps clean
+.PHONY: run test test-sqlite test-postgres lint bench system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,15 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: system-deps $(STAMP) lint
+# The whole suite runs twice: on SQLite (Mailman's default) and on PostgreSQL
+# (a throwaway server on loopback, see scripts/with-postgres).
+test: lint test-sqlite test-postgres
+
+test-sqlite: system-deps $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: system-deps $(STAMP)
+	scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
 
 run: system-deps $(STAMP)
 	$(BIN)/python scripts/run_local.py

@@ -8,6 +8,15 @@ def test_plugins_are_loaded(mailman):
     assert type(config.plugins["webhooks"]).__name__ == "WebhooksPlugin"
 
 
+def test_database_is_the_one_asked_for(mailman):
+    import os
+
+    from mailman.config import config
+
+    wanted = "postgresql" if os.environ.get("MAILMAN_TEST_DATABASE_URL") else "sqlite"
+    assert config.db.engine.dialect.name == wanted
+
+
 def test_rest_answers_lists(rest_url):
     from mailman.app.lifecycle import create_list
     from mailman.testing.helpers import call_api

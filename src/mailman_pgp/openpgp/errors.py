@@ -1,0 +1,80 @@
+"""The errors of the OpenPGP layer; ``str()`` of each is a sentence fit to mail to a person.
+
+Every failure of pysequoia, sqop or gpg is translated into one of these at this layer's
+boundary and raised ``from`` the original, whose text (possibly a Rust backtrace) never
+appears in our messages.
+"""
+
+from public import public
+
+from mailman_pgp.errors import PGPError
+
+
+@public
+class OpenPGPError(PGPError):
+    """Base of every error of the OpenPGP layer."""
+
+
+@public
+class KeyParseError(OpenPGPError):
+    """The data is not an OpenPGP key: garbage, truncated armor, or a wrong passphrase."""
+
+
+@public
+class NotASingleCertificate(KeyParseError):
+    """Zero or several certificates were given where exactly one belongs."""
+
+
+@public
+class SecretKeyGiven(KeyParseError):
+    """Secret key material was given where a public key belongs."""
+
+
+@public
+class KeyUnusable(OpenPGPError):
+    """A parsed key that cannot be used now."""
+
+
+@public
+class KeyExpired(KeyUnusable):
+    """The key has expired."""
+
+
+@public
+class KeyRevoked(KeyUnusable):
+    """The key has been revoked by its owner."""
+
+
+@public
+class KeyCannotEncrypt(KeyUnusable):
+    """The key has no valid encryption-capable (sub)key."""
+
+
+@public
+class KeyCannotSign(KeyUnusable):
+    """The key has no valid signing-capable (sub)key."""
+
+
+@public
+class UserIDMismatch(KeyUnusable):
+    """No user ID of the key carries the required address."""
+
+
+@public
+class DecryptionError(OpenPGPError):
+    """A message could not be decrypted: not encrypted to our key, tampered, or garbage."""
+
+
+@public
+class SigningError(OpenPGPError):
+    """A signature could not be made."""
+
+
+@public
+class MalformedMessage(OpenPGPError):
+    """The data is not the kind of OpenPGP message expected (e.g. not cleartext-signed)."""
+
+
+@public
+class SOPUnavailable(OpenPGPError):
+    """The SOP command (or the gpg used for diagnosis) is missing, failed, or timed out."""

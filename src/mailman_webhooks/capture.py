@@ -1,0 +1,65 @@
+"""The event subscriber: each matching Mailman event becomes outbox rows.
+
+Mailman fires events inside its own operations, before commit, in every process.
+The rows are added to Mailman's session, so they commit with the change that caused
+the event and vanish with it on rollback. Nothing is sent from here, and nothing is
+raised: an exception in a subscriber would break Mailman's own operation.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mailman.config import config
+from public import public
+
+from mailman_webhooks.clock import utcnow
+from mailman_webhooks.model import WebhookDelivery, WebhookEvent
+from mailman_webhooks.serialization import event_name, serialize_event
+from mailman_webhooks.settings import Settings
+
+log = logging.getLogger("mailman.plugins")
+
+
+@public
+def record_event(event: Any, settings: Settings, store) -> WebhookEvent | None:
+    """Add the event and one pending delivery per matching endpoint to ``store``.
+
+    Returns the new (unflushed) event row, or None when no endpoint wants it; such
+    events are not stored at all.
+    """
+    name = event_name(event)
+    endpoints = settings.endpoints_for(name)
+    if not endpoints:
+        return None
+    payload = serialize_event(event, include_secrets=False)
+    secret_payload = None
+    if any(endpoint.include_secrets for endpoint in endpoints):
+        secret_payload = serialize_event(event, include_secrets=True)
+        if secret_payload == payload:
+            secret_payload = None
+    now = utcnow()
+    row = WebhookEvent(name, now, payload, secret_payload)
+    for endpoint in endpoints:
+        WebhookDelivery(row, endpoint.name, now)
+    store.add(row)
+    return row
+
+
+@public
+def capture(event: Any) -> None:
+    """The `zope.event` subscriber the plugin registers in its post_hook."""
+    try:
+        from mailman_webhooks.plugin import active_plugin
+
+        plugin = active_plugin()
+        if plugin is None or getattr(config, "db", None) is None:
+            return
+        record_event(event, plugin.configuration.settings, config.db.store)
+    except Exception as error:
+        # Never let the plugin break the operation that fired the event; the class
+        # name only, as the text could quote the event's content.
+        log.error(
+            "webhooks: event %s not recorded (%s)", type(event).__name__, type(error).__name__
+        )

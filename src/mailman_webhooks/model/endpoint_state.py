@@ -1,0 +1,30 @@
+"""What the runner learned about an endpoint: whether it is disabled, and why."""
+
+from __future__ import annotations
+
+from mailman.database.model import Model
+from mailman.database.types import SAUnicode
+from public import public
+from sqlalchemy import Boolean, Column, DateTime
+
+
+@public
+class WebhookEndpointState(Model):
+    """Run-time state of a configured endpoint, keyed by its name.
+
+    An endpoint without a row is enabled. A 410 Gone answer disables it: its
+    pending deliveries stay in the outbox, unclaimed, until it is enabled again
+    (`mailman_webhooks.outbox.enable_endpoint`), and new events keep queueing.
+    """
+
+    __tablename__ = "webhook_endpoint_state"
+
+    name = Column(SAUnicode, primary_key=True)
+    disabled = Column(Boolean, nullable=False, default=False)
+    disabled_reason = Column(SAUnicode, nullable=True)
+    disabled_at = Column(DateTime, nullable=True)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.disabled = False

@@ -1,0 +1,106 @@
+"""The delivery runner, ``[runner.webhooks]``: sends what the outbox holds.
+
+Mailman's master starts and supervises it like a built-in runner (the plugin
+pushes its section in pre_hook). It has no queue directory: each turn of
+Mailman's runner loop claims one batch of due deliveries from the database,
+POSTs them, records every attempt, and sleeps ``sleep_time`` when nothing was due.
+Several instances (``instances:``, on one or many hosts sharing PostgreSQL) never
+hold the same delivery at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import datetime
+
+from mailman.config import config
+from mailman.core.runner import Runner
+from mailman.interfaces.runner import RunnerInterrupt
+from public import public
+
+from mailman_webhooks import outbox
+from mailman_webhooks.clock import utcnow
+from mailman_webhooks.sender import Sender, Verdict
+
+log = logging.getLogger("mailman.plugins")
+
+
+@public
+class WebhooksRunner(Runner):
+    """Deliver the webhook outbox; see the module docstring."""
+
+    is_queue_runner = False
+
+    def __init__(self, name: str, slice: int | None = None) -> None:
+        super().__init__(name, slice)
+        self.sender = Sender()
+        self.rng = random.Random()
+
+    def _one_iteration(self) -> int:
+        """See `IRunner`: one batch instead of one pass over a queue directory."""
+        try:
+            return self.process_batch()
+        except RunnerInterrupt:
+            raise
+        except Exception as error:
+            # A database hiccup must not kill the runner; the claims expire.
+            log.error("webhooks: delivery batch failed (%s)", type(error).__name__)
+            config.db.abort()
+            return 0
+
+    def process_batch(self) -> int:
+        """Claim, send and record one batch; return how many deliveries were claimed."""
+        from mailman_webhooks.plugin import active_plugin
+
+        plugin = active_plugin()
+        if plugin is None:
+            return 0
+        settings = plugin.configuration.settings
+        store = config.db.store
+        batch = outbox.claim(store, settings, utcnow())
+        if not batch:
+            return 0
+        token = batch[0].claimed_by
+        # Endpoints that answered for all their deliveries in this batch: 410 Gone
+        # (None: they wait for re-enabling) or no answer, 429, 503 (they wait as
+        # long as the failed delivery does).
+        held: dict[str, datetime | None] = {}
+        try:
+            for delivery in batch:
+                endpoint = settings.endpoints.get(delivery.endpoint)
+                if endpoint is None or delivery.endpoint in held:
+                    outbox.release(store, [delivery], held.get(delivery.endpoint))
+                    store.commit()
+                    continue
+                self._deliver(store, settings, endpoint, delivery, held)
+                store.commit()
+        except BaseException:
+            # Stopped or broken mid-batch: what was not recorded is given back at
+            # once, rather than when the lease expires.
+            config.db.abort()
+            outbox.release_token(store, token)
+            store.commit()
+            raise
+        return len(batch)
+
+    def _deliver(self, store, settings, endpoint, delivery, held) -> None:
+        event = delivery.event
+        body = json.dumps(
+            event.body(include_secrets=endpoint.include_secrets),
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        started = utcnow()
+        outcome = self.sender.send(endpoint, str(event.id), body)
+        verdict = outbox.record(store, delivery, outcome, settings, started, utcnow(), self.rng)
+        if verdict is Verdict.gone:
+            held[delivery.endpoint] = None
+            log.warning("webhooks: endpoint %s answered 410 Gone; disabled", endpoint.name)
+        elif outbox.is_endpoint_wide(outcome) and delivery.next_attempt_at is not None:
+            held[delivery.endpoint] = delivery.next_attempt_at
+
+    def _clean_up(self) -> None:
+        """See `IRunner`."""
+        self.sender.close()

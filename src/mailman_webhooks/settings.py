@@ -1,0 +1,210 @@
+"""The plugin's own configuration: lazr.config schema, validation, typed settings.
+
+`WebhooksConfiguration` wraps the stack of lazr.config overlays (schema defaults,
+the administrator's file, and whatever tests push) and turns the top of the stack
+into `Settings`, checking every value so that a mistake stops Mailman at start-up
+with a message naming the endpoint and the problem.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.resources import files
+from io import StringIO
+
+from lazr.config import ConfigSchema, as_boolean, as_timedelta
+from lazr.config.interfaces import ConfigErrors
+from public import public
+
+from mailman_webhooks.errors import ConfigurationError
+
+SECRET_PREFIX = "whsec_"
+MIN_SECRET_BYTES = 16
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@public
+@dataclass(frozen=True)
+class Endpoint:
+    """One receiver of webhooks, from an ``[endpoint.NAME]`` section."""
+
+    name: str
+    url: str
+    api_key: str
+    events: re.Pattern[str]
+    secret: bytes | None = field(repr=False)
+    timeout: float
+    include_secrets: bool
+
+    def wants(self, event_name: str) -> bool:
+        """Whether events of this class name go to this endpoint."""
+        return self.events.fullmatch(event_name) is not None
+
+
+@public
+@dataclass(frozen=True)
+class DeliverySettings:
+    """The ``[delivery]`` section: retry schedule and claiming."""
+
+    retry_period: timedelta
+    initial_backoff: timedelta
+    max_backoff: timedelta
+    batch_size: int
+    lease: timedelta
+
+
+@public
+@dataclass(frozen=True)
+class Settings:
+    """Everything the plugin reads from its configuration, checked and typed."""
+
+    endpoints: dict[str, Endpoint]
+    delivery: DeliverySettings
+
+    def endpoints_for(self, event_name: str) -> list[Endpoint]:
+        """The endpoints whose ``events`` expression matches this event class name."""
+        return [ep for ep in self.endpoints.values() if ep.wants(event_name)]
+
+
+def _schema() -> ConfigSchema:
+    path = files("mailman_webhooks").joinpath("schema.cfg")
+    return ConfigSchema(str(path))
+
+
+def _duration(where: str, key: str, value: str) -> timedelta:
+    try:
+        result = as_timedelta(value)
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            f"{where}: {key} is not a duration such as 10s, 5m, 1h or 3d: {value!r}"
+        ) from None
+    if result <= timedelta(0):
+        raise ConfigurationError(f"{where}: {key} must be longer than zero: {value!r}")
+    return result
+
+
+def _secret(where: str, value: str) -> bytes | None:
+    if not value:
+        return None
+    if not value.startswith(SECRET_PREFIX):
+        raise ConfigurationError(f"{where}: secret must start with {SECRET_PREFIX}")
+    try:
+        key = base64.b64decode(value[len(SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError(
+            f"{where}: secret is not {SECRET_PREFIX} followed by base64"
+        ) from None
+    if len(key) < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"{where}: secret must hold at least {MIN_SECRET_BYTES} bytes, not {len(key)}"
+        )
+    return key
+
+
+def _endpoint(section) -> Endpoint:
+    name = section.name.partition(".")[2]
+    where = f"[endpoint.{name}]"
+    if not _NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{where}: endpoint names may hold only letters, digits, '-' and '_'"
+        )
+    url = section["url"].strip()
+    if not url:
+        raise ConfigurationError(f"{where}: url is missing")
+    if not re.match(r"https?://[^/?#]+", url):
+        raise ConfigurationError(f"{where}: url must be an http:// or https:// URL: {url!r}")
+    try:
+        events = re.compile(section["events"])
+    except re.error as error:
+        raise ConfigurationError(
+            f"{where}: events is not a valid regular expression ({error})"
+        ) from None
+    try:
+        include_secrets = as_boolean(section["include_secrets"])
+    except ValueError:
+        raise ConfigurationError(f"{where}: include_secrets must be yes or no") from None
+    return Endpoint(
+        name=name,
+        url=url,
+        api_key=section["api_key"].strip(),
+        events=events,
+        secret=_secret(where, section["secret"].strip()),
+        timeout=_duration(where, "timeout", section["timeout"]).total_seconds(),
+        include_secrets=include_secrets,
+    )
+
+
+def _delivery(section, endpoints: dict[str, Endpoint]) -> DeliverySettings:
+    where = "[delivery]"
+    try:
+        batch_size = int(section["batch_size"])
+    except ValueError:
+        batch_size = 0
+    if batch_size < 1:
+        raise ConfigurationError(f"{where}: batch_size must be a whole number above zero")
+    delivery = DeliverySettings(
+        retry_period=_duration(where, "retry_period", section["retry_period"]),
+        initial_backoff=_duration(where, "initial_backoff", section["initial_backoff"]),
+        max_backoff=_duration(where, "max_backoff", section["max_backoff"]),
+        batch_size=batch_size,
+        lease=_duration(where, "lease", section["lease"]),
+    )
+    if delivery.max_backoff < delivery.initial_backoff:
+        raise ConfigurationError(f"{where}: max_backoff is shorter than initial_backoff")
+    slowest = max((ep.timeout for ep in endpoints.values()), default=0.0)
+    if delivery.lease.total_seconds() <= batch_size * slowest:
+        raise ConfigurationError(
+            f"{where}: lease must be longer than batch_size ({batch_size}) times the "
+            f"longest endpoint timeout ({slowest:g}s)"
+        )
+    return delivery
+
+
+def _config_errors(error: ConfigErrors) -> ConfigurationError:
+    details = "; ".join(str(each) for each in error.errors)
+    return ConfigurationError(f"invalid webhooks configuration: {details}")
+
+
+@public
+class WebhooksConfiguration:
+    """A stack of configuration overlays over the plugin's schema, as `Settings`.
+
+    Like Mailman's own `config`, it supports `push` and `pop` (used by tests and
+    by the plugin to load the administrator's file); each change is validated and
+    the settings rebuilt at once, so a bad overlay never becomes current.
+    """
+
+    def __init__(self) -> None:
+        self._config = _schema().loadFile(StringIO(""), "schema defaults")
+        self.settings = self._build()
+
+    def push(self, name: str, text: str) -> None:
+        """Put a configuration text on top of the stack; raise `ConfigurationError`."""
+        self._config.push(name, text)
+        try:
+            self.settings = self._build()
+        except ConfigurationError:
+            self._config.pop(name)
+            raise
+
+    def pop(self, name: str) -> None:
+        """Remove the overlay of that name (and all above it)."""
+        self._config.pop(name)
+        self.settings = self._build()
+
+    def _build(self) -> Settings:
+        try:
+            self._config.validate()
+        except ConfigErrors as error:
+            raise _config_errors(error) from None
+        endpoints = {}
+        for section in self._config.data.getByCategory("endpoint", []):
+            if section.name == "endpoint.master":
+                continue
+            endpoint = _endpoint(section)
+            endpoints[endpoint.name] = endpoint
+        return Settings(endpoints=endpoints, delivery=_delivery(self._config.delivery, endpoints))

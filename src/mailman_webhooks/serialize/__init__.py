@@ -1,0 +1,1 @@
+"""Support of `mailman_webhooks.serialization`: the table of known events."""

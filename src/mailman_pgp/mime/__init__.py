@@ -1,1 +1,40 @@
-"""RFC 3156 PGP/MIME and inline PGP over Python's email package. No Mailman imports."""
+"""RFC 3156 PGP/MIME and inline PGP over Python's email package. No Mailman imports.
+
+This layer only moves bytes in and out of MIME: it turns messages into the bytes to
+decrypt, sign or verify, and builds messages from the bytes ``mailman_pgp.openpgp``
+returns. It works on ``email.message.Message`` objects with the ``compat32`` policy,
+which Mailman uses (``mailman.email.message.Message`` is a subclass); functions that
+build a message take ``_class`` for the class to build.
+"""
+
+from mailman_pgp.mime.entity import canonical_bytes, embedded_bytes, entity_bytes, parse_entity
+from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError
+from mailman_pgp.mime.inline import InlinePGP, find_inline
+from mailman_pgp.mime.keys import extract_key_blocks
+from mailman_pgp.mime.kinds import MessageKind, classify
+from mailman_pgp.mime.pgpmime import (
+    SignedParts,
+    build_encrypted,
+    build_signed,
+    encrypted_payload,
+    split_signed,
+)
+
+__all__ = [
+    "InlinePGP",
+    "MIMEError",
+    "MalformedPGPMIME",
+    "MessageKind",
+    "SignedParts",
+    "build_encrypted",
+    "build_signed",
+    "canonical_bytes",
+    "classify",
+    "embedded_bytes",
+    "entity_bytes",
+    "encrypted_payload",
+    "extract_key_blocks",
+    "find_inline",
+    "parse_entity",
+    "split_signed",
+]

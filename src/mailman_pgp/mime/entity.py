@@ -1,0 +1,265 @@
+"""MIME entities as bytes: parse, serialize byte-exactly, and the canonical form signatures cover.
+
+Mailman works on ``email.message.Message`` objects with the ``compat32`` policy. These keep
+each header's raw text and each body's raw text, but the ``email`` generator does not
+write them back unchanged: it drops a trailing space of a folded header line, writes
+``X:`` as ``X: ``, and adds a blank line after a nested multipart's closing boundary.
+That is harmless for most mail, but it breaks signatures over decrypted plaintext and
+over the first part of a ``multipart/signed``. So ``entity_bytes`` writes the stored raw
+text back; it uses the ``email`` package's own folding only for headers set by code.
+
+``canonical_bytes`` is RFC 3156 section 5: the 7-bit, CRLF form of an entity that a
+signature covers, chosen so that it survives every way Mailman writes a message out
+(``as_string``, ``as_bytes``, ``smtplib.send_message`` which mangles ``From `` and
+refolds headers at 78 columns, pickling between runners).
+"""
+
+import base64
+import io
+import quopri
+import re
+import secrets
+from copy import deepcopy
+from email import message_from_bytes
+from email.charset import UNKNOWN8BIT
+from email.generator import BytesGenerator, Generator
+from email.header import Header
+from email.message import Message
+from email.policy import compat32
+
+from public import public
+
+from mailman_pgp.mime.errors import MIMEError
+
+CRLF = "\r\n"
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+# RFC 5322 section 2.1.1: at most 998 characters a line, without the CRLF.
+_MAX_LINE = 998
+_FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
+
+
+@public
+def parse_entity(data: bytes, *, _class: type[Message] = Message) -> Message:
+    """Parse ``data`` (a message or a MIME entity, e.g. a decrypted plaintext) with compat32."""
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"parse_entity() takes bytes, not {type(data).__name__}")
+    return message_from_bytes(bytes(data), _class=_class, policy=compat32)
+
+
+@public
+def entity_bytes(msg: Message, linesep: str | None = None) -> bytes:
+    """``msg`` serialized from its raw parsed text: no refolding, no ``>From`` mangling.
+
+    ``linesep`` defaults to the line ending most of the message's stored text uses, so
+    a parsed entity comes back byte for byte whether it arrived with LF or CRLF.
+    """
+    if linesep is None:
+        linesep = _dominant_linesep(msg)
+    return _write(msg, linesep, top=True)
+
+
+@public
+def embedded_bytes(part: Message, linesep: str = CRLF) -> bytes:
+    """The bytes of ``part`` as they stand between two boundaries of its parent multipart.
+
+    The line ending before the next boundary belongs to that boundary (RFC 2046 5.1.1),
+    so it is not part of these bytes.
+    """
+    return _write(part, linesep, top=False)
+
+
+@public
+def canonical_bytes(msg: Message) -> bytes:
+    """The RFC 3156 canonical form of ``msg``: what a signature over it covers.
+
+    Parts with 8-bit data, overlong lines, trailing whitespace or lines starting with
+    ``From `` are re-encoded (quoted-printable for text, base64 otherwise) and 8-bit
+    headers are RFC 2047 encoded, in a copy; line endings are CRLF. Multiparts of ``msg``
+    without a boundary get one, as the generator would give them. The result is checked
+    to come back unchanged from each way Mailman serializes a message.
+    """
+    _assign_boundaries(msg)
+    prepared = _seven_bit_copy(msg)
+    canonical = _generate(prepared, mangle_from=False, maxheaderlen=78)
+    reparsed = parse_entity(canonical)
+    written = (
+        _generate(reparsed, mangle_from=True, maxheaderlen=None),  # smtplib.send_message
+        _generate(reparsed, mangle_from=False, maxheaderlen=0),  # Message.as_bytes
+        _to_crlf(_as_string(reparsed)),  # Message.as_string
+        entity_bytes(reparsed, CRLF),
+    )
+    if any(text != canonical for text in written):
+        raise MIMEError(
+            "The message cannot be brought into a canonical form that survives sending; "
+            "it cannot be signed."
+        )
+    return canonical
+
+
+def _as_string(msg: Message) -> str:
+    fp = io.StringIO()
+    Generator(fp, mangle_from_=False, maxheaderlen=0).flatten(msg)
+    return fp.getvalue()
+
+
+def _to_crlf(text: str) -> bytes:
+    return CRLF.join(_NEWLINE.split(text)).encode("ascii", "surrogateescape")
+
+
+def _generate(msg: Message, *, mangle_from: bool, maxheaderlen: int | None) -> bytes:
+    fp = io.BytesIO()
+    BytesGenerator(fp, mangle_from_=mangle_from, maxheaderlen=maxheaderlen).flatten(
+        msg, linesep=CRLF
+    )
+    return fp.getvalue()
+
+
+def _write(msg: Message, nl: str, top: bool) -> bytes:
+    out = io.BytesIO()
+    for name, value in msg.raw_items():
+        out.write(_header_bytes(name, value, nl))
+    out.write(nl.encode())
+    # The stored raw body is needed; get_payload() decodes 8-bit text, so read the
+    # attribute the generator itself reads.
+    payload = msg._payload
+    if isinstance(payload, list) and msg.get_content_maintype() == "multipart":
+        out.write(_multipart_bytes(msg, payload, nl, top))
+    elif isinstance(payload, list):
+        # message/rfc822 and friends: the generator writes the first (only) message.
+        if payload:
+            out.write(_write(payload[0], nl, top))
+    elif payload is not None:
+        out.write(_lines(payload, nl))
+    return out.getvalue()
+
+
+def _multipart_bytes(msg: Message, parts: list[Message], nl: str, top: bool) -> bytes:
+    boundary = msg.get_boundary()
+    if boundary is None:
+        boundary = _new_boundary()
+        msg.set_boundary(boundary)
+    out = io.BytesIO()
+    if msg.preamble is not None:
+        out.write(_lines(msg.preamble, nl) + nl.encode())
+    delimiter = f"--{boundary}".encode("ascii", "surrogateescape")
+    for index, part in enumerate(parts):
+        if index:
+            out.write(nl.encode())
+        out.write(delimiter + nl.encode() + _write(part, nl, top=False))
+    if not parts:
+        out.write(delimiter + nl.encode())
+    out.write(nl.encode() + delimiter + b"--")
+    # The parser leaves the epilogue None when a nested multipart's closing boundary
+    # is followed directly by the parent's boundary, '' when a blank line follows.
+    if msg.epilogue is not None:
+        out.write(nl.encode() + _lines(msg.epilogue, nl))
+    elif top:
+        out.write(nl.encode())
+    return out.getvalue()
+
+
+def _header_bytes(name: str, value: object, nl: str) -> bytes:
+    if isinstance(value, str) and _is_raw(value):
+        return f"{name}: {_lines(value, nl).decode('ascii', 'surrogateescape')}{nl}".encode(
+            "ascii", "surrogateescape"
+        )
+    # A Header object or text with non-ASCII characters, set by code: encode as
+    # RFC 2047 and fold, as the generator would.
+    return compat32.clone(linesep=nl).fold_binary(name, value)
+
+
+def _is_raw(text: str) -> bool:
+    """True when ``text`` holds only ASCII and bytes the parser stored as surrogates."""
+    return all(ord(char) < 128 or 0xDC80 <= ord(char) <= 0xDCFF for char in text)
+
+
+def _lines(text: str, nl: str) -> bytes:
+    return nl.join(_NEWLINE.split(text)).encode("utf-8", "surrogateescape")
+
+
+def _dominant_linesep(msg: Message) -> str:
+    crlf = lf = 0
+    for part in msg.walk():
+        texts = [value for _, value in part.raw_items() if isinstance(value, str)]
+        texts += [part.preamble or "", part.epilogue or ""]
+        if isinstance(part._payload, str):
+            texts.append(part._payload)
+        for text in texts:
+            count = text.count("\r\n")
+            crlf += count
+            lf += text.count("\n") - count
+    return CRLF if crlf > lf else "\n"
+
+
+def _new_boundary() -> str:
+    return "=_" + secrets.token_hex(16)
+
+
+def _assign_boundaries(msg: Message) -> None:
+    for part in msg.walk():
+        if part.get_content_maintype() == "multipart" and part.get_boundary() is None:
+            part.set_boundary(_new_boundary())
+
+
+def _seven_bit_copy(msg: Message) -> Message:
+    copy = deepcopy(msg)
+    for part in copy.walk():
+        _encode_headers(part)
+        if part.is_multipart():
+            cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+            if cte in ("8bit", "binary"):
+                part.replace_header("Content-Transfer-Encoding", "7bit")
+            if part.preamble is not None and not _is_safe(part.preamble):
+                part.preamble = None
+            if part.epilogue is not None and not _is_safe(part.epilogue):
+                part.epilogue = None
+        elif isinstance(part._payload, str) and not _is_safe(part._payload):
+            _reencode_body(part)
+    return copy
+
+
+def _encode_headers(part: Message) -> None:
+    items = part.raw_items()
+    if all(not isinstance(value, str) or value.isascii() for _, value in items):
+        return
+    items = list(items)
+    for name in {name for name, _ in items}:
+        del part[name]
+    for name, value in items:
+        if isinstance(value, str) and not value.isascii():
+            value = _encoded_header(name, value)
+        part[name] = value
+
+
+def _encoded_header(name: str, value: str) -> Header:
+    raw = value.encode("utf-8", "surrogateescape")
+    unfolded = " ".join(line.strip() for line in _NEWLINE.split(raw.decode("latin-1")))
+    try:
+        text = unfolded.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return Header(unfolded.encode("latin-1"), UNKNOWN8BIT, header_name=name)
+    return Header(text, "utf-8", header_name=name)
+
+
+def _is_safe(text: str) -> bool:
+    """True when ``text`` passes unchanged through any MTA and through ``smtplib``."""
+    if not text.isascii():
+        return False
+    for line in _NEWLINE.split(text):
+        if len(line) > _MAX_LINE or line.startswith("From ") or line.endswith((" ", "\t")):
+            return False
+        if any(ord(char) < 32 and char != "\t" for char in line) or "\x7f" in line:
+            return False
+    return True
+
+
+def _reencode_body(part: Message) -> None:
+    data = part.get_payload(decode=True)
+    del part["Content-Transfer-Encoding"]
+    if part.get_content_maintype() == "text":
+        encoded = _FROM_LINE.sub(b"=46rom ", quopri.encodestring(data))
+        part.set_payload(encoded.decode("ascii"))
+        part["Content-Transfer-Encoding"] = "quoted-printable"
+    else:
+        part.set_payload(base64.encodebytes(data).decode("ascii"))
+        part["Content-Transfer-Encoding"] = "base64"

@@ -1,0 +1,19 @@
+"""Errors of the PGP/MIME layer: what is wrong with a message's PGP structure."""
+
+from public import public
+
+from mailman_pgp.errors import PGPError
+
+
+@public
+class MIMEError(PGPError):
+    """Base of the errors of ``mailman_pgp.mime``; ``str()`` is a sentence for people."""
+
+
+@public
+class MalformedPGPMIME(MIMEError):
+    """A message claims to be PGP (MIME or inline) but its structure is broken.
+
+    The text names the defect: a missing part, a wrong ``protocol`` parameter, a
+    missing boundary, damaged ASCII armor.
+    """

@@ -1,0 +1,48 @@
+"""Public keys and revocation certificates that a message carries, attached or pasted."""
+
+from email.message import Message
+
+from public import public
+
+from mailman_pgp.mime import armor
+from mailman_pgp.mime.errors import MalformedPGPMIME
+
+KEYS_TYPE = "application/pgp-keys"
+
+
+@public
+def extract_key_blocks(msg: Message) -> list[bytes]:
+    """Every public key block of ``msg``, in order: revocation certificates included.
+
+    Blocks come from ``application/pgp-keys`` parts (armored, or binary OpenPGP data
+    as it stands) and from armored ``PUBLIC KEY BLOCK``s in text/plain parts. Private
+    key blocks are never returned. Damaged armor raises ``MalformedPGPMIME``.
+    """
+    found = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        content_type = part.get_content_type()
+        if content_type not in (KEYS_TYPE, "text/plain"):
+            continue
+        data = part.get_payload(decode=True) or b""
+        blocks = [
+            block for block in armor.find_blocks(data) if block.label == armor.PUBLIC_KEY_BLOCK
+        ]
+        for block in blocks:
+            armor.check_block(block)
+            found.append(block.data)
+        if content_type == KEYS_TYPE and not blocks:
+            found.append(_binary_keys(data))
+    return found
+
+
+def _binary_keys(data: bytes) -> bytes:
+    # RFC 4880 4.2: the first octet of every packet has its high bit set; a key block
+    # starts with a public key packet (tag 6), old or new format.
+    if data[:1] and data[0] & 0x80 and (data[0] & 0x3F == 6 or (data[0] >> 2) & 0x0F == 6):
+        return data
+    raise MalformedPGPMIME(
+        "An application/pgp-keys attachment holds neither an armored public key block "
+        "nor binary OpenPGP key data."
+    )

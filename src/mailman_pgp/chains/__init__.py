@@ -1,0 +1,1 @@
+"""The PGP posting chain, discovered by Mailman."""

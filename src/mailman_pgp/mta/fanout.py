@@ -1,0 +1,89 @@
+"""The per-recipient fan-out of a PGP list post: MIME in, one PGP/MIME message per recipient out.
+
+RFC 3156 sign-then-encrypt: the content is signed once with the list key as a
+``multipart/signed`` entity, and that same entity is encrypted separately to each
+recipient's key. No SMTP here, so the fan-out can be timed on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from email.message import Message
+
+from public import public
+
+from mailman_pgp.mime import build_encrypted, build_signed, canonical_bytes
+from mailman_pgp.openpgp import Certificate, KeyUnusable, SecretKey, encrypt, sign_detached
+
+# Headers that describe the body; every copy gets its own from build_encrypted.
+_CONTENT_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-transfer-encoding",
+        "content-disposition",
+        "content-description",
+        "content-id",
+        "mime-version",
+    }
+)
+
+
+@public
+@dataclass(frozen=True)
+class Copy:
+    """The copy of a post for one recipient, or why there is none (``message`` is None)."""
+
+    recipient: str
+    message: Message | None
+    problem: str | None = None
+
+
+@public
+def sign_content(content: Message, key: SecretKey) -> bytes:
+    """The canonical bytes of ``content`` wrapped in ``multipart/signed`` by the list key."""
+    signature = sign_detached(canonical_bytes(content), key)
+    signed = build_signed(content, signature.armor, f"pgp-{signature.hash_algorithm}")
+    return canonical_bytes(signed)
+
+
+@public
+def envelope_headers(post: Message) -> list[tuple[str, object]]:
+    """The headers of ``post`` each copy carries outside the encryption, in order.
+
+    Subject, From, To, Message-ID, List-* and the rest; not the Content-* headers,
+    which describe the sealed body rather than the copy.
+    """
+    return [(name, value) for name, value in post.items() if name.lower() not in _CONTENT_HEADERS]
+
+
+@public
+def fan_out(
+    signed: bytes,
+    headers: Iterable[tuple[str, object]],
+    keys: Mapping[str, Certificate],
+) -> Iterator[Copy]:
+    """One PGP/MIME ``multipart/encrypted`` copy of ``signed`` per recipient in ``keys``.
+
+    ``signed`` is what `sign_content` returned; each copy is encrypted to its
+    recipient's certificate only and carries ``headers``. A recipient whose key can
+    no longer encrypt (expired, revoked) gets a `Copy` without a message.
+    """
+    headers = list(headers)
+    for recipient, certificate in keys.items():
+        try:
+            ciphertext = encrypt(signed, certificate)
+        except KeyUnusable as error:
+            yield Copy(recipient, None, str(error))
+            continue
+        yield Copy(recipient, _with_headers(build_encrypted(ciphertext), headers))
+
+
+def _with_headers(body: Message, headers: list[tuple[str, object]]) -> Message:
+    copy = Message()
+    for name, value in headers:
+        copy[name] = value
+    for name, value in body.items():
+        copy[name] = value
+    copy.set_payload(body.get_payload())
+    return copy

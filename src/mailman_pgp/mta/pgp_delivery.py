@@ -1,0 +1,91 @@
+"""The delivery agent of a PGP list post: open once, sign once, one encrypted copy per member."""
+
+from __future__ import annotations
+
+import logging
+from email.message import Message
+from typing import Any
+
+from mailman.mta.base import BaseDelivery
+from mailman.mta.verp import VERPMixin
+from public import public
+
+from mailman_pgp.config import pgp_config
+from mailman_pgp.errors import PGPError
+from mailman_pgp.mime import MIMEError
+from mailman_pgp.model import PGPAddressKey, PGPMailingList
+from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
+from mailman_pgp.openpgp import Certificate, OpenPGPError
+from mailman_pgp.posting.sealed import NotEncrypted, open_post
+
+log = logging.getLogger("mailman.smtp")
+
+Refused = dict[str, tuple[int, str]]
+
+
+@public
+class UndeliverablePost(PGPError):
+    """A PGP list post the list cannot open or sign at delivery; nothing was sent.
+
+    Raised out of the ``[mta] outgoing`` callable, it makes the out runner shunt
+    the post, sealed as it came, so nothing is lost and nothing leaves in plaintext.
+    """
+
+
+@public
+class PGPDelivery(VERPMixin, BaseDelivery):
+    """See `IMailTransportAgentDelivery`: a copy per recipient, over one SMTP connection.
+
+    Copies go only to recipients with a confirmed key that can encrypt; the others
+    get nothing. The post given to `deliver` is never changed: Mailman re-queues that
+    same object when delivery fails for some recipients.
+    """
+
+    def deliver(self, mlist, msg: Message, msgdata: dict[str, Any]) -> Refused:
+        """See `IMailTransportAgentDelivery`."""
+        recipients = sorted(set(msgdata.get("recipients") or ()))
+        if not recipients:
+            return {}
+        pgp_list = PGPMailingList.for_list_id(mlist.list_id)
+        if pgp_list is None:
+            raise UndeliverablePost(f"{mlist.list_id} is not a PGP list.")
+        key = pgp_list.secret_key()
+        try:
+            opened = open_post(msg, key, verify_with=None, sop=pgp_config().sop())
+            signed = sign_content(opened.content, key)
+        except (NotEncrypted, MIMEError, OpenPGPError) as error:
+            raise UndeliverablePost(
+                f"The list cannot open or sign post {msg.get('message-id', 'n/a')}: {error}"
+            ) from error
+        keys = _usable_keys(recipients)
+        without_key = [recipient for recipient in recipients if recipient.lower() not in keys]
+        if without_key:
+            log.info(
+                "%s to %s: no copy for %d recipients without a confirmed key: %s",
+                msg.get("message-id", "n/a"), mlist.list_id, len(without_key),
+                ", ".join(without_key),
+            )
+        by_email = {recipient.lower(): recipient for recipient in recipients}
+        headers = envelope_headers(msg)
+        refused: Refused = {}
+        for copy in fan_out(signed, headers, keys):
+            recipient = by_email[copy.recipient]
+            if copy.message is None:
+                log.info(
+                    "%s to %s: no copy for %s, whose key is unusable: %s",
+                    msg.get("message-id", "n/a"), mlist.list_id, recipient, copy.problem,
+                )
+                continue
+            copy_data = dict(msgdata, recipient=recipient)
+            refused.update(
+                self._deliver_to_recipients(mlist, copy.message, copy_data, [recipient])
+            )
+        return refused
+
+
+def _usable_keys(recipients: list[str]) -> dict[str, Certificate]:
+    """Lower-cased address to certificate, for recipients with a confirmed key."""
+    return {
+        email: address_key.certificate()
+        for email, address_key in PGPAddressKey.confirmed_for(recipients).items()
+    }

@@ -1,0 +1,1 @@
+"""The PGP posting pipeline, discovered by Mailman."""

@@ -1,0 +1,21 @@
+"""The posting pipeline of a PGP list: Mailman's, without the handlers that touch the body."""
+
+from mailman.pipelines.base import BasePipeline
+from mailman.pipelines.builtin import PostingPipeline
+from public import public
+
+# Handlers that alter the body (content filtering, header/footer decoration) or copy
+# it somewhere outside the list (archives, digests, Usenet). Header handlers stay.
+BODY_HANDLERS = frozenset({"mime-delete", "decorate", "to-archive", "to-digest", "to-usenet"})
+
+
+@public
+class PGPPostingPipeline(BasePipeline):
+    """See `IPipeline`."""
+
+    name = "pgp-posting-pipeline"
+    description = "The posting pipeline of a PGP list: headers only, the body stays sealed."
+
+    _default_handlers = tuple(
+        handler for handler in PostingPipeline._default_handlers if handler not in BODY_HANDLERS
+    )

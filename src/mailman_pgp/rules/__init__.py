@@ -1,0 +1,1 @@
+"""Rules of the PGP posting chain, discovered by Mailman (one rule per module)."""

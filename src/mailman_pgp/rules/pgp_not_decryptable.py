@@ -1,0 +1,102 @@
+"""The rule that opens a post with the list key, once, and records how its signature checked.
+
+It is the only rule that decrypts: the rules after it read the outcome it leaves
+in the message metadata (`PostCheck`), which holds fingerprints and a status only.
+"""
+
+import logging
+
+from mailman.interfaces.rules import IRule
+from public import public
+from zope.interface import implementer
+
+from mailman_pgp.config import pgp_config
+from mailman_pgp.mime import MalformedPGPMIME
+from mailman_pgp.model import PGPAddressKey, PGPMailingList
+from mailman_pgp.openpgp import (
+    Certificate,
+    DecryptionError,
+    KeyExpired,
+    KeyRevoked,
+    KeyUnusable,
+    SignatureStatus,
+)
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.refusal import refuse
+from mailman_pgp.posting.sealed import NotEncrypted, open_post
+
+log = logging.getLogger("mailman.vette")
+
+
+@public
+@implementer(IRule)
+class PGPNotDecryptable:
+    """See `IRule`: hits when the list key cannot open the post.
+
+    Errors of the list's own machinery (the SOP command missing, the list key not
+    unlockable) are not the sender's fault: they propagate, so the runner shunts
+    the post instead of refusing it.
+    """
+
+    name = "pgp-not-decryptable"
+    description = "Catch posts to a PGP list that the list's key cannot decrypt."
+    record = True
+
+    def check(self, mlist, msg, msgdata) -> bool:
+        """See `IRule`."""
+        PostCheck.forget(msgdata)
+        pgp_list = PGPMailingList.for_list_id(mlist.list_id)
+        if pgp_list is None:
+            refuse(msgdata, msg, "This list has no OpenPGP key, so it accepts no encrypted posts.")
+            return True
+        sender = (msg.sender or "").lower()
+        sender_key = PGPAddressKey.confirmed_for([sender]).get(sender) if sender else None
+        certificate = sender_key.certificate() if sender_key is not None else None
+        try:
+            opened = open_post(
+                msg,
+                pgp_list.secret_key(),
+                verify_with=[certificate] if certificate is not None else [],
+                sop=pgp_config().sop(),
+            )
+        except NotEncrypted as error:
+            refuse(msgdata, msg, "{}", str(error))
+            return True
+        except MalformedPGPMIME as error:
+            refuse(msgdata, msg, "Your message is not well-formed PGP/MIME: {}", str(error))
+            return True
+        except DecryptionError:
+            log.info("%s: list key cannot decrypt %s", mlist.list_id, msg.get("message-id"))
+            refuse(
+                msgdata,
+                msg,
+                "The list could not decrypt your message. Encrypt it to the list's key {}.",
+                pgp_list.fingerprint,
+            )
+            return True
+        verification = opened.verification
+        status = verification.status
+        if status is SignatureStatus.GOOD and certificate is not None:
+            status = _current_status(certificate)
+        PostCheck(
+            status=status,
+            signer=verification.signer_fingerprint,
+            issuer=verification.issuer,
+            sender_key=sender_key.fingerprint if sender_key is not None else None,
+        ).save(msgdata)
+        return False
+
+
+def _current_status(certificate: Certificate) -> SignatureStatus:
+    """GOOD, unless the sender's stored key has expired or been revoked by now."""
+    try:
+        certificate.check_usable()
+    except KeyExpired:
+        return SignatureStatus.EXPIRED_KEY
+    except KeyRevoked:
+        return SignatureStatus.REVOKED_KEY
+    except KeyUnusable:
+        # A key that cannot encrypt still made this good signature; whether it can
+        # receive list mail is delivery's concern.
+        return SignatureStatus.GOOD
+    return SignatureStatus.GOOD

@@ -1,0 +1,33 @@
+"""The rule that catches a post to a PGP list that is not encrypted."""
+
+from mailman.interfaces.rules import IRule
+from public import public
+from zope.interface import implementer
+
+from mailman_pgp.mime import classify
+from mailman_pgp.posting.refusal import refuse
+from mailman_pgp.posting.sealed import ENCRYPTED_KINDS, NotEncrypted
+
+
+@public
+@implementer(IRule)
+class PGPNotEncrypted:
+    """See `IRule`: hits when the post is neither PGP/MIME- nor inline-encrypted."""
+
+    name = "pgp-not-encrypted"
+    description = "Catch posts to a PGP list that are not encrypted."
+    record = True
+
+    def check(self, mlist, msg, msgdata) -> bool:
+        """See `IRule`."""
+        kind = classify(msg)
+        if kind in ENCRYPTED_KINDS:
+            return False
+        refuse(
+            msgdata,
+            msg,
+            "{} Posts to this list must be encrypted to the list's key and signed with "
+            "your own key.",
+            str(NotEncrypted(kind)),
+        )
+        return True

@@ -1,0 +1,58 @@
+"""The rule that catches a post not signed, with a good signature, by the sender's own key."""
+
+from mailman.interfaces.rules import IRule
+from public import public
+from zope.interface import implementer
+
+from mailman_pgp.openpgp import SignatureStatus
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.refusal import refuse
+
+_REASONS = {
+    SignatureStatus.NO_SIGNATURE: "Your message was not signed. Sign it with your key {}.",
+    SignatureStatus.BAD: (
+        "The signature on your message is not valid: the message was altered after it "
+        "was signed, or the signature is damaged. Your key is {}."
+    ),
+    SignatureStatus.EXPIRED_KEY: "Your key {} has expired. Extend it and send the list "
+    "the updated key.",
+    SignatureStatus.REVOKED_KEY: "Your key {} has been revoked. Register a new key.",
+}
+_OTHER_KEY = "Your message was signed by key {}, not by your confirmed key {}."
+
+
+@public
+@implementer(IRule)
+class PGPNotSignedBySender:
+    """See `IRule`: hits unless the post carries a good signature by the sender's confirmed key.
+
+    It reads the outcome `pgp-not-decryptable` recorded; with none (the post was
+    never opened) it hits, so a post is never accepted unchecked.
+    """
+
+    name = "pgp-not-signed-by-sender"
+    description = "Catch posts to a PGP list not signed by the sender's confirmed key."
+    record = True
+
+    def check(self, mlist, msg, msgdata) -> bool:
+        """See `IRule`."""
+        check = PostCheck.load(msgdata)
+        if check is None:
+            refuse(msgdata, msg, "The list could not check the signature of your message.")
+            return True
+        if check.signed_by_sender:
+            return False
+        if check.sender_key is None:
+            refuse(
+                msgdata,
+                msg,
+                "Your address {} has no confirmed key on this list. Register your key and "
+                "confirm it before posting.",
+                msg.sender or "",
+            )
+        elif check.status in _REASONS:
+            refuse(msgdata, msg, _REASONS[check.status], check.sender_key)
+        else:
+            other = check.signer or check.issuer or "(unnamed)"
+            refuse(msgdata, msg, _OTHER_KEY, other, check.sender_key)
+        return True

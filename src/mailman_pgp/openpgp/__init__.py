@@ -1,7 +1,84 @@
 """OpenPGP for the list: keys, encryption, signatures. No Mailman, no email imports.
 
 What the list makes (keys, signatures, per-recipient encryption) is made in-process
-with pysequoia; what the world sends is read through a Stateless OpenPGP (SOP)
-command such as ``sqop``, which reads every message GnuPG and other clients produce.
-Only this package imports pysequoia; its errors are translated here.
+with pysequoia (`keys`, `messages`); what the world sends is read through a Stateless
+OpenPGP (SOP) command such as ``sqop`` (`sop`), which reads every message GnuPG and other
+clients produce, and when a signature is not good gpg says why (`gnupg`). Secrets pass
+to those commands through pipes only (`process`). Only this package imports pysequoia;
+its errors, and those of the commands, are translated here (`errors`).
 """
+
+from mailman_pgp.openpgp.errors import (
+    DecryptionError,
+    KeyCannotEncrypt,
+    KeyCannotSign,
+    KeyExpired,
+    KeyParseError,
+    KeyRevoked,
+    KeyUnusable,
+    MalformedMessage,
+    NotASingleCertificate,
+    OpenPGPError,
+    SecretKeyGiven,
+    SigningError,
+    SOPUnavailable,
+    UserIDMismatch,
+)
+from mailman_pgp.openpgp.keys import (
+    Certificate,
+    KeyAlgorithm,
+    KeyPart,
+    SecretKey,
+    generate_key,
+    load_certificate,
+    load_secret_key,
+    parse_certificate,
+)
+from mailman_pgp.openpgp.messages import (
+    CleartextVerified,
+    Decrypted,
+    DetachedSignature,
+    decrypt,
+    encrypt,
+    sign_detached,
+    verify_cleartext,
+    verify_detached,
+)
+from mailman_pgp.openpgp.sop import SOP
+from mailman_pgp.openpgp.verification import SignatureStatus, Verification
+
+__all__ = [
+    "SOP",
+    "Certificate",
+    "CleartextVerified",
+    "DecryptionError",
+    "Decrypted",
+    "DetachedSignature",
+    "KeyAlgorithm",
+    "KeyCannotEncrypt",
+    "KeyCannotSign",
+    "KeyExpired",
+    "KeyParseError",
+    "KeyPart",
+    "KeyRevoked",
+    "KeyUnusable",
+    "MalformedMessage",
+    "NotASingleCertificate",
+    "OpenPGPError",
+    "SOPUnavailable",
+    "SecretKey",
+    "SecretKeyGiven",
+    "SignatureStatus",
+    "SigningError",
+    "UserIDMismatch",
+    "Verification",
+    "decrypt",
+    "encrypt",
+    "generate_key",
+    "load_certificate",
+    "load_secret_key",
+    "parse_certificate",
+    "sign_detached",
+    "verify_cleartext",
+    "verify_detached",
+]

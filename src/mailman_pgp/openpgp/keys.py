@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 import pysequoia
-from pysequoia.packet import PacketPile, SignatureType, Tag
 from public import public
+from pysequoia.packet import PacketPile, SignatureType, Tag
 
 from mailman_pgp.openpgp.errors import (
     KeyCannotEncrypt,

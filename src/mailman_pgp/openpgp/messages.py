@@ -1,0 +1,239 @@
+"""Encrypt, decrypt, sign and verify messages.
+
+What the list makes (``encrypt``, ``sign_detached``) is made in-process with pysequoia:
+fast (well under a millisecond per recipient for Curve25519) and readable by GnuPG 2.2 for
+keys GnuPG made (pysequoia picks SEIPDv1 for them). pysequoia encrypts to expired or revoked
+certificates without complaint, so ``encrypt`` checks the recipient first.
+
+What the world sends (``decrypt``, ``verify_detached``, ``verify_cleartext``) is read by the
+SOP command (`SOP`, default ``sqop``), which reads what pysequoia 0.1.35 cannot: GnuPG's
+compressed signed-and-encrypted messages, BZip2. Signatures are judged in two steps:
+
+1. Fast path: the SOP command verifies against the certificates given. A signature it
+   accepts is ``GOOD`` unless the signer's key (or signing subkey) is expired or revoked
+   *now*, which makes it ``EXPIRED_KEY`` or ``REVOKED_KEY``: the signature's creation time
+   is chosen by the signer, so a key that is dead today does not vouch for a post today.
+2. Diagnosis when no signature is accepted: gpg, in a throwaway home with only the given
+   public certificates (`mailman_pgp.openpgp.gnupg`), reports each signature as bad,
+   expired key, revoked key or unknown key, or that there is none (``NO_SIGNATURE``). A
+   signature gpg accepts but Sequoia's stricter policy refused (SHA-1, weak keys) is
+   ``BAD``: ``GOOD`` needs both. Of several signatures, the most alarming status wins.
+
+Verification never raises for a bad signature: it returns a `Verification` value, so
+policies act on it. Unreadable input raises (`DecryptionError`, `MalformedMessage`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pysequoia
+from public import public
+
+from mailman_pgp.openpgp.errors import (
+    KeyCannotEncrypt,
+    KeyCannotSign,
+    MalformedMessage,
+    SigningError,
+)
+from mailman_pgp.openpgp.gnupg import GnuPG, GpgReport, GpgSignature, GpgVerdict
+from mailman_pgp.openpgp.keys import Certificate, SecretKey
+from mailman_pgp.openpgp.sop import SOP, GoodSignature
+from mailman_pgp.openpgp.verification import NO_SIGNATURE, SignatureStatus, Verification
+
+_HASH_NAMES = {
+    "MD5": "md5", "SHA1": "sha1", "RipeMD": "ripemd160", "SHA224": "sha224",
+    "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512",
+    "SHA3_256": "sha3-256", "SHA3_512": "sha3-512",
+}
+
+DEFAULT_SOP = SOP()
+
+# Which status wins when several signatures are not good: tampering first.
+_SEVERITY = [SignatureStatus.BAD, SignatureStatus.REVOKED_KEY, SignatureStatus.EXPIRED_KEY,
+             SignatureStatus.UNKNOWN_KEY, SignatureStatus.NO_SIGNATURE]
+
+_CLEARTEXT = re.compile(
+    rb"\A\s*-----BEGIN PGP SIGNED MESSAGE-----\r?\n.*?"
+    rb"^-----END PGP SIGNATURE-----[ \t]*(\r?\n)?\s*\Z",
+    re.DOTALL | re.MULTILINE)
+
+
+@public
+@dataclass(frozen=True)
+class Decrypted:
+    plaintext: bytes
+    verification: Verification
+
+
+@public
+@dataclass(frozen=True)
+class DetachedSignature:
+    armor: bytes
+    # Lower-case hash name as RFC 3156 wants it after "pgp-" in micalg, e.g. "sha512".
+    hash_algorithm: str
+
+
+@public
+@dataclass(frozen=True)
+class CleartextVerified:
+    text: bytes
+    verification: Verification
+
+
+@public
+def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = None) -> bytes:
+    """``data`` encrypted to ``recipient`` (and signed by ``signer``), ASCII-armored.
+
+    Refuses (`KeyUnusable`) a recipient that is expired, revoked or cannot encrypt.
+    """
+    recipient.check_usable()
+    cert = pysequoia.Cert.from_bytes(recipient.armor.encode("ascii"))
+    try:
+        signing = signer._signer() if signer is not None else None
+    except RuntimeError as error:
+        raise KeyCannotSign(f"The key {signer.fingerprint} cannot sign.") from error
+    try:
+        return pysequoia.encrypt(bytes(data), [cert], signer=signing, armor=True)
+    except RuntimeError as error:
+        raise KeyCannotEncrypt(
+            f"The key {recipient.fingerprint} has no valid key for encryption,"
+            " so nobody can encrypt mail to it.") from error
+
+
+@public
+def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] = (),
+            sop: SOP = DEFAULT_SOP) -> Decrypted:
+    """Decrypt what a client sent to the list, and judge its signature.
+
+    The secret key reaches the SOP command through a pipe. Raises `DecryptionError` when the
+    message is not for ``key``, tampered with or not OpenPGP; `SOPUnavailable` when the
+    command is missing or does not answer in time.
+    """
+    certs = [c.armor.encode("ascii") for c in verify_with]
+    result = sop.decrypt(bytes(data), key._secret(), certs)
+    if result.good:
+        return Decrypted(result.plaintext, _judge_accepted(result.good, verify_with))
+    report = _gnupg(sop).check_encrypted(bytes(data), result.session_key, certs)
+    return Decrypted(result.plaintext, _judge_report(report, verify_with))
+
+
+@public
+def sign_detached(data: bytes, key: SecretKey) -> DetachedSignature:
+    """A detached signature over ``data`` exactly as given (RFC 3156 passes CRLF bytes)."""
+    try:
+        armor = pysequoia.sign(key._signer(), bytes(data),
+                               mode=pysequoia.SignatureMode.DETACHED, armor=True)
+        hash_algorithm = pysequoia.Sig.from_bytes(armor).hash_algorithm
+    except RuntimeError as error:
+        raise SigningError(f"The key {key.fingerprint} could not sign.") from error
+    name = repr(hash_algorithm).rpartition(".")[2]
+    return DetachedSignature(armor, _HASH_NAMES.get(name, name.lower()))
+
+
+@public
+def verify_detached(data: bytes, signature: bytes, certs: Sequence[Certificate], *,
+                    sop: SOP = DEFAULT_SOP) -> Verification:
+    """Judge a detached ``signature`` over ``data``; an unreadable signature is ``BAD``."""
+    armors = [c.armor.encode("ascii") for c in certs]
+    good = sop.verify(bytes(data), bytes(signature), armors)
+    if good:
+        return _judge_accepted(good, certs)
+    report = _gnupg(sop).check_detached(bytes(data), bytes(signature), armors)
+    if not report.signatures:
+        # A signature part that holds no readable signature fails closed.
+        return Verification(SignatureStatus.BAD)
+    return _judge_report(report, certs)
+
+
+@public
+def verify_cleartext(data: bytes, certs: Sequence[Certificate], *,
+                     sop: SOP = DEFAULT_SOP) -> CleartextVerified:
+    """Judge a cleartext-signed message (``-----BEGIN PGP SIGNED MESSAGE-----``).
+
+    ``text`` is the signed text with dash-escaping removed. Raises `MalformedMessage` for
+    anything else, including text outside the signed block (it would not be covered).
+    """
+    data = bytes(data)
+    if not _CLEARTEXT.match(data):
+        raise MalformedMessage(
+            "This is not a cleartext-signed OpenPGP message, or it carries text outside"
+            " the signed block.")
+    armors = [c.armor.encode("ascii") for c in certs]
+    text, good = sop.inline_verify(data, armors)
+    if good:
+        return CleartextVerified(text, _judge_accepted(good, certs))
+    report = _gnupg(sop).check_cleartext(data, armors)
+    if report.no_data or not report.signatures:
+        raise MalformedMessage("The signature block of this cleartext-signed message is"
+                               " damaged and cannot be read.")
+    return CleartextVerified(report.text, _judge_report(report, certs))
+
+
+def _gnupg(sop: SOP) -> GnuPG:
+    return GnuPG(sop.gpg, sop.timeout)
+
+
+def _judge_accepted(good: Sequence[GoodSignature],
+                    certs: Sequence[Certificate]) -> Verification:
+    """GOOD for the first accepted signature whose key is alive now, else why not."""
+    now = datetime.now(UTC)
+    verdicts = []
+    for signature in good:
+        cert = _find(certs, signature.primary_fingerprint)
+        part = cert.key_part(signature.signing_fingerprint) if cert else None
+        if cert is None:
+            status = SignatureStatus.UNKNOWN_KEY
+        elif cert.revoked or part is not None and part.revoked:
+            status = SignatureStatus.REVOKED_KEY
+        elif (cert.expires is not None and cert.expires <= now
+              or part is not None and not part.alive(now)):
+            status = SignatureStatus.EXPIRED_KEY
+        else:
+            status = SignatureStatus.GOOD
+        verdicts.append(Verification(
+            status, cert.fingerprint if cert else None, signature.created,
+            signature.signing_fingerprint))
+    return _worst(verdicts)
+
+
+def _judge_report(report: GpgReport, certs: Sequence[Certificate]) -> Verification:
+    if not report.signatures:
+        return NO_SIGNATURE
+    return _worst([_from_gpg(s, certs) for s in report.signatures])
+
+
+def _from_gpg(signature: GpgSignature, certs: Sequence[Certificate]) -> Verification:
+    status = {
+        GpgVerdict.EXPIRED_KEY: SignatureStatus.EXPIRED_KEY,
+        GpgVerdict.REVOKED_KEY: SignatureStatus.REVOKED_KEY,
+        GpgVerdict.NO_PUBLIC_KEY: SignatureStatus.UNKNOWN_KEY,
+    }.get(signature.verdict, SignatureStatus.BAD)
+    cert = _find(certs, signature.primary_fingerprint) if signature.primary_fingerprint \
+        else _owner(certs, signature.issuer)
+    if cert is None and status is not SignatureStatus.UNKNOWN_KEY:
+        cert = _owner(certs, signature.issuer)
+    return Verification(status, cert.fingerprint if cert else None, signature.created,
+                        signature.issuer)
+
+
+def _worst(verdicts: Sequence[Verification]) -> Verification:
+    """The first GOOD verdict, else the most alarming one."""
+    for verdict in verdicts:
+        if verdict.is_good:
+            return verdict
+    return min(verdicts, key=lambda v: _SEVERITY.index(v.status), default=NO_SIGNATURE)
+
+
+def _find(certs: Sequence[Certificate], fingerprint: str) -> Certificate | None:
+    return next((c for c in certs if c.fingerprint == fingerprint.upper()), None)
+
+
+def _owner(certs: Sequence[Certificate], issuer: str | None) -> Certificate | None:
+    """The certificate holding the key named by a fingerprint or a key ID."""
+    if not issuer:
+        return None
+    return next((c for c in certs if c.key_part(issuer) is not None), None)

@@ -1,0 +1,267 @@
+# Test that the delivery runner POSTs captured Mailman events to a real loopback receiver,
+# signed, and retries, gives up or disables endpoints as each HTTP answer demands.
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import pytest
+from mailman.app.lifecycle import create_list
+from mailman.config import config
+from mailman.database.transaction import transaction
+
+from mailman_webhooks.model import DeliveryStatus
+from mailman_webhooks.tests.conftest import (
+    API_KEY,
+    FAST_DELIVERY,
+    SECRET,
+    endpoint_cfg,
+    run_until,
+)
+from mailman_webhooks.tests.helpers import add_domain, attempts, deliveries, events
+
+pytestmark = pytest.mark.mailman
+
+
+def verify_standard_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The receiver's side of the Standard Webhooks spec, written from its text."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    content = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+    offered = [part.split(",", 1)[1] for part in headers["webhook-signature"].split(" ")
+               if part.startswith("v1,")]
+    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+
+
+def statuses() -> list[DeliveryStatus]:
+    return [delivery.status for delivery in deliveries()]
+
+
+def test_event_is_posted_as_documented_json(hooks, runner):
+    with transaction():
+        create_list("ant@example.com")
+    run_until(runner, lambda: len(hooks.requests) == 2)
+    first, second = hooks.requests
+    assert first.path == "/hooks"
+    assert first.query == {"key": [API_KEY]}
+    assert first.headers["content-type"] == "application/json"
+    body = first.json
+    assert set(body) == {"id", "name", "timestamp", "sequence", "event"}
+    assert body["name"] == "ListCreatingEvent"
+    assert second.json["name"] == "ListCreatedEvent"
+    assert second.json["event"]["mailing_list"] == "ant.example.com"
+    assert uuid.UUID(body["id"])
+    assert body["timestamp"].endswith("Z")
+    assert second.json["sequence"] > body["sequence"]
+    assert statuses() == [DeliveryStatus.delivered, DeliveryStatus.delivered]
+
+
+def test_signature_verifies_with_independent_implementation(hooks, runner):
+    add_domain("signed.example.org")
+    run_until(runner, lambda: len(hooks.requests) == 2)
+    for request in hooks.requests:
+        assert request.headers["webhook-id"] == request.json["id"]
+        assert abs(int(request.headers["webhook-timestamp"]) - time.time()) < 60
+        assert verify_standard_webhook(SECRET, request.headers, request.body)
+        tampered = request.body.replace(b"signed", b"forged")
+        assert not verify_standard_webhook(SECRET, request.headers, tampered)
+
+
+def test_unsigned_endpoint_gets_no_signature_headers(configure, receiver, runner):
+    configure(FAST_DELIVERY + endpoint_cfg("plain", receiver.url, events="Domain.*"))
+    add_domain("plain.example.org")
+    run_until(runner, lambda: len(receiver.requests) == 2)
+    assert "webhook-signature" not in receiver.requests[0].headers
+    assert receiver.requests[0].query == {}
+
+
+def test_rolled_back_transaction_sends_nothing(hooks, runner):
+    create_list("ghost@example.com")
+    config.db.abort()
+    add_domain("after.example.org")
+    run_until(runner, lambda: len(hooks.requests) == 2)
+    assert runner.process_batch() == 0
+    assert [r.json["name"] for r in hooks.requests] == ["DomainCreatingEvent",
+                                                        "DomainCreatedEvent"]
+    assert "ghost" not in json.dumps(hooks.events())
+
+
+def test_receiver_down_then_up_loses_nothing(hooks, runner):
+    hooks.stop()
+    for number in range(5):
+        add_domain(f"d{number}.example.org")
+    for _ in range(3):
+        runner.process_batch()
+    assert all(d.status is DeliveryStatus.pending for d in deliveries())
+    assert any(d.attempts > 0 for d in deliveries())
+    assert all(a.status_code is None and a.error for a in attempts())
+    hooks.start()
+    run_until(runner, lambda: all(s is DeliveryStatus.delivered for s in statuses()))
+    received = {(r["id"], r["name"]) for r in hooks.events()}
+    stored = {(str(e.id), e.name) for e in events()}
+    assert received == stored
+    assert len(stored) == 10
+
+
+def test_outbox_filled_while_runner_stopped_is_sent_when_it_starts(hooks, mailman):
+    from mailman_webhooks.runner import WebhooksRunner
+
+    for number in range(12):
+        add_domain(f"q{number}.example.org")
+    assert len(deliveries()) == 24
+    assert hooks.requests == []
+    runner = WebhooksRunner("webhooks")
+    try:
+        # batch_size is 10: each batch claims at most ten, never the whole outbox.
+        assert runner.process_batch() == 10
+        run_until(runner, lambda: len(hooks.requests) == 24)
+    finally:
+        runner._clean_up()
+    sequences = [r["sequence"] for r in hooks.events()]
+    assert sequences == sorted(sequences)
+    assert len(set(sequences)) == 24
+
+
+def test_batch_claimed_by_a_dead_runner_is_sent_after_its_lease(configure, hooks, runner):
+    from mailman_webhooks import outbox
+    from mailman_webhooks.clock import utcnow
+    from mailman_webhooks.plugin import active_plugin
+
+    configure("[delivery]\nlease: 0.3s\n[endpoint.main]\ntimeout: 0.02s\n")
+    add_domain("lease.example.org")
+    settings = active_plugin().configuration.settings
+    claimed = outbox.claim(config.db.store, settings, utcnow())
+    assert len(claimed) == 2
+    # The claiming runner "dies" here; another one sees nothing until the lease ends.
+    assert runner.process_batch() == 0
+    time.sleep(0.35)
+    run_until(runner, lambda: len(hooks.requests) == 2)
+    assert statuses() == [DeliveryStatus.delivered, DeliveryStatus.delivered]
+
+
+def test_slow_receiver_times_out_then_retry_succeeds(configure, hooks, runner):
+    configure("[endpoint.main]\ntimeout: 0.2s\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (200, {}, 0.6 if number == 1 else 0.0)
+    add_domain("slow.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.delivered])
+    first, second = attempts()
+    assert first.status_code is None
+    assert "timeout" in first.error
+    assert 0.15 < first.duration < 0.6
+    assert second.status_code == 200
+    assert deliveries()[0].attempts == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_client_errors_are_final(configure, hooks, runner, status):
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (status, {}, 0.0)
+    add_domain("refused.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.failed])
+    time.sleep(0.15)  # longer than max_backoff: a retry would have come by now
+    assert runner.process_batch() == 0
+    assert len(hooks.requests) == 1
+    (delivery,) = deliveries()
+    assert delivery.last_status_code == status
+    assert delivery.attempts == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_are_retried(configure, hooks, runner, status):
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (status if number < 3 else 200, {}, 0.0)
+    add_domain("flaky.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.delivered])
+    assert [a.status_code for a in attempts()] == [status, status, 200]
+    assert len({r.json["id"] for r in hooks.requests}) == 1
+
+
+def test_429_is_retried_no_earlier_than_retry_after(configure, hooks, runner):
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (429, {"Retry-After": "1"}, 0.0) if number == 1 else (
+        200, {}, 0.0)
+    add_domain("busy.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.delivered])
+    first, second = hooks.requests
+    # Without Retry-After the retry would come after at most max_backoff (0.1 s).
+    assert second.at - first.at >= 0.95
+    assert [a.status_code for a in attempts()] == [429, 200]
+
+
+def test_410_disables_the_endpoint_until_enabled(configure, hooks, runner):
+    from mailman_webhooks import outbox
+
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (410, {}, 0.0) if number == 1 else (200, {}, 0.0)
+    add_domain("gone1.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.failed])
+    assert outbox.disabled_endpoints(config.db.store) == {"main"}
+    add_domain("gone2.example.org")
+    assert runner.process_batch() == 0
+    assert len(hooks.requests) == 1
+    with transaction():
+        assert outbox.enable_endpoint(config.db.store, "main")
+    run_until(runner, lambda: statuses()[-1] is DeliveryStatus.delivered)
+    assert [r.json["event"]["domain"] for r in hooks.requests] == [
+        "gone1.example.org", "gone2.example.org"]
+
+
+def test_delivery_fails_when_retry_period_is_over(configure, hooks, runner):
+    configure("[delivery]\nretry_period: 0.3s\n[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (503, {}, 0.0)
+    add_domain("doomed.example.org")
+    started = time.monotonic()
+    run_until(runner, lambda: statuses() == [DeliveryStatus.failed])
+    assert time.monotonic() - started >= 0.25
+    (delivery,) = deliveries()
+    assert delivery.attempts == len(hooks.requests) >= 3
+    assert "retry period over" in delivery.last_error
+
+
+def test_each_attempt_is_recorded(configure, hooks, runner):
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (500, {}, 0.0) if number == 1 else (204, {}, 0.0)
+    add_domain("logged.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.delivered])
+    first, second = attempts()
+    assert (first.status_code, first.error) == (500, "HTTP 500 Internal Server Error")
+    assert (second.status_code, second.error) == (204, None)
+    assert first.at <= second.at
+    assert all(attempt.duration >= 0 for attempt in (first, second))
+    assert deliveries()[0].last_status_code == 204
+
+
+def test_down_endpoint_does_not_hold_up_another(configure, receiver, runner):
+    from mailman_webhooks.tests.receiver import Receiver
+
+    other = Receiver()
+    try:
+        other.stop()
+        configure(
+            FAST_DELIVERY
+            + endpoint_cfg("up", receiver.url, events="DomainCreatedEvent")
+            + endpoint_cfg("down", other.url, events="DomainCreatedEvent", timeout="0.2s")
+        )
+        for number in range(5):
+            add_domain(f"two{number}.example.org")
+        run_until(runner, lambda: len(receiver.requests) == 5, timeout=3)
+        down = [d for d in deliveries() if d.endpoint == "down"]
+        assert all(d.status is DeliveryStatus.pending for d in down)
+    finally:
+        other.stop()
+
+
+def test_api_key_never_appears_in_recorded_errors(configure, hooks, runner):
+    hooks.stop()
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    add_domain("secret.example.org")
+    runner.process_batch()
+    (attempt,) = attempts()
+    assert attempt.error
+    assert API_KEY not in attempt.error
+    assert "k3y" not in attempt.error

@@ -1,8 +1,35 @@
-"""The PGP plugin's entry point, named in ``[plugin.pgp] class:``."""
+"""The PGP plugin's entry point, named in ``[plugin.pgp] class:``.
 
+The hooks only wire: read the plugin's settings, push the Mailman settings it
+needs, create its tables, subscribe its event handlers.
+"""
+
+import logging
+
+from mailman.config import config
 from mailman.interfaces.plugin import IPlugin
 from public import public
 from zope.interface import implementer
+
+from mailman_pgp.app import events
+from mailman_pgp.config import reload_pgp_config
+from mailman_pgp.model import ensure_schema
+from mailman_pgp.rest.paths import PluginPaths
+from mailman_pgp.rest.root import PGPRoot
+
+log = logging.getLogger("mailman.plugins")
+
+STOCK_OUTGOING = "mailman.mta.deliver.deliver"
+OUTGOING = "mailman_pgp.mta.deliver.deliver"
+
+# Pushed in pre_hook, which every Mailman process runs, so all of them see it.
+# The PGP deliver encrypts for PGP lists and hands every other list to Mailman's
+# stock deliver unchanged.
+MAILMAN_SETTINGS = f"""
+[mta]
+outgoing: {OUTGOING}
+"""
+SETTINGS_NAME = "mailman_pgp settings"
 
 
 @public
@@ -10,10 +37,25 @@ from zope.interface import implementer
 class PGPPlugin:
     """See `IPlugin`."""
 
-    resource = None
+    def __init__(self) -> None:
+        self.resource = PGPRoot(PluginPaths(self))
 
     def pre_hook(self) -> None:
         """See `IPlugin`."""
+        settings = reload_pgp_config()
+        log.info("PGP plugin: list key passphrase from %s", settings.passphrase_path)
+        outgoing = config.mta.outgoing.strip()
+        if outgoing not in (STOCK_OUTGOING, OUTGOING):
+            log.warning(
+                "PGP plugin: replacing [mta] outgoing %s with %s, which delivers "
+                "lists that are not PGP lists with Mailman's stock %s",
+                outgoing,
+                OUTGOING,
+                STOCK_OUTGOING,
+            )
+        config.push(SETTINGS_NAME, MAILMAN_SETTINGS)
 
     def post_hook(self) -> None:
         """See `IPlugin`."""
+        ensure_schema()
+        events.initialize()

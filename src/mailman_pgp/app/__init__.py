@@ -1,0 +1,1 @@
+"""What the plugin does to Mailman's objects: PGP lists and address keys."""

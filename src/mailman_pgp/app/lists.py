@@ -1,0 +1,51 @@
+"""Making a Mailman list a PGP list: its key pair, and the chain and pipeline it posts through."""
+
+from mailman.config import config
+from mailman.interfaces.mailinglist import IMailingList
+from public import public
+
+from mailman_pgp.app.keys import set_address_key
+from mailman_pgp.config import pgp_config
+from mailman_pgp.errors import PGPError
+from mailman_pgp.model import PGPMailingList
+from mailman_pgp.openpgp import generate_key
+
+POSTING_CHAIN = "pgp-posting-chain"
+POSTING_PIPELINE = "pgp-posting-pipeline"
+
+# The contract with the posting flow named this module as its home too.
+public(set_address_key=set_address_key)
+
+
+@public
+class AlreadyPGPList(PGPError):
+    """The list is a PGP list already; it keeps the key it has."""
+
+    def __init__(self, list_id: str) -> None:
+        super().__init__(f"{list_id} is already a PGP list.")
+        self.list_id = list_id
+
+
+@public
+def list_user_id(mlist: IMailingList) -> str:
+    """The user ID of a list's key: ``Display Name <posting address>``."""
+    name = " ".join(mlist.display_name.replace("<", " ").replace(">", " ").split())
+    return f"{name} <{mlist.posting_address}>" if name else f"<{mlist.posting_address}>"
+
+
+@public
+def make_pgp_list(mlist: IMailingList) -> PGPMailingList:
+    """Give ``mlist`` a key pair and switch it to the PGP posting chain and pipeline.
+
+    The secret key is stored protected with the plugin's passphrase, never in the
+    clear. Raises `AlreadyPGPList` when the list is one already. The caller commits.
+    """
+    if PGPMailingList.for_list_id(mlist.list_id) is not None:
+        raise AlreadyPGPList(mlist.list_id)
+    settings = pgp_config()
+    key = generate_key(list_user_id(mlist), settings.key_algorithm)
+    pgp_list = PGPMailingList(mlist.list_id, key, settings.key_passphrase)
+    config.db.store.add(pgp_list)
+    mlist.posting_chain = POSTING_CHAIN
+    mlist.posting_pipeline = POSTING_PIPELINE
+    return pgp_list

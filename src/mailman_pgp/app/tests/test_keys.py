@@ -1,0 +1,74 @@
+# Test that an address's key is validated, stored, replaced and removed.
+
+import pytest
+from mailman.database.transaction import transaction
+from mailman.testing.helpers import configuration
+
+from mailman_pgp.app.keys import InvalidEmail, NoAddressKey, delete_address_key, set_address_key
+from mailman_pgp.config import reload_pgp_config
+from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.openpgp import UserIDMismatch, generate_key
+
+
+@pytest.fixture
+def anne_key():
+    return generate_key("Anne <anne@example.com>")
+
+
+def test_a_valid_key_is_stored(mailman, anne_key):
+    with transaction():
+        set_address_key("Anne@Example.com", anne_key.certificate.armor, confirmed=True)
+    key = PGPAddressKey.for_email("anne@example.com")
+    assert (key.email, key.fingerprint, key.confirmed) == (
+        "anne@example.com",
+        anne_key.fingerprint,
+        True,
+    )
+
+
+def test_setting_again_replaces_the_key(mailman, anne_key):
+    second = generate_key("Anne <anne@example.com>")
+    with transaction():
+        set_address_key("anne@example.com", anne_key.certificate.armor, confirmed=True)
+        set_address_key("anne@example.com", second.certificate.armor, confirmed=False)
+    key = PGPAddressKey.for_email("anne@example.com")
+    assert (key.fingerprint, key.confirmed) == (second.fingerprint, False)
+
+
+def test_a_key_without_the_address_is_refused(mailman):
+    other = generate_key("Bart <bart@example.com>")
+    with pytest.raises(UserIDMismatch, match="anne@example.com"):
+        set_address_key("anne@example.com", other.certificate.armor, confirmed=True)
+    assert PGPAddressKey.for_email("anne@example.com") is None
+
+
+def test_user_id_check_can_be_turned_off(mailman, tmp_path):
+    site = tmp_path / "pgp.cfg"
+    site.write_text("[keys]\nrequire_user_id: no\n")
+    other = generate_key("Bart <bart@example.com>")
+    try:
+        with configuration("plugin.pgp", configuration=str(site)):
+            reload_pgp_config()
+            with transaction():
+                set_address_key("anne@example.com", other.certificate.armor, confirmed=True)
+    finally:
+        reload_pgp_config()
+    assert PGPAddressKey.for_email("anne@example.com").fingerprint == other.fingerprint
+
+
+def test_an_invalid_address_is_refused(mailman, anne_key):
+    with pytest.raises(InvalidEmail, match="'not an address' is not a valid email address"):
+        set_address_key("not an address", anne_key.certificate.armor, confirmed=True)
+
+
+def test_delete_removes_the_key(mailman, anne_key):
+    with transaction():
+        set_address_key("anne@example.com", anne_key.certificate.armor, confirmed=True)
+    with transaction():
+        delete_address_key("ANNE@example.com")
+    assert PGPAddressKey.for_email("anne@example.com") is None
+
+
+def test_delete_without_a_key_says_so(mailman):
+    with pytest.raises(NoAddressKey, match="No key is registered for anne@example.com"):
+        delete_address_key("anne@example.com")

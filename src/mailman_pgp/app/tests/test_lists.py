@@ -1,0 +1,76 @@
+# Test that making a list a PGP list generates its key and switches its chain and pipeline.
+
+import pytest
+from mailman.app.lifecycle import create_list
+from mailman.database.transaction import transaction
+
+from mailman_pgp.app.lists import (
+    POSTING_CHAIN,
+    POSTING_PIPELINE,
+    AlreadyPGPList,
+    list_user_id,
+    make_pgp_list,
+)
+from mailman_pgp.config import pgp_config
+from mailman_pgp.model import PGPMailingList
+from mailman_pgp.openpgp import SecretKey
+
+
+@pytest.fixture
+def mlist(mailman):
+    with transaction():
+        mlist = create_list("ant@example.com")
+        mlist.display_name = "Ant Colony"
+    return mlist
+
+
+def test_the_list_gets_a_key_with_its_name_and_posting_address(mlist):
+    with transaction():
+        pgp_list = make_pgp_list(mlist)
+    certificate = PGPMailingList.for_list_id("ant.example.com").certificate()
+    assert certificate.fingerprint == pgp_list.fingerprint
+    assert certificate.user_ids == ("Ant Colony <ant@example.com>",)
+
+
+def test_the_list_posts_through_the_pgp_chain_and_pipeline(mlist):
+    with transaction():
+        make_pgp_list(mlist)
+    assert mlist.posting_chain == POSTING_CHAIN == "pgp-posting-chain"
+    assert mlist.posting_pipeline == POSTING_PIPELINE == "pgp-posting-pipeline"
+
+
+def test_the_secret_key_is_stored_protected_with_the_passphrase(mlist):
+    with transaction():
+        pgp_list = make_pgp_list(mlist)
+    opened = SecretKey.unprotect(pgp_list.protected_secret_key, pgp_config().key_passphrase)
+    assert opened.fingerprint == pgp_list.fingerprint
+
+
+def test_a_pgp_list_cannot_be_made_again(mlist):
+    with transaction():
+        first = make_pgp_list(mlist)
+    with pytest.raises(AlreadyPGPList, match="ant.example.com is already a PGP list"):
+        make_pgp_list(mlist)
+    assert PGPMailingList.for_list_id("ant.example.com").fingerprint == first.fingerprint
+
+
+def test_other_lists_keep_mailmans_chain_and_pipeline(mlist):
+    with transaction():
+        other = create_list("bee@example.com")
+        make_pgp_list(mlist)
+    assert other.posting_chain == "default-posting-chain"
+    assert other.posting_pipeline == "default-posting-pipeline"
+    assert PGPMailingList.for_list_id("bee.example.com") is None
+
+
+@pytest.mark.parametrize(
+    ("display_name", "user_id"),
+    [
+        pytest.param("Ant Colony", "Ant Colony <ant@example.com>", id="plain"),
+        pytest.param("Ants <all>", "Ants all <ant@example.com>", id="angle-brackets"),
+        pytest.param("", "<ant@example.com>", id="empty"),
+    ],
+)
+def test_user_id_of_a_list(mlist, display_name, user_id):
+    mlist.display_name = display_name
+    assert list_user_id(mlist) == user_id

@@ -1,0 +1,72 @@
+# Test that subscriber keys are stored per lower-cased address and found in one query per batch.
+
+import pytest
+from mailman.config import config
+from mailman.database.transaction import transaction
+
+from mailman_pgp.model import PGPAddressKey, address_key
+from mailman_pgp.openpgp import generate_key
+
+
+def certificate(email: str):
+    return generate_key(f"Someone <{email}>").certificate
+
+
+def store_key(email: str, *, confirmed: bool) -> PGPAddressKey:
+    with transaction():
+        key = PGPAddressKey(email, certificate(email), confirmed=confirmed)
+        config.db.store.add(key)
+    return key
+
+
+def test_email_is_stored_lower_case_and_found_in_any_case(mailman):
+    stored = store_key("Anne@Example.COM", confirmed=True)
+    found = PGPAddressKey.for_email("ANNE@example.com")
+    assert found.email == "anne@example.com"
+    assert found.fingerprint == stored.fingerprint
+    assert found.certificate().fingerprint == stored.fingerprint
+
+
+def test_unknown_email_is_none(mailman):
+    store_key("anne@example.com", confirmed=True)
+    assert PGPAddressKey.for_email("bart@example.com") is None
+
+
+def test_replace_swaps_the_key_and_its_state(mailman):
+    key = store_key("anne@example.com", confirmed=True)
+    new = certificate("anne@example.com")
+    with transaction():
+        key.replace(new, confirmed=False)
+    found = PGPAddressKey.for_email("anne@example.com")
+    assert (found.fingerprint, found.public_key, found.confirmed) == (
+        new.fingerprint,
+        new.armor,
+        False,
+    )
+
+
+def test_confirmed_for_returns_only_confirmed_keys_by_lower_cased_email(mailman):
+    anne = store_key("anne@example.com", confirmed=True)
+    store_key("bart@example.com", confirmed=False)
+    found = PGPAddressKey.confirmed_for(["Anne@example.com", "bart@example.com", "cris@x.org"])
+    assert list(found) == ["anne@example.com"]
+    assert found["anne@example.com"].fingerprint == anne.fingerprint
+
+
+def test_confirmed_for_nobody_is_empty(mailman):
+    assert PGPAddressKey.confirmed_for([]) == {}
+
+
+def test_confirmed_for_many_addresses_queries_in_chunks(mailman, monkeypatch):
+    monkeypatch.setattr(address_key, "QUERY_CHUNK", 2)
+    emails = [f"member{n}@example.com" for n in range(5)]
+    for email in emails:
+        store_key(email, confirmed=True)
+    assert sorted(PGPAddressKey.confirmed_for(emails)) == emails
+
+
+@pytest.mark.parametrize("confirmed", [True, False], ids=["confirmed", "unconfirmed"])
+def test_repr_says_whether_confirmed(mailman, confirmed):
+    key = store_key("anne@example.com", confirmed=confirmed)
+    state = "confirmed" if confirmed else "unconfirmed"
+    assert repr(key) == f"<PGPAddressKey anne@example.com {key.fingerprint} {state}>"

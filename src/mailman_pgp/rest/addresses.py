@@ -1,0 +1,68 @@
+"""REST for subscriber keys: ``addresses/<email>/key`` (GET, PUT, DELETE)."""
+
+from mailman.rest.helpers import (
+    bad_request,
+    created,
+    etag,
+    no_content,
+    not_found,
+    okay,
+)
+from mailman.rest.validator import Validator
+from public import public
+
+from mailman_pgp.app.keys import InvalidEmail, NoAddressKey, delete_address_key, set_address_key
+from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.openpgp import OpenPGPError
+from mailman_pgp.rest.paths import PluginPaths
+
+
+@public
+class AnAddressKey:
+    """The public key registered for one email address."""
+
+    def __init__(self, paths: PluginPaths, email: str) -> None:
+        self._paths = paths
+        self._email = email
+
+    def on_get(self, request, response) -> None:
+        """GET: fingerprint, public_key (armor) and confirmed; 404 without a key."""
+        key = PGPAddressKey.for_email(self._email)
+        if key is None:
+            not_found(response, str(NoAddressKey(self._email)))
+            return
+        resource = dict(
+            email=key.email,
+            fingerprint=key.fingerprint,
+            public_key=key.public_key,
+            confirmed=key.confirmed,
+            self_link=self._paths.path(self.api, "addresses", key.email, "key"),
+        )
+        okay(response, etag(resource))
+
+    def on_put(self, request, response) -> None:
+        """PUT {"public_key": armor}: set as confirmed; 201 new, 204 replaced, 400 unusable."""
+        try:
+            armor = Validator(public_key=str)(request)["public_key"]
+        except ValueError as error:
+            bad_request(response, str(error))
+            return
+        had_key = PGPAddressKey.for_email(self._email) is not None
+        try:
+            key = set_address_key(self._email, armor, confirmed=True)
+        except (InvalidEmail, OpenPGPError) as error:
+            bad_request(response, str(error))
+            return
+        if had_key:
+            no_content(response)
+        else:
+            created(response, self._paths.path(self.api, "addresses", key.email, "key"))
+
+    def on_delete(self, request, response) -> None:
+        """DELETE: 204, or 404 without a key."""
+        try:
+            delete_address_key(self._email)
+        except NoAddressKey as error:
+            not_found(response, str(error))
+            return
+        no_content(response)

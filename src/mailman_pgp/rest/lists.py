@@ -1,0 +1,117 @@
+"""REST for PGP lists: ``lists``, ``lists/<list_id>`` and ``lists/<list_id>/key``."""
+
+from mailman.interfaces.listmanager import IListManager
+from mailman.rest.helpers import (
+    CollectionMixin,
+    bad_request,
+    child,
+    conflict,
+    created,
+    etag,
+    not_found,
+    okay,
+)
+from mailman.rest.validator import Validator
+from public import public
+from zope.component import getUtility
+
+from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
+from mailman_pgp.model import PGPMailingList
+from mailman_pgp.rest.paths import PluginPaths
+
+
+class _PGPListBase(CollectionMixin):
+    def __init__(self, paths: PluginPaths) -> None:
+        self._paths = paths
+
+    def _resource_as_dict(self, pgp_list: PGPMailingList, fields=None) -> dict:
+        """See `CollectionMixin`."""
+        mlist = getUtility(IListManager).get_by_list_id(pgp_list.list_id)
+        return dict(
+            list_id=pgp_list.list_id,
+            fingerprint=pgp_list.fingerprint,
+            posting_chain=mlist.posting_chain,
+            posting_pipeline=mlist.posting_pipeline,
+            self_link=self._paths.path(self.api, "lists", pgp_list.list_id),
+            key_link=self._paths.path(self.api, "lists", pgp_list.list_id, "key"),
+        )
+
+
+@public
+class AllPGPLists(_PGPListBase):
+    """The PGP lists; POST makes an existing Mailman list one."""
+
+    def _get_collection(self, request) -> list[PGPMailingList]:
+        """See `CollectionMixin`."""
+        return PGPMailingList.all()
+
+    def on_get(self, request, response) -> None:
+        """GET lists"""
+        okay(response, etag(self._make_collection(request)))
+
+    def on_post(self, request, response) -> None:
+        """POST lists {"list_id": ...}: 201, 400, 404 (no such list) or 409 (PGP already)."""
+        try:
+            list_id = Validator(list_id=str)(request)["list_id"]
+        except ValueError as error:
+            bad_request(response, str(error))
+            return
+        mlist = getUtility(IListManager).get_by_list_id(list_id)
+        if mlist is None:
+            not_found(response, f"No mailing list {list_id}.")
+            return
+        try:
+            make_pgp_list(mlist)
+        except AlreadyPGPList as error:
+            conflict(response, str(error))
+            return
+        created(response, self._paths.path(self.api, "lists", mlist.list_id))
+
+
+@public
+class APGPList(_PGPListBase):
+    """One PGP list's settings."""
+
+    def __init__(self, paths: PluginPaths, list_id: str) -> None:
+        super().__init__(paths)
+        self._list_id = list_id
+        self._pgp_list = PGPMailingList.for_list_id(list_id)
+
+    def on_get(self, request, response) -> None:
+        """GET lists/<list_id>"""
+        if self._pgp_list is None:
+            not_found(response, _not_pgp(self._list_id))
+        else:
+            okay(response, self._resource_as_json(self._pgp_list))
+
+    @child()
+    def key(self, context, segments):
+        """lists/<list_id>/key"""
+        return AListKey(self._list_id, self._pgp_list), []
+
+
+@public
+class AListKey:
+    """A PGP list's public key; its secret half is never served."""
+
+    def __init__(self, list_id: str, pgp_list: PGPMailingList | None) -> None:
+        self._list_id = list_id
+        self._pgp_list = pgp_list
+
+    def on_get(self, request, response) -> None:
+        """GET lists/<list_id>/key"""
+        if self._pgp_list is None:
+            not_found(response, _not_pgp(self._list_id))
+            return
+        resource = dict(
+            list_id=self._pgp_list.list_id,
+            fingerprint=self._pgp_list.fingerprint,
+            public_key=self._pgp_list.public_key,
+        )
+        okay(response, etag(resource))
+
+
+def _not_pgp(list_id: str) -> str:
+    if getUtility(IListManager).get_by_list_id(list_id) is None:
+        return f"No mailing list {list_id}."
+    return f"{list_id} is not a PGP list."

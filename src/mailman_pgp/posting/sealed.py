@@ -119,7 +119,24 @@ def _open_inline(kind: MessageKind, plaintext: bytes, charset: str, verification
         plaintext = checked.text
         if verify_with is not None and verification.status is SignatureStatus.NO_SIGNATURE:
             verification = checked.verification
-    return OpenedPost(kind, text_entity(plaintext, charset), verification)
+    return OpenedPost(kind, text_entity(plaintext, _charset_of(plaintext, charset)), verification)
+
+
+def _charset_of(text: bytes, declared: str) -> str:
+    """The charset of decrypted inline text: the part's, unless that cannot be right.
+
+    The text part around an armor block is usually labelled us-ascii, since the armor
+    is; what was encrypted inside is then most often UTF-8.
+    """
+    try:
+        text.decode(declared)
+    except (LookupError, UnicodeDecodeError):
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError:
+            return declared
+        return "utf-8"
+    return declared
 
 
 @public

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from email.charset import QP, Charset
+from email.header import Header
 from email.mime.text import MIMEText
 from pathlib import Path
 
@@ -116,7 +117,11 @@ def text_body(text: str) -> bytes:
 
 
 def headers_text(headers: dict[str, str]) -> str:
-    return "".join(f"{name}: {value}\n" for name, value in headers.items())
+    """Header lines, non-ASCII values RFC 2047 encoded as a mail client does."""
+    return "".join(
+        f"{name}: {value if value.isascii() else Header(value, 'utf-8').encode()}\n"
+        for name, value in headers.items()
+    )
 
 
 def pgp_mime_message(armor: bytes, headers: dict[str, str]) -> bytes:

@@ -1,0 +1,217 @@
+# Test that a PGP list inside real Mailman delivers a gpg-made post to each member with a
+# key, encrypted to that key and signed by the list, and refuses bad posts with a notice.
+
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from mailman_pgp.posting.tests.gnupg_client import split_signed_raw
+from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+
+DATA = Path(__file__).parent / "data"
+TEXT = "Grüße aus Köln — ½ € ✓\nZweite Zeile.\n\nFrom the third paragraph on.\n"
+
+
+@pytest.fixture(scope="module")
+def people():
+    cast = People()
+    cast.add("alice", "alice@example.com", algorithm="future-default")
+    cast.add("bob", "bob@example.com",
+             key=(DATA / "rsa4096_bob_at_example_com.secret.asc").read_text())
+    cast.add("carol", "carol@example.com", keyless=True)
+    cast.add("mallory", "mallory@example.com", algorithm="future-default")
+    yield cast
+    cast.close()
+
+
+@pytest.fixture
+def scenario(mailman, people):
+    scene = PGPListScenario(mailman, people)
+    scene.subscribe("alice", "bob", "carol")
+    return scene
+
+
+def decoded(header: str) -> str:
+    return str(make_header(decode_header(header)))
+
+
+def body_text(entity) -> str:
+    """The decoded text of a text/plain entity, line ends as in Python text."""
+    text = entity.get_payload(decode=True).decode(entity.get_content_charset())
+    return text.replace("\r\n", "\n")
+
+
+def marker() -> str:
+    """A word that appears only in the plaintext of one post."""
+    return f"secret-{uuid4().hex}"
+
+
+def assert_no_plaintext(messages, *secrets: str) -> None:
+    for msg in messages:
+        raw = msg.as_bytes()
+        for secret in secrets:
+            assert secret.encode() not in raw
+
+
+def test_key_algorithms_of_the_members(people):
+    alice = people["alice"].client.gpg("--with-colons", "--list-keys", "alice@example.com")
+    bob = people["bob"].client.gpg("--with-colons", "--list-keys", "bob@example.com")
+    # Field 4 of a sub line is the algorithm: 18 is ECDH (Cv25519), 1 is RSA; field 3 the size.
+    assert any(line.startswith("sub:") and line.split(":")[3] == "18"
+               for line in alice.output.decode().splitlines())
+    assert any(line.startswith("sub:") and line.split(":")[3] == "1"
+               and line.split(":")[2] == "4096" for line in bob.output.decode().splitlines())
+
+
+def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_the_list(
+        scenario, people):
+    secret = marker()
+    text = f"{TEXT}{secret}\n"
+    raw = scenario.pgp_mime_post(people["alice"], text, subject="Ünïcode subject")
+    posted = message_from_bytes(raw)
+    scenario.receive(raw)
+    scenario.run_queues()
+    delivered = scenario.delivered()
+
+    assert sorted(delivered) == ["alice@example.com", "bob@example.com"]
+    for name in ("alice", "bob"):
+        person = people[name]
+        [copy] = delivered[person.email]
+        assert copy.get_content_type() == "multipart/encrypted"
+        assert copy.get_param("protocol") == "application/pgp-encrypted"
+        version, payload = copy.get_payload()
+        assert version.get_content_type() == "application/pgp-encrypted"
+        assert version.get_payload().strip() == "Version: 1"
+        assert payload.get_content_type() == "application/octet-stream"
+        for header in ("From", "To", "Message-ID"):
+            assert copy[header] == posted[header]
+        prefix = scenario.mlist.subject_prefix.strip()
+        assert decoded(copy["Subject"]) == f"{prefix} Ünïcode subject"
+        assert copy["List-Id"] == f"<{scenario.mlist.list_id}>"
+
+        opened = person.client.decrypt(payload.get_payload().encode("ascii"))
+        assert opened.has("DECRYPTION_OKAY")
+        signed, signature = split_signed_raw(opened.output)
+        checked = person.client.verify_detached(signature, signed)
+        assert checked.has("GOODSIG")
+        assert checked.has("VALIDSIG")
+        validsig = next(line for line in checked.status if " VALIDSIG " in line)
+        assert validsig.split()[-1] == scenario.list_fingerprint
+        content = message_from_bytes(signed)
+        assert content.get_content_type() == "text/plain"
+        assert body_text(content) == text
+    assert_no_plaintext(sum(delivered.values(), []), secret, "Zweite Zeile")
+
+
+def test_an_inline_pgp_post_is_delivered_as_pgp_mime(scenario, people):
+    secret = marker()
+    text = f"{TEXT}{secret}\n"
+    scenario.receive(scenario.inline_post(people["bob"], text))
+    scenario.run_queues()
+    delivered = scenario.delivered()
+    assert sorted(delivered) == ["alice@example.com", "bob@example.com"]
+    [copy] = delivered["alice@example.com"]
+    opened = people["alice"].client.decrypt(copy.get_payload()[1].get_payload().encode())
+    signed, signature = split_signed_raw(opened.output)
+    assert people["alice"].client.verify_detached(signature, signed).has("GOODSIG")
+    content = message_from_bytes(signed)
+    assert body_text(content) == text
+    assert_no_plaintext(sum(delivered.values(), []), secret)
+
+
+def test_a_plain_list_wraps_the_same_post_in_a_footer_but_a_pgp_list_does_not(
+        scenario, people, mailman):
+    from mailman.app.lifecycle import create_list
+    from mailman.database.transaction import transaction
+    from mailman.interfaces.action import Action
+    from mailman.interfaces.usermanager import IUserManager
+    from zope.component import getUtility
+
+    with transaction():
+        plain = create_list("plain@example.com")
+        plain.default_nonmember_action = Action.accept
+        plain.subscribe(getUtility(IUserManager).get_address("carol@example.com"),
+                        send_welcome_message=False)
+    raw = scenario.pgp_mime_post(people["alice"], "for both lists\n")
+    from mailman.app.inject import inject_message
+    from mailman.email.message import Message
+
+    inject_message(plain, message_from_bytes(raw, Message), to_list=True)
+    scenario.receive(raw)
+    scenario.run_queues()
+    delivered = scenario.delivered()
+
+    [on_plain] = delivered["carol@example.com"]
+    assert on_plain.get_content_type() == "multipart/mixed"
+    assert [part.get_content_type() for part in on_plain.get_payload()] == [
+        "multipart/encrypted", "text/plain"]
+    for name in ("alice", "bob"):
+        [copy] = delivered[people[name].email]
+        assert copy.get_content_type() == "multipart/encrypted"
+        assert [part.get_content_type() for part in copy.get_payload()] == [
+            "application/pgp-encrypted", "application/octet-stream"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("plain", "not encrypted"),
+        ("unsigned", "was not signed"),
+        ("signed-by-another-key", "not by your confirmed key"),
+        ("encrypted-to-another-key", "could not decrypt your message"),
+    ],
+)
+def test_a_refused_post_draws_a_notice_to_the_sender_and_reaches_nobody(
+        scenario, people, kind, reason):
+    alice, mallory = people["alice"], people["mallory"]
+    secret = marker()
+    text = f"{TEXT}{secret}\n"
+    if kind == "plain":
+        raw = scenario.plain_post(alice, text)
+    elif kind == "unsigned":
+        raw = scenario.pgp_mime_post(alice, text, sign=False)
+    elif kind == "signed-by-another-key":
+        mallory.client.import_key(scenario.list_key)
+        raw = scenario.pgp_mime_post(alice, text, signer=mallory)
+    else:
+        alice.client.import_key(mallory.client.export(mallory.email))
+        raw = scenario.pgp_mime_post(alice, text, encrypt_to=mallory.fingerprint)
+    scenario.receive(raw)
+    scenario.run_queues()
+    delivered = scenario.delivered()
+
+    assert list(delivered) == ["alice@example.com"]
+    [notice] = delivered["alice@example.com"]
+    explanation = notice.get_payload()[0].get_payload(decode=True).decode()
+    assert "was rejected" in explanation
+    assert reason in explanation
+    if kind != "plain":
+        assert_no_plaintext([notice], secret, "Zweite Zeile")
+
+
+def test_a_good_post_by_a_nonmember_is_held_sealed_as_the_list_rules_say(scenario, people):
+    from mailman.database.transaction import transaction
+    from mailman.interfaces.messages import IMessageStore
+    from mailman.interfaces.requests import IListRequests, RequestType
+    from zope.component import getUtility
+
+    from mailman_pgp.app.keys import set_address_key
+
+    mallory = people["mallory"]
+    with transaction():
+        set_address_key(mallory.email, mallory.client.export(mallory.email), confirmed=True)
+    secret = marker()
+    raw = scenario.pgp_mime_post(mallory, f"{TEXT}{secret}\n")
+    scenario.receive(raw)
+    scenario.run_queues()
+    delivered = scenario.delivered()
+
+    assert not any(email in delivered for email in
+                   ("alice@example.com", "bob@example.com", "carol@example.com"))
+    [held] = IListRequests(scenario.mlist).of_type(RequestType.held_message)
+    stored = getUtility(IMessageStore).get_message_by_id(held.key)
+    assert stored.get_content_type() == "multipart/encrypted"
+    assert_no_plaintext([stored, *sum(delivered.values(), [])], secret, "Zweite Zeile")

@@ -184,3 +184,26 @@ def crash_runner(mlist, msg) -> None:
 def push_configuration() -> None:
     config.push("webhooks scenario", "[mailman]\nsite_owner: owner@example.com\n")
     config.pop("webhooks scenario")
+
+
+def every_event() -> list[Captured]:
+    """Fire each event class of Mailman 3.3.10 at least once, through real operations."""
+    with capture() as captured:
+        push_configuration()
+        add_and_remove_domain("example.org")
+        mlist = make_list("ant@example.com")
+        subscribe_directly(mlist, "anne@example.com")
+        token = request_subscription(mlist, "bart@example.com")
+        confirm(mlist, token)
+        invite(mlist, "cris@example.com")
+        request_unsubscription(mlist, "anne@example.com")
+        unsubscribe(mlist.members.get_member("bart@example.com"))
+        change_password("dave@example.com", "correct horse battery staple")
+        post_through_incoming(mlist, post(mlist, "zed@example.net", "<held@example.net>"))
+        for chain in ("accept", "discard", "reject"):
+            run_chain(mlist, post(mlist, "anne@example.com", f"<{chain}@example.net>"), chain)
+        owner_post = post(mlist, "zed@example.net", "<owner@example.net>", mlist.owner_address)
+        post_through_incoming(mlist, owner_post, to_owner=True)
+        crash_runner(mlist, post(mlist, "anne@example.com", "<crash@example.net>"))
+        delete_list(mlist)
+    return captured

@@ -1,0 +1,204 @@
+# Test that docs/webhooks-consumer.md matches what the plugin really sends and verifies.
+#
+# The guide's event section is generated from real Mailman operations: run
+# scripts/webhooks-consumer-docs (WEBHOOKS_WRITE_DOCS=1) after changing events or rules.
+
+import base64
+import json
+import os
+import re
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from mailman_webhooks.serialization import KNOWN_EVENTS
+from mailman_webhooks.tests import scenario
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks-consumer.md"
+BEGIN = "<!-- BEGIN GENERATED EVENTS: scripts/webhooks-consumer-docs -->"
+END = "<!-- END GENERATED EVENTS -->"
+EXAMPLE_TIME = datetime(2026, 1, 15, 9, 30)
+SECRET = "whsec_" + base64.b64encode(b"an example secret, 32 bytes long").decode()
+
+
+def _doc() -> str:
+    return DOC.read_text(encoding="utf-8")
+
+
+def _events_section(text: str) -> str:
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[start:end]
+
+
+def _parse_events(section: str) -> dict[str, tuple[dict[str, str], dict]]:
+    """Event name -> (fields table, example envelope), as the guide shows them."""
+    parsed = {}
+    for block in re.split(r"^### ", section, flags=re.M)[1:]:
+        name = block.split("\n", 1)[0].strip()
+        fields = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", block, flags=re.M))
+        (example,) = re.findall(r"^```json\n(.*?)^```$", block, flags=re.M | re.S)
+        parsed[name] = (fields, json.loads(example))
+    return parsed
+
+
+def _python_block(text: str, heading: str) -> str:
+    section = text[text.index(heading) :]
+    return re.search(r"^```python\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+
+
+def _shape(value):
+    """Keys and JSON types, without the values that differ from run to run."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return sorted({json.dumps(_shape(item), sort_keys=True) for item in value})
+    return type(value).__name__
+
+
+def _envelopes(captured) -> dict[str, dict]:
+    """The body the delivery runner sends for the first event of each name."""
+    from mailman_webhooks.model import WebhookEvent
+
+    envelopes: dict[str, dict] = {}
+    for sequence, entry in enumerate(captured, start=1):
+        row = WebhookEvent(entry.name, EXAMPLE_TIME + timedelta(seconds=sequence), entry.plain)
+        row.sequence = sequence
+        row.id = uuid.uuid5(uuid.NAMESPACE_URL, f"example:{sequence}")
+        envelopes.setdefault(entry.name, row.body(include_secrets=False))
+    return envelopes
+
+
+def _render(envelopes: dict[str, dict]) -> str:
+    parts = ["\n"]
+    for name, spec in KNOWN_EVENTS.items():
+        parts.append(f"### {name}\n\n{spec.description}\n\n| field | value |\n|---|---|\n")
+        parts.extend(f"| `{field}` | {text} |\n" for field, text in spec.fields.items())
+        example = json.dumps(envelopes[name], indent=2, ensure_ascii=False)
+        parts.append(f"\n```json\n{example}\n```\n\n")
+    return "".join(parts)
+
+
+def test_every_known_event_is_documented_with_its_fields():
+    documented = _parse_events(_events_section(_doc()))
+    assert list(documented) == list(KNOWN_EVENTS)
+    for name, (fields, example) in documented.items():
+        assert fields == KNOWN_EVENTS[name].fields, name
+        assert example["name"] == name
+        assert list(example["event"]) == list(fields), name
+
+
+def test_documented_examples_are_what_real_operations_produce(mailman):
+    envelopes = _envelopes(scenario.every_event())
+    assert set(envelopes) == set(KNOWN_EVENTS)
+    if os.environ.get("WEBHOOKS_WRITE_DOCS"):
+        text = _doc()
+        start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+        DOC.write_text(text[:start] + _render(envelopes) + text[end:], encoding="utf-8")
+    documented = _parse_events(_events_section(_doc()))
+    for name, envelope in envelopes.items():
+        assert _shape(documented[name][1]) == _shape(envelope), name
+        assert "secret plans" not in json.dumps(envelope)
+
+
+def test_documented_envelope_has_the_keys_sent():
+    from mailman_webhooks.model import WebhookEvent
+
+    row = WebhookEvent("ListCreatedEvent", EXAMPLE_TIME, {"mailing_list": "ant.example.com"})
+    row.sequence = 1
+    sent = row.body(include_secrets=False)
+    documented = re.findall(r"^\| `(\w+)` \| ", _doc()[: _doc().index(BEGIN)], flags=re.M)
+    assert list(sent) == ["id", "name", "timestamp", "sequence", "event"]
+    assert set(sent) <= set(documented)
+
+
+# --- The verification example of the guide ------------------------------------------------
+
+
+@pytest.fixture
+def guide():
+    """The guide's Python example, run as a consumer would paste it."""
+    namespace: dict = {}
+    exec(_python_block(_doc(), "## Checking a request"), namespace)
+    return namespace
+
+
+def _signed_by_plugin(body: bytes, timestamp: int, secret: str = SECRET) -> dict[str, str]:
+    from mailman_webhooks.signing import signature
+
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    message_id = str(uuid.uuid4())
+    return {
+        "Webhook-Id": message_id,
+        "Webhook-Timestamp": str(timestamp),
+        "Webhook-Signature": signature(key, message_id, timestamp, body),
+    }
+
+
+BODY = json.dumps({"id": "x", "name": "ListCreatedEvent", "event": {"mailing_list": "\u00e4"}},
+                  ensure_ascii=False).encode()
+
+
+def test_guide_accepts_what_the_plugin_signs(guide):
+    headers = _signed_by_plugin(BODY, int(time.time()))
+    assert guide["verify"](SECRET, headers, BODY) is None
+
+
+def test_guide_and_reference_library_agree(guide):
+    from standardwebhooks.webhooks import Webhook
+
+    reference = Webhook(SECRET)
+    now = datetime.now()
+    message_id = "msg_1"
+    headers = {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": reference.sign(message_id, now, BODY.decode()),
+    }
+    assert guide["verify"](SECRET, headers, BODY) is None
+    plugin_headers = _signed_by_plugin(BODY, int(time.time()))
+    assert reference.verify(BODY, plugin_headers) == json.loads(BODY)
+
+
+def test_guide_accepts_one_valid_signature_among_several(guide):
+    headers = _signed_by_plugin(BODY, int(time.time()))
+    headers["Webhook-Signature"] = "v1,AAAA v2,zzz " + headers["Webhook-Signature"]
+    assert guide["verify"](SECRET, headers, BODY) is None
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["body", "secret", "id", "old", "future", "missing", "garbage", "not-v1"],
+)
+def test_guide_rejects_bad_requests(guide, tamper):
+    body = BODY
+    secret = SECRET
+    timestamp = int(time.time())
+    if tamper == "old":
+        timestamp -= 10 * 60
+    if tamper == "future":
+        timestamp += 10 * 60
+    headers = _signed_by_plugin(BODY, timestamp)
+    if tamper == "body":
+        body = BODY.replace(b"ListCreated", b"ListDeleted")
+    if tamper == "secret":
+        secret = "whsec_" + base64.b64encode(b"another secret of 32 bytes long!").decode()
+    if tamper == "id":
+        headers["Webhook-Id"] = "someone-else"
+    if tamper == "missing":
+        del headers["Webhook-Signature"]
+    if tamper == "garbage":
+        headers["Webhook-Signature"] = "v1,\u00e9t\u00e9 nonsense"
+    if tamper == "not-v1":
+        headers["Webhook-Signature"] = headers["Webhook-Signature"].replace("v1,", "v2,")
+    with pytest.raises(guide["InvalidWebhook"]):
+        guide["verify"](secret, headers, body)
+
+
+def test_guide_checks_the_api_key(guide):
+    guide["check_api_key"]({"key": "s3cret"}, "s3cret")
+    for query in ({"key": "wrong"}, {}, {"key": "s3cret\u00e9"}):
+        with pytest.raises(guide["InvalidWebhook"]):
+            guide["check_api_key"](query, "s3cret")

@@ -26,6 +26,7 @@ from email.generator import BytesGenerator, Generator
 from email.header import Header
 from email.message import Message
 from email.policy import compat32
+from email.utils import formataddr, getaddresses
 
 from public import public
 
@@ -36,6 +37,7 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")
 # RFC 5322 section 2.1.1: at most 998 characters a line, without the CRLF.
 _MAX_LINE = 998
 _FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
+_ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
 
 
 @public
@@ -128,9 +130,16 @@ def _write(msg: Message, nl: str, top: bool) -> bytes:
         # message/rfc822 and friends: the generator writes the first (only) message.
         if payload:
             out.write(_write(payload[0], nl, top))
+    elif payload is not None and _is_binary(msg):
+        # Raw octets: a CR or LF in them is data, not a line ending.
+        out.write(payload.encode("utf-8", "surrogateescape"))
     elif payload is not None:
         out.write(_lines(payload, nl))
     return out.getvalue()
+
+
+def _is_binary(part: Message) -> bool:
+    return str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "binary"
 
 
 def _multipart_bytes(msg: Message, parts: list[Message], nl: str, top: bool) -> bytes:
@@ -219,26 +228,34 @@ def _seven_bit_copy(msg: Message) -> Message:
 
 
 def _encode_headers(part: Message) -> None:
-    items = part.raw_items()
+    items = list(part.raw_items())
     if all(not isinstance(value, str) or value.isascii() for _, value in items):
         return
-    items = list(items)
     for name in {name for name, _ in items}:
         del part[name]
     for name, value in items:
         if isinstance(value, str) and not value.isascii():
-            value = _encoded_header(name, value)
+            value = _encoded_header(name, value, part.get_content_charset())
         part[name] = value
 
 
-def _encoded_header(name: str, value: str) -> Header:
+def _encoded_header(name: str, value: str, charset: str | None) -> str | Header:
+    """An 8-bit header value as RFC 2047 encoded words; addresses stay outside them."""
     raw = value.encode("utf-8", "surrogateescape")
-    unfolded = " ".join(line.strip() for line in _NEWLINE.split(raw.decode("latin-1")))
-    try:
-        text = unfolded.encode("latin-1").decode("utf-8")
-    except UnicodeDecodeError:
-        return Header(unfolded.encode("latin-1"), UNKNOWN8BIT, header_name=name)
-    return Header(text, "utf-8", header_name=name)
+    unfolded = b" ".join(line.strip() for line in re.split(rb"\r\n|\r|\n", raw))
+    for guess in ("utf-8", charset):
+        try:
+            text = unfolded.decode(guess) if guess else None
+        except (LookupError, UnicodeDecodeError):
+            continue
+        if text is None:
+            break
+        if name.lower() in _ADDRESS_HEADERS:
+            return ", ".join(
+                formataddr(pair, charset="utf-8") for pair in getaddresses([text])
+            )
+        return Header(text, "utf-8", header_name=name)
+    return Header(unfolded, UNKNOWN8BIT, header_name=name)
 
 
 def _is_safe(text: str) -> bool:

@@ -19,7 +19,7 @@ from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError
 
 ENCRYPTED_PROTOCOL = "application/pgp-encrypted"
 SIGNATURE_PROTOCOL = "application/pgp-signature"
-_VERSION_LINE = re.compile(r"^Version:[ \t]*1[ \t]*$", re.MULTILINE)
+_VERSION_LINE = re.compile(r"^Version:[ \t]*1[ \t]*\r?$", re.MULTILINE)
 _MICALG = re.compile(r"^pgp-[a-z0-9-]+$")
 _ENCRYPTED_PREAMBLE = "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)"
 _SIGNED_PREAMBLE = "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)"

@@ -197,6 +197,32 @@ def test_guide_rejects_bad_requests(guide, tamper):
         guide["verify"](secret, headers, body)
 
 
+def _example_request(text: str) -> tuple[str, dict[str, str], bytes, dict]:
+    """The guide's example request: its secret, headers, body, and the pretty envelope."""
+    section = text[text.index("## What a request looks like") :]
+    secret = re.search(r"`(whsec_[A-Za-z0-9+/=]+)`", section).group(1)
+    raw = re.search(r"^```http\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+    head, body = raw.split("\n\n", 1)
+    headers = dict(line.split(": ", 1) for line in head.splitlines()[1:])
+    pretty = re.search(r"^```json\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+    return secret, headers, body.rstrip("\n").encode(), json.loads(pretty)
+
+
+def test_example_request_is_signed_as_the_plugin_signs(guide):
+    from mailman_webhooks.signing import signature
+
+    secret, headers, body, pretty = _example_request(_doc())
+    timestamp = int(headers["webhook-timestamp"])
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    assert headers["webhook-signature"] == signature(key, headers["webhook-id"], timestamp, body)
+    assert guide["verify"](secret, headers, body, now=timestamp + 60) is None
+    envelope = json.loads(body)
+    assert envelope == pretty
+    assert envelope["id"] == headers["webhook-id"]
+    moment = datetime.fromisoformat(envelope["timestamp"])
+    assert int(moment.timestamp()) == timestamp
+
+
 def test_guide_checks_the_api_key(guide):
     guide["check_api_key"]({"key": "s3cret"}, "s3cret")
     for query in ({"key": "wrong"}, {}, {"key": "s3cret\u00e9"}):

@@ -77,6 +77,8 @@ class KeyPart:
 
     fingerprint: str
     key_id: str
+    # pysequoia's name of the public key algorithm, e.g. "EdDSA", "ECDH", "RSAEncryptSign".
+    algorithm: str
     created: datetime
     expires: datetime | None
     revoked: bool
@@ -325,6 +327,7 @@ def _key_parts(packets: list) -> Iterable[KeyPart]:
         yield KeyPart(
             fingerprint=key.fingerprint.upper(),
             key_id=key.key_id.upper(),
+            algorithm=repr(key.key_algorithm).rpartition(".")[2],
             created=key.key_created,
             expires=key.key_created + period if period else None,
             revoked=any(s.signature_type == revocation for s in signatures),

@@ -1,0 +1,182 @@
+# Test that keys are parsed, judged, generated and protected as promised, each failure typed.
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mailman_pgp.errors import PGPError
+from mailman_pgp.openpgp import (
+    KeyAlgorithm,
+    KeyCannotEncrypt,
+    KeyCannotSign,
+    KeyExpired,
+    KeyParseError,
+    KeyRevoked,
+    NotASingleCertificate,
+    SecretKey,
+    SecretKeyGiven,
+    UserIDMismatch,
+    decrypt,
+    generate_key,
+    load_certificate,
+    load_secret_key,
+    parse_certificate,
+)
+from mailman_pgp.openpgp.tests.helpers import GnuPGClient, cert, key_data
+
+ALICE_PUB = key_data("alice_cv25519.pub.asc")
+
+
+def test_a_gnupg_cv25519_key_is_parsed_with_its_identity(gnupg: GnuPGClient) -> None:
+    listed = gnupg.run("--with-colons", "--list-keys", "alice@example.com").stdout.decode()
+    gpg_fingerprint = next(line.split(":")[9] for line in listed.splitlines()
+                           if line.startswith("fpr:"))
+    alice = parse_certificate(ALICE_PUB, email="alice@example.com")
+    assert alice.fingerprint == gpg_fingerprint
+    assert alice.user_ids == ("Alice <alice@example.com>",)
+    assert alice.emails == frozenset({"alice@example.com"})
+    assert alice.expires is None
+    assert alice.armor.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+
+
+def test_an_rsa4096_key_and_text_input_are_accepted() -> None:
+    bob = parse_certificate(key_data("bob_rsa4096.pub.asc").decode("ascii"))
+    assert "bob@example.com" in bob.emails
+
+
+def test_the_address_is_matched_case_insensitively() -> None:
+    alice = parse_certificate(ALICE_PUB, email="Alice@EXAMPLE.com")
+    assert alice.emails == frozenset({"alice@example.com"})
+
+
+@pytest.mark.parametrize(("data", "error"), [
+    pytest.param(b"this is not a key\n", KeyParseError, id="garbage-text"),
+    pytest.param(bytes(range(256)), KeyParseError, id="garbage-bytes"),
+    pytest.param(ALICE_PUB[:200], KeyParseError, id="truncated-armor"),
+    pytest.param(ALICE_PUB[:-40], KeyParseError, id="armor-without-footer"),
+    pytest.param(b"", NotASingleCertificate, id="empty"),
+    pytest.param(ALICE_PUB + key_data("bob_rsa4096.pub.asc"), NotASingleCertificate,
+                 id="two-certificates"),
+    pytest.param(key_data("alice_cv25519.sec.asc"), SecretKeyGiven, id="secret-key"),
+    pytest.param(key_data("carol_expired.pub.asc"), KeyExpired, id="expired"),
+    pytest.param(key_data("dave_revoked.pub.asc"), KeyRevoked, id="revoked"),
+    pytest.param(key_data("erin_sign_only.pub.asc"), KeyCannotEncrypt, id="no-encryption-key"),
+    pytest.param(key_data("frank_encrypt_only.pub.asc"), KeyCannotSign, id="no-signing-key"),
+])
+def test_each_unusable_key_gets_its_own_error(data: bytes, error: type[PGPError]) -> None:
+    with pytest.raises(error) as raised:
+        parse_certificate(data)
+    message = str(raised.value)
+    # A sentence for a person: no Rust error text, no backtrace.
+    assert message.endswith(".") and "\n" not in message
+    assert "backtrace" not in message.lower() and "sequoia" not in message.lower()
+
+
+def test_a_key_without_the_required_address_is_refused() -> None:
+    with pytest.raises(UserIDMismatch, match="bob@example.com"):
+        parse_certificate(ALICE_PUB, email="bob@example.com")
+
+
+def test_expiry_messages_name_the_date_and_errors_derive_from_the_plugin_base() -> None:
+    with pytest.raises(KeyExpired, match="2020-12-31") as raised:
+        parse_certificate(key_data("carol_expired.pub.asc"))
+    assert isinstance(raised.value, PGPError)
+
+
+def test_a_stored_certificate_loads_without_judgement() -> None:
+    carol = load_certificate(key_data("carol_expired.pub.asc"))
+    assert carol.expires == datetime(2020, 12, 31, tzinfo=UTC)
+    dave = load_certificate(key_data("dave_revoked.pub.asc"))
+    assert dave.revoked
+    with pytest.raises(KeyRevoked):
+        dave.check_usable()
+
+
+def test_usability_is_judged_at_the_given_time() -> None:
+    carol = load_certificate(key_data("carol_expired.pub.asc"))
+    carol.check_usable(at=datetime(2020, 6, 1, tzinfo=UTC))
+    with pytest.raises(KeyExpired):
+        carol.check_usable(at=datetime(2021, 1, 1, tzinfo=UTC))
+
+
+def test_merging_a_revocation_revokes_the_held_certificate() -> None:
+    held = load_certificate(key_data("dave_before_revocation.sec.asc"))
+    assert not held.revoked
+    merged = held.merge(cert("dave_revoked"))
+    assert merged.fingerprint == held.fingerprint
+    assert merged.revoked
+
+
+def test_merging_another_key_is_refused() -> None:
+    with pytest.raises(KeyParseError):
+        cert("alice_cv25519").merge(cert("bob_rsa4096"))
+
+
+def test_a_generated_list_key_is_v4_usable_and_gnupg_encrypts_to_it(
+        gnupg: GnuPGClient, tmp_path) -> None:
+    key = generate_key("Generated <generated@example.com>")
+    key.certificate.check_usable()
+    assert key.certificate.emails == frozenset({"generated@example.com"})
+    # GnuPG 2.2 imports it and encrypts to it; we decrypt what it made.
+    gnupg.import_key(key.certificate.armor)
+    listed = gnupg.run("--with-colons", "--list-keys", key.fingerprint).stdout.decode()
+    assert any(line.startswith("pub:") and ":22:" in line for line in listed.splitlines())
+    assert any(line.startswith("sub:") and ":18:" in line for line in listed.splitlines())
+    packets = gnupg.run("--list-packets", input=key.certificate.armor.encode()).stdout
+    assert b"version 4" in packets and b"version 6" not in packets
+    sent = gnupg.run("--encrypt", "--armor", "-r", key.fingerprint, input=b"to the list\n")
+    assert decrypt(sent.stdout, key).plaintext == b"to the list\n"
+
+
+def test_the_default_list_key_is_curve25519() -> None:
+    key = generate_key("Default <default@example.com>")
+    assert [k.algorithm for k in key.certificate.keys] == ["EdDSA", "EdDSA", "ECDH"]
+
+
+def test_rsa_list_keys_can_be_chosen(gnupg: GnuPGClient) -> None:
+    key = generate_key("RSA <rsa@example.com>", KeyAlgorithm.RSA3072)
+    assert {k.algorithm for k in key.certificate.keys} == {"RSAEncryptSign"}
+    shown = gnupg.run("--with-colons", "--show-keys",
+                      input=key.certificate.armor.encode()).stdout.decode()
+    sizes = {line.split(":")[2] for line in shown.splitlines()
+             if line.startswith(("pub:", "sub:"))}
+    assert sizes == {"3072"}
+
+
+def test_a_protected_key_opens_only_with_its_passphrase() -> None:
+    key = generate_key("Protected <protected@example.com>")
+    stored = key.protect("correct horse battery staple")
+    assert key._secret() not in stored
+    assert stored.startswith(b"-----BEGIN PGP MESSAGE-----")
+    opened = SecretKey.unprotect(stored, "correct horse battery staple")
+    assert opened.fingerprint == key.fingerprint
+    assert opened._secret() == key._secret()
+    with pytest.raises(KeyParseError, match="passphrase"):
+        SecretKey.unprotect(stored, "wrong")
+    with pytest.raises(KeyParseError):
+        SecretKey.unprotect(stored[:100], "correct horse battery staple")
+
+
+def test_a_protected_key_uses_a_salted_iterated_kdf_and_aes256(gnupg: GnuPGClient) -> None:
+    stored = generate_key("KDF <kdf@example.com>").protect("passphrase")
+    packets = gnupg.run("--list-packets", input=stored, check=False).stdout.decode()
+    # RFC 4880 symmetric-key session key packet: cipher 9 (AES-256), S2K 3 (iterated and
+    # salted) with the largest iteration count.
+    assert "cipher 9" in packets and "s2k 3" in packets
+    assert "count 65011712" in packets
+
+
+def test_the_secret_key_stays_out_of_repr() -> None:
+    key = generate_key("Repr <repr@example.com>")
+    assert repr(key) == f"<SecretKey {key.fingerprint}>"
+
+
+def test_a_gnupg_secret_key_loads_and_a_public_one_is_not_a_secret_key() -> None:
+    alice = load_secret_key(key_data("alice_cv25519.sec.asc"))
+    assert alice.certificate.emails == frozenset({"alice@example.com"})
+    with pytest.raises(KeyParseError):
+        load_secret_key(ALICE_PUB)
+    with pytest.raises(KeyParseError):
+        load_secret_key(b"garbage")

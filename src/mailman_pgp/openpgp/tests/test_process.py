@@ -1,0 +1,50 @@
+# Test that child commands get inputs and outputs as pipes, a bare environment and a timeout.
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from mailman_pgp.openpgp import SOPUnavailable
+from mailman_pgp.openpgp.process import PipeIn, PipeOut, minimal_env, resolve, run
+
+
+def test_large_inputs_and_outputs_pass_through_pipes() -> None:
+    # More than a pipe's buffer each way, so writers and readers must run concurrently.
+    big = os.urandom(300_000)
+    done = run(["sh", "-c", 'cat "$1" > "$3"; cat "$2" -', "sh", PipeIn(big, "/dev/fd/{}"),
+                PipeIn(b"tail", "/dev/fd/{}"), PipeOut("/dev/fd/{}")],
+               stdin=big, timeout=10, env=minimal_env())
+    assert done.returncode == 0
+    assert done.stdout == b"tail" + big
+    assert done.outputs == (big,)
+
+
+def test_inputs_are_pipes_not_files() -> None:
+    done = run(["sh", "-c", 'stat -L -c %F "$1"', "sh", PipeIn(b"secret", "/dev/fd/{}")],
+               stdin=b"", timeout=10, env=minimal_env())
+    assert done.stdout.strip() == b"fifo"
+
+
+def test_the_child_gets_only_the_minimal_environment(monkeypatch) -> None:
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    monkeypatch.setenv("GNUPGHOME", "/nonexistent")
+    done = run(["env"], stdin=b"", timeout=10, env=minimal_env(EXTRA="yes"))
+    names = {line.split(b"=", 1)[0] for line in done.stdout.splitlines()}
+    assert names == {b"PATH", b"LC_ALL", b"EXTRA"}
+
+
+def test_a_missing_command_names_itself() -> None:
+    with pytest.raises(SOPUnavailable, match="no-such-sop-command"):
+        resolve("no-such-sop-command")
+
+
+def test_a_command_that_hangs_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    script = tmp_path / "hang"
+    script.write_text("#!/bin/sh\nexec sleep 30\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    with pytest.raises(SOPUnavailable, match="did not finish within 0.5 seconds"):
+        run([str(script), PipeIn(b"key")], stdin=b"", timeout=0.5, env=minimal_env())

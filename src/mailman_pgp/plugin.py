@@ -1,7 +1,9 @@
 """The PGP plugin's entry point, named in ``[plugin.pgp] class:``.
 
 The hooks only wire: read the plugin's settings, push the Mailman settings it
-needs, create its tables, subscribe its event handlers.
+needs, create its tables, subscribe its event handlers. Chains, rules, handlers
+and pipelines under ``mailman_pgp`` are found by Mailman itself through
+``component_package: mailman_pgp``.
 """
 
 import logging

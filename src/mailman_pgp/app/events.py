@@ -1,24 +1,34 @@
 """The plugin's event subscribers, registered in one place by the plugin's ``post_hook``."""
 
 from mailman.config import config
-from mailman.interfaces.listmanager import ListDeletingEvent
+from mailman.interfaces.listmanager import ListCreatedEvent, ListDeletingEvent
 from public import public
 from zope import event
 
 from mailman_pgp.model import PGPMailingList
 
 
-@public
-def handle_ListDeletingEvent(event: object) -> None:
-    """Delete a PGP list's key pair with the list, in the same transaction."""
-    if not isinstance(event, ListDeletingEvent):
-        return
-    pgp_list = PGPMailingList.for_list_id(event.mailing_list.list_id)
+def _forget_key_pair(list_id: str) -> None:
+    pgp_list = PGPMailingList.for_list_id(list_id)
     if pgp_list is not None:
         config.db.store.delete(pgp_list)
 
 
-SUBSCRIBERS = [handle_ListDeletingEvent]
+@public
+def handle_ListDeletingEvent(event: object) -> None:
+    """Delete a PGP list's key pair with the list, in the same transaction."""
+    if isinstance(event, ListDeletingEvent):
+        _forget_key_pair(event.mailing_list.list_id)
+
+
+@public
+def handle_ListCreatedEvent(event: object) -> None:
+    """Drop a key pair left by a list deleted while the plugin was off: a new list starts plain."""
+    if isinstance(event, ListCreatedEvent):
+        _forget_key_pair(event.mailing_list.list_id)
+
+
+SUBSCRIBERS = [handle_ListDeletingEvent, handle_ListCreatedEvent]
 
 
 @public

@@ -4,7 +4,6 @@ from mailman.config import config
 from mailman.interfaces.mailinglist import IMailingList
 from public import public
 
-from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
 from mailman_pgp.model import PGPMailingList
@@ -12,9 +11,6 @@ from mailman_pgp.openpgp import generate_key
 
 POSTING_CHAIN = "pgp-posting-chain"
 POSTING_PIPELINE = "pgp-posting-pipeline"
-
-# The contract with the posting flow named this module as its home too.
-public(set_address_key=set_address_key)
 
 
 @public
@@ -35,7 +31,7 @@ def list_user_id(mlist: IMailingList) -> str:
 
 @public
 def make_pgp_list(mlist: IMailingList) -> PGPMailingList:
-    """Give ``mlist`` a key pair and switch it to the PGP posting chain and pipeline.
+    """Give ``mlist`` a key pair and switch it to `POSTING_CHAIN` and `POSTING_PIPELINE`.
 
     The secret key is stored protected with the plugin's passphrase, never in the
     clear. Raises `AlreadyPGPList` when the list is one already. The caller commits.

@@ -34,7 +34,14 @@ T = TypeVar("T")
 @public
 @dataclass(frozen=True)
 class PGPConfig:
-    """The PGP plugin's settings, as typed values (see ``mailman_pgp.cfg``)."""
+    """The PGP plugin's settings, as typed values (each documented in ``mailman_pgp.cfg``).
+
+    ``sop_command``/``sop_timeout``: ``[sop]``, the SOP command reading what clients
+    send; ``key_algorithm``: ``[keys] algorithm`` of new list keys;
+    ``require_user_id``: a subscriber key must carry the address; ``key_passphrase``
+    (from ``passphrase_path``) protects list secret keys at rest and is never logged
+    or returned by REST.
+    """
 
     sop_command: str
     sop_timeout: timedelta

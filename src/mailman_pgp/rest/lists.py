@@ -26,12 +26,13 @@ class _PGPListBase(CollectionMixin):
 
     def _resource_as_dict(self, pgp_list: PGPMailingList, fields=None) -> dict:
         """See `CollectionMixin`."""
+        # None for a key pair left behind by a list deleted while the plugin was off.
         mlist = getUtility(IListManager).get_by_list_id(pgp_list.list_id)
         return dict(
             list_id=pgp_list.list_id,
             fingerprint=pgp_list.fingerprint,
-            posting_chain=mlist.posting_chain,
-            posting_pipeline=mlist.posting_pipeline,
+            posting_chain=None if mlist is None else mlist.posting_chain,
+            posting_pipeline=None if mlist is None else mlist.posting_pipeline,
             self_link=self._paths.path(self.api, "lists", pgp_list.list_id),
             key_link=self._paths.path(self.api, "lists", pgp_list.list_id, "key"),
         )

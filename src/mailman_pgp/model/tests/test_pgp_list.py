@@ -80,3 +80,11 @@ def test_deleting_another_list_keeps_the_key_pair(mailman, key):
     with transaction():
         remove_list(other)
     assert PGPMailingList.for_list_id("ant.example.com").fingerprint == key.fingerprint
+
+
+def test_a_new_list_does_not_inherit_a_key_pair_left_behind(mailman, key):
+    store_list("ant.example.com", key)
+    with transaction():
+        mlist = create_list("ant@example.com")
+    assert PGPMailingList.for_list_id("ant.example.com") is None
+    assert mlist.posting_chain == "default-posting-chain"

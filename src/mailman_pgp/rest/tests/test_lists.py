@@ -11,7 +11,7 @@ from mailman.testing.helpers import call_api
 from zope.component import getUtility
 
 from mailman_pgp.model import PGPMailingList
-from mailman_pgp.openpgp import load_certificate
+from mailman_pgp.openpgp import generate_key, load_certificate
 
 
 @pytest.fixture
@@ -175,3 +175,16 @@ def test_deleting_the_list_in_mailman_forgets_its_pgp_side(rest_url, ant):
 def test_the_api_needs_mailmans_credentials(rest_url, ant):
     code, message = api_error(rest_url("3.1/plugins/pgp/lists"), password="wrong")
     assert (code, message) == (401, "REST API authorization failed")
+
+
+def test_a_key_pair_left_by_a_list_deleted_without_the_plugin_shows_no_chain(rest_url):
+    with transaction():
+        config.db.store.add(
+            PGPMailingList("gone.example.com", generate_key("<gone@example.com>"), "passphrase")
+        )
+    content, response = call_api(rest_url("3.1/plugins/pgp/lists/gone.example.com"))
+    assert (content["list_id"], content["posting_chain"], content["posting_pipeline"]) == (
+        "gone.example.com",
+        None,
+        None,
+    )

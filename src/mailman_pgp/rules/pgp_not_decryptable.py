@@ -13,14 +13,7 @@ from zope.interface import implementer
 from mailman_pgp.config import pgp_config
 from mailman_pgp.mime import MalformedPGPMIME
 from mailman_pgp.model import PGPAddressKey, PGPMailingList
-from mailman_pgp.openpgp import (
-    Certificate,
-    DecryptionError,
-    KeyExpired,
-    KeyRevoked,
-    KeyUnusable,
-    SignatureStatus,
-)
+from mailman_pgp.openpgp import DecryptionError, MalformedMessage
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.refusal import refuse
 from mailman_pgp.posting.sealed import NotEncrypted, open_post
@@ -62,8 +55,8 @@ class PGPNotDecryptable:
         except NotEncrypted as error:
             refuse(msgdata, msg, "{}", str(error))
             return True
-        except MalformedPGPMIME as error:
-            refuse(msgdata, msg, "Your message is not well-formed PGP/MIME: {}", str(error))
+        except (MalformedPGPMIME, MalformedMessage) as error:
+            refuse(msgdata, msg, "Your message is not well-formed: {}", str(error))
             return True
         except DecryptionError:
             log.info("%s: list key cannot decrypt %s", mlist.list_id, msg.get("message-id"))
@@ -74,29 +67,14 @@ class PGPNotDecryptable:
                 pgp_list.fingerprint,
             )
             return True
+        # The openpgp layer judges the sender's key as it is now: a signature by a key
+        # that has expired or been revoked since is not GOOD.
         verification = opened.verification
-        status = verification.status
-        if status is SignatureStatus.GOOD and certificate is not None:
-            status = _current_status(certificate)
         PostCheck(
-            status=status,
+            status=verification.status,
             signer=verification.signer_fingerprint,
             issuer=verification.issuer,
             sender_key=sender_key.fingerprint if sender_key is not None else None,
         ).save(msgdata)
         return False
 
-
-def _current_status(certificate: Certificate) -> SignatureStatus:
-    """GOOD, unless the sender's stored key has expired or been revoked by now."""
-    try:
-        certificate.check_usable()
-    except KeyExpired:
-        return SignatureStatus.EXPIRED_KEY
-    except KeyRevoked:
-        return SignatureStatus.REVOKED_KEY
-    except KeyUnusable:
-        # A key that cannot encrypt still made this good signature; whether it can
-        # receive list mail is delivery's concern.
-        return SignatureStatus.GOOD
-    return SignatureStatus.GOOD

@@ -69,10 +69,21 @@ class GnuPGClient:
             raise RuntimeError(f"gpg {' '.join(args)} failed: {errors.decode(errors='replace')}")
         return GpgResult(output, status)
 
-    def generate(self, user_id: str, algorithm: str = "future-default") -> str:
-        """Make a key pair (no passphrase, no expiry); return its fingerprint."""
-        self.gpg("--quick-generate-key", user_id, algorithm, "default", "never")
+    def generate(self, user_id: str, algorithm: str = "future-default", *,
+                 expire: str = "never", made_at: str | None = None) -> str:
+        """Make a key pair without passphrase; return its fingerprint.
+
+        ``made_at`` (e.g. ``20200101T000000``) back-dates it, so that with ``expire``
+        ("1y") the key is expired today, for real.
+        """
+        faked = ["--faked-system-time", f"{made_at}!"] if made_at else []
+        self.gpg(*faked, "--quick-generate-key", user_id, algorithm, "default", expire)
         return self.fingerprint(user_id)
+
+    def revoke(self, fingerprint: str) -> None:
+        """Revoke the key with the revocation certificate gpg made with it."""
+        certificate = (self.home / "openpgp-revocs.d" / f"{fingerprint}.rev").read_text()
+        self.import_key(certificate.replace(":-----BEGIN", "-----BEGIN"))
 
     def fingerprint(self, user_id: str) -> str:
         listing = self.gpg("--with-colons", "--list-keys", user_id).output.decode()

@@ -1,0 +1,134 @@
+# Test that a sealed post opens in memory into its content and the check of its signature,
+# whatever way a client signed and encrypted it, and that what is not sealed is refused.
+
+import pytest
+from mailman.email.message import Message
+
+from mailman_pgp.mime import parse_entity
+from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_key
+from mailman_pgp.openpgp.keys import load_certificate
+from mailman_pgp.posting.sealed import NotEncrypted, is_sealed, open_post, text_entity
+from mailman_pgp.posting.tests.gnupg_client import (
+    GnuPGClient,
+    inline_message,
+    pgp_mime_message,
+    pgp_mime_signed_entity,
+    text_body,
+)
+
+HEADERS = {"From": "anne@example.com", "To": "crypto@example.com", "Subject": "Hi"}
+TEXT = "Grüße — first line\nFrom here on, a line that mbox would mangle.\n"
+
+
+@pytest.fixture(scope="module")
+def list_key():
+    return generate_key("Crypto <crypto@example.com>")
+
+
+@pytest.fixture(scope="module")
+def anne(list_key):
+    client = GnuPGClient()
+    client.generate("Anne <anne@example.com>")
+    client.import_key(list_key.certificate.armor)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def anne_cert(anne):
+    return load_certificate(anne.export("anne@example.com"))
+
+
+def parsed(raw: bytes) -> Message:
+    return parse_entity(raw, _class=Message)
+
+
+def text_of(entity) -> str:
+    return entity.get_payload(decode=True).decode(entity.get_content_charset()).replace(
+        "\r\n", "\n")
+
+
+def test_pgp_mime_signed_and_encrypted_in_one_go(list_key, anne, anne_cert):
+    armor = anne.sign_encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com")
+    msg = parsed(pgp_mime_message(armor, HEADERS))
+    before = msg.as_bytes()
+    opened = open_post(msg, list_key, verify_with=[anne_cert], sop=SOP())
+    assert opened.verification.status is SignatureStatus.GOOD
+    assert opened.verification.signer_fingerprint == anne_cert.fingerprint
+    assert opened.content.get_content_type() == "text/plain"
+    assert text_of(opened.content) == TEXT
+    assert msg.as_bytes() == before
+
+
+def test_pgp_mime_signed_first_then_encrypted(list_key, anne, anne_cert):
+    content = text_body(TEXT)
+    entity = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
+    armor = anne.sign_encrypt(entity, list_key.fingerprint, None)
+    opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
+                       verify_with=[anne_cert], sop=SOP())
+    assert opened.verification.status is SignatureStatus.GOOD
+    assert opened.verification.signer_fingerprint == anne_cert.fingerprint
+    assert opened.content.get_content_type() == "text/plain"
+    assert text_of(opened.content) == TEXT
+
+
+def test_without_verification_the_signed_wrapper_is_still_taken_off(list_key, anne):
+    content = text_body(TEXT)
+    entity = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
+    armor = anne.sign_encrypt(entity, list_key.fingerprint, None)
+    opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key, verify_with=None,
+                       sop=SOP())
+    assert opened.verification.status is SignatureStatus.NO_SIGNATURE
+    assert opened.content.get_content_type() == "text/plain"
+
+
+def test_inline_pgp(list_key, anne, anne_cert):
+    armor = anne.sign_encrypt(TEXT.encode(), list_key.fingerprint, "anne@example.com")
+    opened = open_post(parsed(inline_message(armor, HEADERS)), list_key,
+                       verify_with=[anne_cert], sop=SOP())
+    assert opened.verification.status is SignatureStatus.GOOD
+    assert opened.content.get_content_charset() == "utf-8"
+    assert text_of(opened.content) == TEXT
+
+
+def test_inline_pgp_clearsigned_inside_the_encryption(list_key, anne, anne_cert):
+    clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
+    armor = anne.sign_encrypt(clearsigned, list_key.fingerprint, None)
+    opened = open_post(parsed(inline_message(armor, HEADERS)), list_key,
+                       verify_with=[anne_cert], sop=SOP())
+    assert opened.verification.status is SignatureStatus.GOOD
+    assert text_of(opened.content).rstrip("\n") == TEXT.rstrip("\n")
+    assert b"BEGIN PGP" not in opened.content.as_bytes()
+
+
+def test_an_unsigned_post_opens_with_no_signature(list_key, anne, anne_cert):
+    armor = anne.sign_encrypt(text_body(TEXT), list_key.fingerprint, None)
+    opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
+                       verify_with=[anne_cert], sop=SOP())
+    assert opened.verification.status is SignatureStatus.NO_SIGNATURE
+    assert text_of(opened.content) == TEXT
+
+
+def test_a_post_for_another_key_does_not_open(list_key, anne):
+    armor = anne.sign_encrypt(text_body(TEXT), "anne@example.com", "anne@example.com")
+    with pytest.raises(DecryptionError):
+        open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key, verify_with=[],
+                  sop=SOP())
+
+
+def test_plain_and_signed_only_posts_are_not_sealed(list_key, anne):
+    plain = parsed(b"From: anne@example.com\nSubject: Hi\n\nhello\n")
+    signed = parsed(inline_message(anne.clearsign(b"hello\n", "anne@example.com"), HEADERS))
+    assert not is_sealed(plain)
+    assert not is_sealed(signed)
+    with pytest.raises(NotEncrypted, match="not encrypted"):
+        open_post(plain, list_key, verify_with=[], sop=SOP())
+    with pytest.raises(NotEncrypted, match="signed but not encrypted"):
+        open_post(signed, list_key, verify_with=[], sop=SOP())
+
+
+def test_text_entity_keeps_every_byte():
+    text = "From the start\ntrailing space \n\tand tab\nÄ end".encode()
+    entity = text_entity(text, "utf-8")
+    assert entity.get_payload(decode=True) == text
+    assert entity.as_bytes().isascii()

@@ -222,8 +222,12 @@ def _seven_bit_copy(msg: Message) -> Message:
                 part.preamble = None
             if part.epilogue is not None and not _is_safe(part.epilogue):
                 part.epilogue = None
-        elif isinstance(part._payload, str) and not _is_safe(part._payload):
-            _reencode_body(part)
+        elif isinstance(part._payload, str):
+            cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+            if cte == "binary" or not _is_safe(part._payload):
+                _reencode_body(part)
+            elif cte == "8bit":
+                part.replace_header("Content-Transfer-Encoding", "7bit")
     return copy
 
 
@@ -231,11 +235,12 @@ def _encode_headers(part: Message) -> None:
     items = list(part.raw_items())
     if all(not isinstance(value, str) or value.isascii() for _, value in items):
         return
+    charset = part.get_content_charset()
     for name in {name for name, _ in items}:
         del part[name]
     for name, value in items:
         if isinstance(value, str) and not value.isascii():
-            value = _encoded_header(name, value, part.get_content_charset())
+            value = _encoded_header(name, value, charset)
         part[name] = value
 
 
@@ -272,8 +277,9 @@ def _is_safe(text: str) -> bool:
 
 def _reencode_body(part: Message) -> None:
     data = part.get_payload(decode=True)
+    binary = str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "binary"
     del part["Content-Transfer-Encoding"]
-    if part.get_content_maintype() == "text":
+    if part.get_content_maintype() == "text" and not binary:
         encoded = _FROM_LINE.sub(b"=46rom ", quopri.encodestring(data))
         part.set_payload(encoded.decode("ascii"))
         part["Content-Transfer-Encoding"] = "quoted-printable"

@@ -40,7 +40,9 @@ from mailman_pgp.openpgp.messages import (
     DetachedSignature,
     decrypt,
     encrypt,
+    seal,
     sign_detached,
+    unseal,
     verify_cleartext,
     verify_detached,
 )
@@ -78,7 +80,9 @@ __all__ = [
     "load_certificate",
     "load_secret_key",
     "parse_certificate",
+    "seal",
     "sign_detached",
+    "unseal",
     "verify_cleartext",
     "verify_detached",
 ]

@@ -183,6 +183,12 @@ class SecretKey:
     def _signer(self) -> pysequoia.PySigner:
         return self._tsk.signer()
 
+    def _decryptor(self) -> pysequoia.PyDecryptor:
+        return self._tsk.decryptor()
+
+    def _cert(self) -> pysequoia.Cert:
+        return self._tsk.extract_certificate()
+
 
 @public
 def generate_key(user_id: str, algorithm: KeyAlgorithm = KeyAlgorithm.CV25519) -> SecretKey:

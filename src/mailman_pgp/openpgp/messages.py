@@ -19,6 +19,10 @@ compressed signed-and-encrypted messages, BZip2. Signatures are judged in two st
    signature gpg accepts but Sequoia's stricter policy refused (SHA-1, weak keys) is
    ``BAD``: ``GOOD`` needs both. Of several signatures, the most alarming status wins.
 
+``seal`` and ``unseal`` keep data for the list itself (encrypted to the list's key, signed by
+it) in-process: pysequoia encrypts to a key it made with SEIPDv2, which neither sqop 0.27 nor
+GnuPG 2.2 reads, so ``decrypt`` is not the way back for those.
+
 Verification never raises for a bad signature: it returns a `Verification` value, so
 policies act on it. Unreadable input raises (`DecryptionError`, `MalformedMessage`).
 """
@@ -34,6 +38,7 @@ import pysequoia
 from public import public
 
 from mailman_pgp.openpgp.errors import (
+    DecryptionError,
     KeyCannotEncrypt,
     KeyCannotSign,
     MalformedMessage,
@@ -119,6 +124,27 @@ def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] =
         return Decrypted(result.plaintext, _judge_accepted(result.good, verify_with))
     report = _gnupg(sop).check_encrypted(bytes(data), result.session_key, certs)
     return Decrypted(result.plaintext, _judge_report(report, verify_with))
+
+
+@public
+def seal(data: bytes, key: SecretKey) -> bytes:
+    """``data`` encrypted to the list's own ``key`` and signed by it, to keep (ASCII armor)."""
+    return pysequoia.encrypt(bytes(data), [key._cert()], signer=key._signer(), armor=True)
+
+
+@public
+def unseal(data: bytes, key: SecretKey) -> bytes:
+    """What `seal` sealed with ``key``; `DecryptionError` for anything else or tampering."""
+    cert = key._cert()
+    try:
+        opened = pysequoia.decrypt(bytes(data), key._decryptor(), store=lambda ids: [cert])
+    except RuntimeError as error:
+        raise DecryptionError(
+            "The sealed data could not be opened: it was not sealed with this list's key"
+            " (encrypted to it and signed by it), or it was damaged.") from error
+    if not opened.valid_sigs or opened.bytes is None:
+        raise DecryptionError("The sealed data was not sealed with this list's key.")
+    return opened.bytes
 
 
 @public

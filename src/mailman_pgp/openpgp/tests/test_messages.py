@@ -17,8 +17,11 @@ from mailman_pgp.openpgp import (
     SignatureStatus,
     decrypt,
     encrypt,
+    generate_key,
     load_certificate,
+    seal,
     sign_detached,
+    unseal,
     verify_cleartext,
     verify_detached,
 )
@@ -311,3 +314,27 @@ def test_a_cleartext_with_a_damaged_signature_block_is_malformed(
         b"-----END PGP SIGNATURE-----\n"
     with pytest.raises(MalformedMessage):
         verify_cleartext(damaged, [ALICE])
+
+
+# What the list keeps for itself.
+
+def test_sealed_data_opens_only_with_the_list_key_and_untampered(
+        list_key: SecretKey, text: bytes) -> None:
+    sealed = seal(text, list_key)
+    assert text not in sealed
+    assert unseal(sealed, list_key) == text
+    with pytest.raises(DecryptionError):
+        unseal(sealed, generate_key("Other <other@example.com>"))
+    lines = sealed.splitlines()
+    # Flip one base64 character in the middle of the armored body.
+    middle = len(lines) // 2
+    lines[middle] = lines[middle].swapcase()
+    damaged = b"\n".join(lines)
+    with pytest.raises(DecryptionError):
+        unseal(damaged, list_key)
+
+
+def test_data_encrypted_to_the_list_key_but_not_signed_by_it_is_refused(
+        list_key: SecretKey, text: bytes) -> None:
+    with pytest.raises(DecryptionError, match="not sealed with this list's key"):
+        unseal(encrypt(text, list_key.certificate), list_key)

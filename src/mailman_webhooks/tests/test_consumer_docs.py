@@ -114,6 +114,44 @@ def test_documented_envelope_has_the_keys_sent():
     assert set(sent) <= set(documented)
 
 
+# --- What the guide says about answers and retries -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status, verdict",
+    [
+        (200, "delivered"),
+        (204, "delivered"),
+        (None, "retry"),
+        (408, "retry"),
+        (425, "retry"),
+        (429, "retry"),
+        (500, "retry"),
+        (503, "retry"),
+        (410, "gone"),
+        (400, "final"),
+        (401, "final"),
+        (301, "final"),
+    ],
+)
+def test_answers_mean_what_the_guide_says(status, verdict):
+    from mailman_webhooks.sender import Outcome
+
+    assert Outcome(status, 0.1).verdict.name == verdict
+
+
+def test_defaults_are_the_ones_the_guide_names():
+    schema = (Path(__file__).resolve().parents[1] / "schema.cfg").read_text()
+    defaults = dict(re.findall(r"^(\w+): *(\S*)$", schema, flags=re.M))
+    assert defaults["timeout"] == "10s"
+    assert defaults["initial_backoff"] == "5s"
+    assert defaults["max_backoff"] == "1h"
+    assert defaults["retry_period"] == "3d"
+    answering = _doc()[_doc().index("## Answering") : _doc().index("## Duplicates")]
+    for text in ("10 s by default", "5 s doubling up to 1 h", "3 days by default"):
+        assert text in answering
+
+
 # --- The verification example of the guide ------------------------------------------------
 
 

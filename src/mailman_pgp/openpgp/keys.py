@@ -93,7 +93,13 @@ class KeyPart:
 @public
 @dataclass(frozen=True)
 class Certificate:
-    """A public key, parsed: fingerprint, user IDs, addresses, expiry and its armor."""
+    """A public key, parsed.
+
+    ``fingerprint`` is the primary key's, 40 (or 64) uppercase hex digits; ``emails`` are the
+    lower-cased addresses of the valid user IDs; ``expires`` is None for a key that does not
+    expire; ``armor`` is the ASCII-armored public certificate. ``revoked`` and ``keys`` (the
+    primary key and subkeys) are what `check_usable` judges.
+    """
 
     fingerprint: str
     user_ids: tuple[str, ...]
@@ -149,7 +155,11 @@ class Certificate:
 
 @public
 class SecretKey:
-    """The list's key pair. Holds the secret in memory only; ``repr`` shows no secret."""
+    """The list's key pair: ``fingerprint``, ``certificate`` (its public half) and the secret.
+
+    The secret stays in memory; it leaves only encrypted (`protect`) or through a pipe to the
+    SOP command. ``repr`` shows no secret.
+    """
 
     def __init__(self, tsk: pysequoia.Tsk) -> None:
         self._tsk = tsk

@@ -70,6 +70,8 @@ _CLEARTEXT = re.compile(
 @public
 @dataclass(frozen=True)
 class Decrypted:
+    """A decrypted message; ``verification`` is ``NO_SIGNATURE`` if it was not signed."""
+
     plaintext: bytes
     verification: Verification
 
@@ -77,6 +79,8 @@ class Decrypted:
 @public
 @dataclass(frozen=True)
 class DetachedSignature:
+    """An ASCII-armored detached signature and the hash it really uses."""
+
     armor: bytes
     # Lower-case hash name as RFC 3156 wants it after "pgp-" in micalg, e.g. "sha512".
     hash_algorithm: str
@@ -85,6 +89,8 @@ class DetachedSignature:
 @public
 @dataclass(frozen=True)
 class CleartextVerified:
+    """The signed text of a cleartext-signed message (dash-escaping removed) and its check."""
+
     text: bytes
     verification: Verification
 
@@ -112,7 +118,9 @@ def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = N
 @public
 def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] = (),
             sop: SOP = DEFAULT_SOP) -> Decrypted:
-    """Decrypt what a client sent to the list, and judge its signature.
+    """Decrypt what a client sent to the list, and judge its signature against ``verify_with``.
+
+    Reads what clients send: compressed (ZIP, ZLIB, BZip2) or not, signed-then-encrypted.
 
     The secret key reaches the SOP command through a pipe. Raises `DecryptionError` when the
     message is not for ``key``, tampered with or not OpenPGP; `SOPUnavailable` when the

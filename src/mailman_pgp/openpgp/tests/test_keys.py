@@ -180,3 +180,10 @@ def test_a_gnupg_secret_key_loads_and_a_public_one_is_not_a_secret_key() -> None
         load_secret_key(ALICE_PUB)
     with pytest.raises(KeyParseError):
         load_secret_key(b"garbage")
+
+
+def test_a_protected_key_can_be_recovered_with_gnupg(gnupg: GnuPGClient) -> None:
+    key = generate_key("Recover <recover@example.com>")
+    stored = key.protect("recovery passphrase")
+    recovered = gnupg.run("--passphrase", "recovery passphrase", "--decrypt", input=stored)
+    assert load_secret_key(recovered.stdout).fingerprint == key.fingerprint

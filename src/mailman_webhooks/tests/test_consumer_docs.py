@@ -114,6 +114,19 @@ def test_documented_envelope_has_the_keys_sent():
     assert set(sent) <= set(documented)
 
 
+def test_creating_event_can_come_without_created_event(mailman):
+    from mailman.interfaces.listmanager import ListAlreadyExistsError
+
+    mlist = scenario.make_list("ant@example.com")
+    with scenario.capture() as captured:
+        with pytest.raises(ListAlreadyExistsError):
+            scenario.make_list("ant@example.com")
+    assert [(c.name, c.plain) for c in captured] == [
+        ("ListCreatingEvent", {"fqdn_listname": mlist.posting_address})
+    ]
+    assert "`ListCreatingEvent` fires before Mailman checks" in _doc()
+
+
 # --- What the guide says about answers and retries -------------------------------------
 
 

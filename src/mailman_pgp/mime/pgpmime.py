@@ -73,12 +73,12 @@ def build_encrypted(ciphertext: bytes, *, _class: type[Message] = Message) -> Me
     version = _class()
     version["Content-Type"] = ENCRYPTED_PROTOCOL
     version["Content-Description"] = "PGP/MIME version identification"
-    version.set_payload("Version: 1\n")
+    version.set_payload("Version: 1\r\n")
     payload = _class()
     payload.add_header("Content-Type", "application/octet-stream", name="encrypted.asc")
     payload["Content-Description"] = "OpenPGP encrypted message"
     payload.add_header("Content-Disposition", "inline", filename="encrypted.asc")
-    payload.set_payload(block.decode("ascii"))
+    payload.set_payload(_crlf(block))
     return _multipart(
         _class, "encrypted", {"protocol": ENCRYPTED_PROTOCOL}, _ENCRYPTED_PREAMBLE,
         [version, payload],
@@ -126,7 +126,7 @@ def build_signed(
     signature_part.add_header(
         "Content-Disposition", "attachment", filename="OpenPGP_signature.asc"
     )
-    signature_part.set_payload(block.decode("ascii"))
+    signature_part.set_payload(_crlf(block))
     msg = _multipart(
         _class, "signed", {"micalg": micalg, "protocol": SIGNATURE_PROTOCOL}, _SIGNED_PREAMBLE,
         [first, signature_part],
@@ -134,6 +134,11 @@ def build_signed(
     if split_signed(msg).signed_bytes != signed_bytes:
         raise MIMEError("The signed part would not be transmitted as it was signed.")
     return msg
+
+
+def _crlf(armor_block: bytes) -> str:
+    # CRLF like the signed part, so that entity_bytes() of a built message writes CRLF.
+    return "\r\n".join(armor_block.decode("ascii").splitlines()) + "\r\n"
 
 
 def _multipart(

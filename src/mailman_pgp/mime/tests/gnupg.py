@@ -54,7 +54,7 @@ class GnuPG:
         return [
             lines[index + 1].split(":")[9]
             for index, line in enumerate(lines)
-            if line.startswith("pub:") and lines[index + 1].startswith("fpr:")
+            if line.startswith(("pub:", "sec:")) and lines[index + 1].startswith("fpr:")
         ]
 
     def detach_sign(self, data: bytes, digest: str = "SHA256") -> bytes:

@@ -4,6 +4,7 @@
 
 import io
 import pickle
+import re
 import smtplib
 import socket
 from email.generator import BytesGenerator
@@ -43,6 +44,15 @@ TEXT_WITH_TRAPS = (
 )
 
 
+def _between_boundaries(wire: bytes, boundary: str) -> bytes:
+    """The first part of a multipart as it stands on the wire, cut out without a parser."""
+    delimiter = b"--" + boundary.encode()
+    start = wire.index(delimiter) + len(delimiter)
+    start = wire.index(b"\n", start) + 1
+    end = wire.index(b"\n" + delimiter, start)
+    return re.sub(rb"\r?\n", b"\r\n", wire[start:end].removesuffix(b"\r"))
+
+
 def _client_made(alice, name: str) -> bytes:
     if name == "thunderbird":
         return clients.thunderbird_signed(alice, "Grüße", BODY, attachment=("a.bin", BINARY))
@@ -57,7 +67,8 @@ def test_signed_bytes_of_client_messages_verify_with_gpg(alice, client, transpor
     parts = split_signed(parse_entity(data))
     assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
     assert parts.micalg == ("pgp-sha256" if client == "thunderbird" else "pgp-sha512")
-    assert b"\n" not in parts.signed_bytes.replace(b"\r\n", b"")
+    boundary = parse_entity(data).get_boundary()
+    assert parts.signed_bytes == _between_boundaries(data, boundary)
 
 
 def test_signed_bytes_survive_pickling_of_the_received_message(alice):
@@ -200,8 +211,18 @@ def test_built_signed_message_verifies_after_smtp(alice, smtp_sink, content):
     sent = pickle.loads(pickle.dumps(built))
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         smtp.send_message(sent, "alice@example.com", ["test@example.com"])
-    parts = split_signed(parse_entity(sink.received[-1]))
+    wire = sink.received[-1]
+    assert _between_boundaries(wire, built.get_boundary()) == canonical_bytes(entity)
+    parts = split_signed(parse_entity(wire))
     assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+
+
+def test_built_signed_message_is_written_with_crlf_to_be_encrypted(alice):
+    entity = _mixed_content()
+    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256")
+    written = entity_bytes(built)
+    assert re.search(rb"(?<!\r)\n", written) is None
+    assert _between_boundaries(written, built.get_boundary()) == canonical_bytes(entity)
 
 
 def test_build_signed_uses_the_rfc_3156_structure(alice):
@@ -262,7 +283,7 @@ def test_build_encrypted_uses_the_rfc_3156_structure(alice):
     assert built.get_content_type() == "multipart/encrypted"
     assert built.get_param("protocol") == "application/pgp-encrypted"
     assert version.get_content_type() == "application/pgp-encrypted"
-    assert version.get_payload() == "Version: 1\n"
+    assert version.get_payload().splitlines() == ["Version: 1"]
     assert payload.get_content_type() == "application/octet-stream"
     assert "From" not in built and "To" not in built
 

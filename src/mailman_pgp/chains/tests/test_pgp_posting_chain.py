@@ -1,0 +1,129 @@
+# Test that the PGP posting chain refuses bad posts with a notice that holds no plaintext,
+# decrypts a post once per run, and hands good posts on to Mailman's own posting chain.
+
+import pytest
+from mailman.config import config
+from mailman.core.chains import process
+from mailman.email.message import Message
+from mailman.interfaces.action import Action
+from mailman.testing.helpers import get_queue_messages
+
+import mailman_pgp.posting.sealed as sealed
+from mailman_pgp.chains.pgp_posting_chain import PGPPostingChain
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+
+SECRET = "chain-plaintext-4e1d"
+
+
+@pytest.fixture(scope="module")
+def people():
+    cast = People()
+    cast.add("anne", "anne@example.com")
+    cast.add("otto", "otto@example.com")
+    yield cast
+    cast.close()
+
+
+@pytest.fixture
+def scenario(mailman, people):
+    scene = PGPListScenario(mailman, people)
+    scene.subscribe("anne")
+    return scene
+
+
+@pytest.fixture
+def decrypt_calls(monkeypatch):
+    calls = []
+    real = sealed.decrypt
+
+    def counting(*args, **kws):
+        calls.append(args)
+        return real(*args, **kws)
+
+    monkeypatch.setattr(sealed, "decrypt", counting)
+    return calls
+
+
+def run_chain(scenario, raw: bytes) -> dict:
+    from email import message_from_bytes
+
+    msg = message_from_bytes(raw, Message)
+    # As Mailman's LMTP runner does; the max-size rule reads it.
+    msg.original_size = len(raw)
+    msgdata = {}
+    process(scenario.mlist, msg, msgdata, "pgp-posting-chain")
+    return msgdata
+
+
+def test_the_pgp_checks_come_before_mailmans_chain(mailman):
+    chain = config.chains["pgp-posting-chain"]
+    assert isinstance(chain, PGPPostingChain)
+    names = [(link.rule.name, link.chain.name) for link in chain.get_links(None, None, None)]
+    assert names == [
+        ("no-senders", "discard"),
+        ("loop", "discard"),
+        ("banned-address", "discard"),
+        ("pgp-not-encrypted", "reject"),
+        ("pgp-not-decryptable", "reject"),
+        ("pgp-not-signed-by-sender", "reject"),
+        ("truth", "default-posting-chain"),
+    ]
+
+
+def test_a_good_post_goes_on_to_the_pipeline_sealed_after_one_decryption(
+        scenario, people, decrypt_calls):
+    raw = scenario.pgp_mime_post(people["anne"], f"{SECRET}\n")
+    msgdata = run_chain(scenario, raw)
+    assert len(decrypt_calls) == 1
+    assert "pgp-not-signed-by-sender" in msgdata["rule_misses"]
+    assert "member-moderation" in msgdata["rule_misses"] + msgdata["rule_hits"]
+    [item] = get_queue_messages("pipeline", expected_count=1)
+    assert item.msg.get_content_type() == "multipart/encrypted"
+    assert SECRET.encode() not in item.msg.as_bytes()
+    assert PostCheck.load(item.msgdata).signed_by_sender
+
+
+def test_mailmans_moderation_still_applies_after_the_pgp_checks(scenario, people):
+    with_transaction(lambda: setattr(scenario.mlist, "default_member_action", Action.hold))
+    msgdata = run_chain(scenario, scenario.pgp_mime_post(people["anne"], "hold me\n"))
+    assert "member-moderation" in msgdata["rule_hits"]
+    assert get_queue_messages("pipeline") == []
+    assert get_queue_messages("virgin") != []  # the notices of a held post
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule", "reason"),
+    [
+        ("plain", "pgp-not-encrypted", "The message is not encrypted."),
+        ("foreign-key", "pgp-not-decryptable", "The list could not decrypt your message."),
+        ("unsigned", "pgp-not-signed-by-sender", "Your message was not signed."),
+        ("other-signer", "pgp-not-signed-by-sender", "not by your confirmed key"),
+    ],
+)
+def test_a_refused_post_draws_a_notice_naming_the_reason_without_plaintext(
+        scenario, people, kind, rule, reason):
+    anne, otto = people["anne"], people["otto"]
+    text = f"{SECRET}\n"
+    raw = {
+        "plain": lambda: scenario.plain_post(anne, "no secret here\n"),
+        "foreign-key": lambda: scenario.pgp_mime_post(anne, text, encrypt_to=anne.fingerprint),
+        "unsigned": lambda: scenario.pgp_mime_post(anne, text, sign=False),
+        "other-signer": lambda: scenario.pgp_mime_post(anne, text, signer=otto),
+    }[kind]()
+    msgdata = run_chain(scenario, raw)
+    assert msgdata["rule_hits"][-1] == rule
+    assert get_queue_messages("pipeline") == []
+    [notice] = get_queue_messages("virgin", expected_count=1)
+    assert notice.msgdata["recipients"] == {"anne@example.com"}
+    explanation, attached = notice.msg.get_payload()
+    assert reason in explanation.get_payload(decode=True).decode()
+    assert SECRET.encode() not in notice.msg.as_bytes()
+    assert attached.get_payload()[0].get_content_type() in ("multipart/encrypted", "text/plain")
+
+
+def with_transaction(change) -> None:
+    from mailman.database.transaction import transaction
+
+    with transaction():
+        change()

@@ -1,0 +1,134 @@
+# Test that the [mta] outgoing callable sends a checked PGP list post as one encrypted copy per
+# member with a key over one SMTP connection, leaves the queued post untouched, fails closed,
+# and hands everything else to Mailman's own delivery.
+
+from email import message_from_bytes
+
+import pytest
+from mailman.app.lifecycle import create_list
+from mailman.config import config
+from mailman.database.transaction import transaction
+from mailman.email.message import Message
+from mailman.interfaces.mta import SomeRecipientsFailed
+from mailman.runners.outgoing import OutgoingRunner
+from mailman.testing.helpers import LogFileMark, get_queue_messages, make_testable_runner
+
+from mailman_pgp.mta.deliver import deliver
+from mailman_pgp.mta.pgp_delivery import UndeliverablePost
+from mailman_pgp.openpgp import SignatureStatus
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+
+SECRET = "deliver-plaintext-93b2"
+MEMBERS = {"anne@example.com", "bert@example.com", "cleo@example.com"}
+
+
+@pytest.fixture(scope="module")
+def people():
+    cast = People()
+    cast.add("anne", "anne@example.com")
+    cast.add("bert", "bert@example.com")
+    cast.add("cleo", "cleo@example.com", keyless=True)
+    yield cast
+    cast.close()
+
+
+@pytest.fixture
+def scenario(mailman, people):
+    scene = PGPListScenario(mailman, people)
+    scene.subscribe("anne", "bert", "cleo")
+    return scene
+
+
+def checked_post(scenario, people, **kws) -> tuple[Message, dict]:
+    anne = people["anne"]
+    raw = scenario.pgp_mime_post(anne, f"{SECRET}\n", **kws)
+    msgdata = {"recipients": set(MEMBERS), "listid": scenario.mlist.list_id, "to_list": True}
+    PostCheck(SignatureStatus.GOOD, anne.fingerprint, None, anne.fingerprint).save(msgdata)
+    return message_from_bytes(raw, Message), msgdata
+
+
+def test_members_with_a_key_get_a_copy_each_over_one_connection(scenario, people, mailman):
+    msg, msgdata = checked_post(scenario, people)
+    before = msg.as_bytes()
+    mark = LogFileMark("mailman.smtp")
+    deliver(scenario.mlist, msg, msgdata)
+    delivered = scenario.delivered()
+    assert sorted(delivered) == ["anne@example.com", "bert@example.com"]
+    assert all(len(copies) == 1 for copies in delivered.values())
+    assert all(copies[0].get_content_type() == "multipart/encrypted"
+               for copies in delivered.values())
+    assert mailman.get_connection_count() == 1
+    assert msg.as_bytes() == before
+    log = mark.read()
+    assert "cleo@example.com" in log
+    assert SECRET not in log
+
+
+def test_a_temporary_failure_is_raised_for_a_retry_of_the_untouched_post(
+        scenario, people, mailman):
+    msg, msgdata = checked_post(scenario, people)
+    before = msg.as_bytes()
+    mailman.err_queue.put(("rcpt", 451))
+    with pytest.raises(SomeRecipientsFailed) as failed:
+        deliver(scenario.mlist, msg, msgdata)
+    assert failed.value.temporary_failures == ["anne@example.com"]
+    assert failed.value.permanent_failures == []
+    assert msg.as_bytes() == before
+    assert list(scenario.delivered()) == ["bert@example.com"]
+
+
+def test_a_permanent_failure_is_raised_for_the_bounce_processor(scenario, people, mailman):
+    msg, msgdata = checked_post(scenario, people)
+    mailman.err_queue.put(("rcpt", 550))
+    with pytest.raises(SomeRecipientsFailed) as failed:
+        deliver(scenario.mlist, msg, msgdata)
+    assert [email for email, *_ in failed.value.permanent_failures] == ["anne@example.com"]
+    assert failed.value.temporary_failures == []
+
+
+def test_a_post_the_list_cannot_open_is_not_sent_and_is_shunted_sealed(scenario, people):
+    anne = people["anne"]
+    msg, msgdata = checked_post(scenario, people, encrypt_to=anne.fingerprint)
+    with pytest.raises(UndeliverablePost):
+        deliver(scenario.mlist, msg, msgdata)
+    assert scenario.delivered() == {}
+    config.switchboards["out"].enqueue(msg, msgdata)
+    make_testable_runner(OutgoingRunner, "out").run()
+    [shunted] = get_queue_messages("shunt", expected_count=1)
+    assert shunted.msg.as_bytes() == msg.as_bytes()
+    assert scenario.delivered() == {}
+
+
+def test_a_post_that_skipped_the_pgp_chain_is_not_sent(scenario, people):
+    msg, msgdata = checked_post(scenario, people)
+    PostCheck.forget(msgdata)
+    with pytest.raises(UndeliverablePost, match="did not pass the PGP posting chain"):
+        deliver(scenario.mlist, msg, msgdata)
+    assert scenario.delivered() == {}
+
+
+def test_mailmans_own_notices_on_a_pgp_list_go_out_as_mailman_sends_them(scenario):
+    notice = message_from_bytes(
+        b"From: crypto-owner@example.com\nTo: anne@example.com\nSubject: Welcome\n"
+        b"Message-ID: <notice@example.com>\n\nWelcome to the list.\n", Message)
+    deliver(scenario.mlist, notice, {"recipients": {"anne@example.com"}, "nodecorate": True})
+    [sent] = scenario.delivered()["anne@example.com"]
+    assert sent.get_content_type() == "text/plain"
+    assert sent.get_payload().replace("\r\n", "\n") == "Welcome to the list.\n"
+
+
+def test_lists_that_are_not_pgp_lists_are_delivered_by_mailman_in_bulk(mailman):
+    with transaction():
+        mlist = create_list("plain@example.com")
+    post = message_from_bytes(
+        b"From: anne@example.com\nTo: plain@example.com\nSubject: Hi\n"
+        b"Message-ID: <plain@example.com>\n\nplain text\n", Message)
+    deliver(mlist, post, {"recipients": {"anne@example.com", "bert@example.com"}})
+    [sent] = mailman.messages
+    assert sorted(sent["X-RcptTo"].replace(" ", "").split(",")) == [
+        "anne@example.com", "bert@example.com"]
+    body = sent.get_payload().replace("\r\n", "\n")
+    # Mailman's bulk delivery decorates: the footer follows the text.
+    assert body.startswith("plain text\n")
+    assert f"To unsubscribe send an email to {mlist.leave_address}" in body

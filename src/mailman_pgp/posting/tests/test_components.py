@@ -1,0 +1,28 @@
+# Test that every rule, chain and pipeline of the posting flow fits its Mailman interface and
+# is registered by Mailman under its name.
+
+import pytest
+from mailman.config import config
+from mailman.interfaces.chain import IChain
+from mailman.interfaces.pipeline import IPipeline
+from mailman.interfaces.rules import IRule
+from mailman.utilities.modules import find_components
+from zope.interface.verify import verifyObject
+
+KINDS = [
+    ("mailman_pgp.rules", IRule, "rules",
+     {"pgp-not-encrypted", "pgp-not-decryptable", "pgp-not-signed-by-sender"}),
+    ("mailman_pgp.chains", IChain, "chains", {"pgp-posting-chain"}),
+    ("mailman_pgp.pipelines", IPipeline, "pipelines", {"pgp-posting-pipeline"}),
+]
+
+
+@pytest.mark.parametrize(("package", "interface", "registry", "names"), KINDS,
+                         ids=["rules", "chains", "pipelines"])
+def test_components_conform_and_are_registered(mailman, package, interface, registry, names):
+    found = {component().name: component for component in find_components(package, interface)}
+    assert set(found) == names
+    for name in names:
+        registered = getattr(config, registry)[name]
+        assert isinstance(registered, found[name])
+        assert verifyObject(interface, registered)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from configparser import Error as ConfigParserError
+from configparser import RawConfigParser
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
 from io import StringIO
+from textwrap import dedent
 
 from lazr.config import ConfigSchema, as_boolean, as_timedelta
 from lazr.config.interfaces import ConfigErrors
@@ -184,6 +187,7 @@ class WebhooksConfiguration:
 
     def push(self, name: str, text: str) -> None:
         """Put a configuration text on top of the stack; raise `ConfigurationError`."""
+        self._check_keys(text)
         self._config.push(name, text)
         try:
             self.settings = self._build()
@@ -195,6 +199,23 @@ class WebhooksConfiguration:
         """Remove the overlay of that name (and all above it)."""
         self._config.pop(name)
         self.settings = self._build()
+
+    def _check_keys(self, text: str) -> None:
+        # lazr.config reports unknown keys only in sections an earlier layer already
+        # had, not in a new [endpoint.NAME], so every section is checked here.
+        parser = RawConfigParser(strict=False)
+        try:
+            parser.read_string(dedent(text))
+        except ConfigParserError as error:
+            raise ConfigurationError(f"not a configuration file: {error.message}") from None
+        for section in parser.sections():
+            schema_name = "endpoint.master" if section.startswith("endpoint.") else section
+            if schema_name not in self._config.schema:
+                continue  # lazr.config names the unknown section.
+            known = set(self._config.schema[schema_name])
+            for key in parser.options(section):
+                if key not in known:
+                    raise ConfigurationError(f"[{section}]: unknown key {key!r}")
 
     def _build(self) -> Settings:
         try:

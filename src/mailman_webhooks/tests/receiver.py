@@ -8,7 +8,9 @@ goes down and comes back.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ class Received:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int]
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -42,6 +45,7 @@ class Receiver:
         self.script: Callable[[int], Answer] = lambda number: (200, {}, 0.0)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._connections: set[socket.socket] = set()
         self.port = 0
         self.start()
 
@@ -53,6 +57,13 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers offer
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver._lock:
+                    receiver._connections.add(self.connection)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
@@ -64,6 +75,7 @@ class Receiver:
                             parse_qs(parts.query),
                             {k.lower(): v for k, v in self.headers.items()},
                             body,
+                            self.client_address,
                         )
                     )
                     number = len(receiver.requests)
@@ -87,14 +99,19 @@ class Receiver:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
 
     def stop(self) -> None:
-        """Stop listening: connections are refused until `start`."""
+        """Stop listening and drop kept-alive connections: nothing gets in until `start`."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
 
     def events(self) -> list[dict]:
         """The decoded bodies received so far."""

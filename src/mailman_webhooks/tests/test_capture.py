@@ -1,0 +1,122 @@
+# Test that Mailman events are recorded in the outbox in the transaction that fired them,
+# fanned out to the endpoints whose expression matches, and that capture never raises.
+
+from __future__ import annotations
+
+import pytest
+from mailman.app.lifecycle import create_list
+from mailman.config import config
+from mailman.database.transaction import transaction
+from mailman.interfaces.subscriptions import ISubscriptionManager
+from mailman.interfaces.usermanager import IUserManager
+from zope.component import getUtility
+
+from mailman_webhooks import capture as capture_module
+from mailman_webhooks.model import DeliveryStatus
+from mailman_webhooks.tests.conftest import endpoint_cfg
+from mailman_webhooks.tests.helpers import add_domain, deliveries, events
+
+pytestmark = pytest.mark.mailman
+
+URL = "http://127.0.0.1:9/unused"
+NEEDED = "SubscriptionConfirmationNeededEvent"
+
+
+def test_events_commit_with_the_operation(configure):
+    configure(endpoint_cfg("all", URL))
+    with transaction():
+        create_list("ant@example.com")
+    assert [event.name for event in events()] == ["ListCreatingEvent", "ListCreatedEvent"]
+    assert all(d.status is DeliveryStatus.pending for d in deliveries())
+
+
+def test_rolled_back_operation_leaves_no_row(configure):
+    configure(endpoint_cfg("all", URL))
+    create_list("bee@example.com")
+    config.db.abort()
+    assert events() == []
+    assert deliveries() == []
+
+
+def test_no_matching_endpoint_stores_nothing(configure):
+    configure(endpoint_cfg("lists", URL, events="List.*"))
+    add_domain("plain.example.org")
+    assert events() == []
+
+
+def test_expression_must_match_the_whole_class_name(configure):
+    configure(endpoint_cfg("created", URL, events="Created"))
+    add_domain("partial.example.org")
+    assert events() == []
+
+
+def test_fan_out_one_delivery_per_matching_endpoint(configure):
+    configure(
+        endpoint_cfg("domains", URL, events="Domain.*")
+        + endpoint_cfg("created", URL, events=".*CreatedEvent")
+        + endpoint_cfg("lists", URL, events="List.*")
+    )
+    add_domain("fan.example.org")
+    by_event = {}
+    for delivery in deliveries():
+        by_event.setdefault(delivery.event.name, set()).add(delivery.endpoint)
+    assert by_event == {
+        "DomainCreatingEvent": {"domains"},
+        "DomainCreatedEvent": {"domains", "created"},
+    }
+
+
+def test_sequence_grows_across_transactions(configure):
+    configure(endpoint_cfg("all", URL, events="Domain.*"))
+    for number in range(3):
+        add_domain(f"s{number}.example.org")
+    sequences = [event.sequence for event in events()]
+    assert len(sequences) == 6
+    assert sequences == sorted(sequences)
+    assert len(set(sequences)) == 6
+
+
+def _invite(configure_text: str, configure) -> dict:
+    configure(configure_text)
+    with transaction():
+        mlist = create_list("tok@example.com")
+        mlist.subscription_policy = mlist.subscription_policy.confirm
+    with transaction():
+        address = getUtility(IUserManager).create_address("cat@example.com")
+        token, _, _ = ISubscriptionManager(mlist).register(address)
+    (event,) = [e for e in events() if e.name == NEEDED]
+    return {"token": token, "event": event}
+
+
+def test_confirmation_token_stored_apart_only_for_trusted_endpoint(configure):
+    found = _invite(
+        endpoint_cfg("ui", URL, events=NEEDED, include_secrets="yes")
+        + endpoint_cfg("public", URL, events=NEEDED),
+        configure,
+    )
+    event, token = found["event"], found["token"]
+    assert token not in repr(event.payload)
+    assert token in repr(event.secret_payload)
+    assert token in repr(event.body(include_secrets=True))
+    assert token not in repr(event.body(include_secrets=False))
+
+
+def test_no_secret_payload_without_a_trusted_endpoint(configure):
+    found = _invite(endpoint_cfg("public", URL, events=NEEDED), configure)
+    assert found["event"].secret_payload is None
+    assert found["token"] not in repr(found["event"].payload)
+
+
+def test_failing_capture_does_not_break_the_operation(configure, monkeypatch, caplog):
+    configure(endpoint_cfg("all", URL))
+
+    def broken(event, *, include_secrets):
+        raise RuntimeError("secret content that must not be logged")
+
+    monkeypatch.setattr(capture_module, "serialize_event", broken)
+    with transaction():
+        mlist = create_list("robust@example.com")
+    assert mlist.list_id == "robust.example.com"
+    assert events() == []
+    assert "not recorded (RuntimeError)" in caplog.text
+    assert "secret content" not in caplog.text

@@ -53,6 +53,9 @@ class GpgReport:
     signatures: list[GpgSignature] = field(default_factory=list)
     # gpg found no OpenPGP data at all.
     no_data: bool = False
+    # gpg could not open the encrypted data (e.g. a format GnuPG 2.2 does not read), so
+    # whether it is signed is unknown.
+    unreadable: bool = False
     text: bytes = b""
 
 
@@ -109,6 +112,8 @@ def parse_status(status: bytes) -> GpgReport:
         keyword, *args = line[len(_STATUS_PREFIX):].split()
         if keyword == "NODATA":
             report.no_data = True
+        elif keyword == "DECRYPTION_FAILED":
+            report.unreadable = True
         elif keyword == "NEWSIG":
             current = GpgSignature()
             report.signatures.append(current)

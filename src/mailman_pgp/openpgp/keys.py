@@ -109,8 +109,11 @@ class Certificate:
     revoked: bool = False
     keys: tuple[KeyPart, ...] = field(default=(), repr=False)
 
-    def check_usable(self, *, at: datetime | None = None) -> None:
-        """Raise `KeyUnusable` (the precise subclass) unless the key can sign and encrypt."""
+    def check_usable(self, *, at: datetime | None = None, sign: bool = True) -> None:
+        """Raise `KeyUnusable` (the precise subclass) unless the key can sign and encrypt.
+
+        With ``sign=False`` only encryption is required (what encrypting to it needs).
+        """
         at = at or datetime.now(UTC)
         if self.revoked:
             raise KeyRevoked(f"The key {self.fingerprint} has been revoked by its owner.")
@@ -121,7 +124,7 @@ class Certificate:
             raise KeyCannotEncrypt(
                 f"The key {self.fingerprint} has no valid key for encryption,"
                 " so nobody can encrypt mail to it.")
-        if not any(k.can_sign and k.alive(at) for k in self.keys):
+        if sign and not any(k.can_sign and k.alive(at) for k in self.keys):
             raise KeyCannotSign(
                 f"The key {self.fingerprint} has no valid key for signing,"
                 " so it cannot sign mail.")

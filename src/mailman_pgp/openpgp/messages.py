@@ -101,7 +101,7 @@ def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = N
 
     Refuses (`KeyUnusable`) a recipient that is expired, revoked or cannot encrypt.
     """
-    recipient.check_usable()
+    recipient.check_usable(sign=False)
     cert = pysequoia.Cert.from_bytes(recipient.armor.encode("ascii"))
     try:
         signing = signer._signer() if signer is not None else None
@@ -236,7 +236,8 @@ def _judge_accepted(good: Sequence[GoodSignature],
 
 def _judge_report(report: GpgReport, certs: Sequence[Certificate]) -> Verification:
     if not report.signatures:
-        return NO_SIGNATURE
+        # If gpg could not look inside, a signature may be there: fail closed.
+        return Verification(SignatureStatus.BAD) if report.unreadable else NO_SIGNATURE
     return _worst([_from_gpg(s, certs) for s in report.signatures])
 
 

@@ -110,8 +110,9 @@ def run(argv: Sequence[str | PipeIn | PipeOut], *, stdin: bytes, timeout: float,
             f"The OpenPGP command {command!r} did not finish within {timeout:g} seconds.") \
             from error
     finally:
+        # A grandchild holding a pipe open must not hang us: the threads are daemons.
         for thread in threads:
-            thread.join()
+            thread.join(timeout)
     return Completed(child.returncode, stdout, tuple(b"".join(c) for c in outputs))
 
 

@@ -48,6 +48,7 @@ def test_each_verdict_keyword_is_recognized() -> None:
 def test_no_signature_and_no_data_are_told_apart() -> None:
     assert parse_status(status("BEGIN_DECRYPTION", "DECRYPTION_OKAY")).signatures == []
     assert parse_status(status("NODATA 1", "NODATA 2")).no_data
+    assert parse_status(status("BEGIN_DECRYPTION", "DECRYPTION_FAILED")).unreadable
 
 
 def test_iso_timestamps_are_read_and_foreign_lines_ignored() -> None:
@@ -64,3 +65,12 @@ def test_the_throwaway_home_is_removed(monkeypatch, tmp_path: Path) -> None:
     report = GnuPG().check_detached(b"data", b"not a signature", [alice])
     assert report.signatures == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_message_gpg_cannot_open_is_judged_bad_not_unsigned() -> None:
+    from mailman_pgp.openpgp.messages import _judge_report
+    from mailman_pgp.openpgp.verification import SignatureStatus
+    unreadable = parse_status(status("BEGIN_DECRYPTION", "DECRYPTION_FAILED"))
+    assert _judge_report(unreadable, []).status is SignatureStatus.BAD
+    unsigned = parse_status(status("BEGIN_DECRYPTION", "DECRYPTION_OKAY"))
+    assert _judge_report(unsigned, []).status is SignatureStatus.NO_SIGNATURE

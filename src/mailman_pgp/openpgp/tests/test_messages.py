@@ -194,6 +194,14 @@ def test_encrypting_without_signing_opens_in_gnupg(
     assert b"NEWSIG" not in done.stderr
 
 
+def test_a_key_that_can_encrypt_but_not_sign_still_receives(
+        gnupg: GnuPGClient, list_key: SecretKey) -> None:
+    frank = load_certificate(key_data("frank_encrypt_only.pub.asc"))
+    message = encrypt(b"for frank", frank, signer=list_key)
+    packets = gnupg.run("--list-packets", input=message, check=False).stdout.decode()
+    assert frank.keys[1].key_id in packets.upper()
+
+
 @pytest.mark.parametrize(("certificate", "error"), [
     pytest.param(CAROL, KeyExpired, id="expired"),
     pytest.param(DAVE_REVOKED, KeyRevoked, id="revoked"),

@@ -17,8 +17,9 @@ type name. Rules, first match wins:
   dataclasses and named tuples -> dicts of their public fields.
 
 Secrets: an attribute or mapping key named in `SECRET_ATTRIBUTES`, or in the event class's
-``__webhook_secrets__``, and any value reduced to a token, is ``None`` unless the caller
-passes ``include_secrets=True``.
+``__webhook_secrets__`` (a name or a tuple of names), and any value reduced to a token, is
+``None`` unless the caller passes ``include_secrets=True``. An event whose declaration is
+malformed is sent with no fields at all, since its secrets cannot be told apart.
 """
 
 import dataclasses
@@ -114,20 +115,28 @@ def event_name(event: Any) -> str:
 
 @public
 def secret_attributes(event: Any) -> frozenset[str]:
-    """The attribute names that are secrets in this event (at any depth)."""
+    """The attribute names that are secrets in this event (at any depth).
+
+    Raises TypeError when the event class's ``__webhook_secrets__`` is not a name or a
+    collection of names.
+    """
     declared = getattr(type(event), SECRETS_DECLARATION, ())
-    if isinstance(declared, str) or not all(isinstance(name, str) for name in declared):
-        log.error("webhooks: %s.%s is not a collection of names", event_name(event),
-                  SECRETS_DECLARATION)
-        return SECRET_ATTRIBUTES
-    return SECRET_ATTRIBUTES | frozenset(declared)
+    names = (declared,) if isinstance(declared, str) else tuple(declared)
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError(f"{SECRETS_DECLARATION} of {event_name(event)} holds a non-name")
+    return SECRET_ATTRIBUTES | frozenset(names)
 
 
 @public
 def serialize_event(event: Any, *, include_secrets: bool) -> dict[str, Any]:
     """Every public attribute of the event, reduced to JSON-ready values; never raises."""
-    serializer = _Serializer(event, include_secrets)
     result: dict[str, Any] = {}
+    try:
+        serializer = _Serializer(event, include_secrets)
+    except Exception as error:
+        # Which attributes are secrets is unknown: send none of them (fail closed).
+        log.error("webhooks: %s not serialized (%s)", event_name(event), type(error).__name__)
+        return result
     try:
         for name, getter in _public_attributes(event):
             result[name] = serializer.attribute(name, getter)

@@ -446,9 +446,30 @@ def test_secret_attributes_include_declared_ones():
     class Declared:
         __webhook_secrets__ = ("passphrase",)
 
+    class DeclaredAsOneName:
+        __webhook_secrets__ = "passphrase"
+
     assert "token" in SECRET_ATTRIBUTES
     assert secret_attributes(Declared()) == SECRET_ATTRIBUTES | {"passphrase"}
+    assert secret_attributes(DeclaredAsOneName()) == SECRET_ATTRIBUTES | {"passphrase"}
     assert secret_attributes(object()) == SECRET_ATTRIBUTES
+
+
+@pytest.mark.parametrize("declaration", [42, ("passphrase", 42)], ids=["int", "mixed"])
+def test_malformed_secret_declaration_sends_nothing(mailman, declaration):
+    from mailman.testing.helpers import LogFileMark
+
+    class Declared:
+        __webhook_secrets__ = declaration
+
+        def __init__(self):
+            self.passphrase = "open sesame"
+
+    with pytest.raises(TypeError):
+        secret_attributes(Declared())
+    mark = LogFileMark("mailman.plugins")
+    assert serialize_event(Declared(), include_secrets=False) == {}
+    assert "webhooks: Declared not serialized (TypeError)" in mark.read()
 
 
 def test_non_finite_floats_never_reach_json():

@@ -18,6 +18,8 @@ compressed signed-and-encrypted messages, BZip2. Signatures are judged in two st
    expired key, revoked key or unknown key, or that there is none (``NO_SIGNATURE``). A
    signature gpg accepts but Sequoia's stricter policy refused (SHA-1, weak keys) is
    ``BAD``: ``GOOD`` needs both. Of several signatures, the most alarming status wins.
+   If gpg cannot open what the SOP command decrypted, the status is ``BAD`` (a signature
+   may be inside); a missing gpg raises `SOPUnavailable`, like a missing SOP command.
 
 ``seal`` and ``unseal`` keep data for the list itself (encrypted to the list's key, signed by
 it) in-process: pysequoia encrypts to a key it made with SEIPDv2, which neither sqop 0.27 nor

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailman_pgp.openpgp.gnupg import GnuPG, GpgVerdict, parse_status
+from mailman_pgp.openpgp.messages import _judge_report
 from mailman_pgp.openpgp.tests.helpers import cert
+from mailman_pgp.openpgp.verification import SignatureStatus
 
 PRIMARY = "A" * 40
 SUBKEY = "B" * 40
@@ -68,8 +70,6 @@ def test_the_throwaway_home_is_removed(monkeypatch, tmp_path: Path) -> None:
 
 
 def test_a_message_gpg_cannot_open_is_judged_bad_not_unsigned() -> None:
-    from mailman_pgp.openpgp.messages import _judge_report
-    from mailman_pgp.openpgp.verification import SignatureStatus
     unreadable = parse_status(status("BEGIN_DECRYPTION", "DECRYPTION_FAILED"))
     assert _judge_report(unreadable, []).status is SignatureStatus.BAD
     unsigned = parse_status(status("BEGIN_DECRYPTION", "DECRYPTION_OKAY"))

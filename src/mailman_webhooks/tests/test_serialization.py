@@ -249,6 +249,20 @@ def test_identifiers_are_the_ones_rest_3_1_returns(rest_url):
     assert captured[0].plain["user"] == content["user_id"]
 
 
+def test_every_real_event_is_json_ready_without_body_or_tokens(mailman):
+    from mailman_webhooks.serialization import KNOWN_EVENTS
+
+    captured = scenario.every_event()
+    assert {c.name for c in captured} == set(KNOWN_EVENTS)
+    tokens = [c.with_secrets["token"] for c in captured if "token" in c.with_secrets]
+    assert len(tokens) == 3 and all(tokens)
+    for entry in captured:
+        for payload in (entry.plain, entry.with_secrets):
+            assert _json_ready(payload) == payload, entry.name
+            assert "secret plans" not in json.dumps(payload), entry.name
+        assert not any(token in json.dumps(entry.plain) for token in tokens), entry.name
+
+
 # --- Broken and unknown values ------------------------------------------------------------
 
 

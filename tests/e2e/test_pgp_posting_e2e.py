@@ -72,7 +72,7 @@ def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_th
     text = f"{TEXT}{secret}\n"
     raw = scenario.pgp_mime_post(people["alice"], text, subject="Ünïcode subject")
     posted = message_from_bytes(raw)
-    scenario.receive(raw)
+    assert scenario.send_by_lmtp(raw) == {}
     scenario.run_queues()
     delivered = scenario.delivered()
 
@@ -109,7 +109,7 @@ def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_th
 def test_an_inline_pgp_post_is_delivered_as_pgp_mime(scenario, people):
     secret = marker()
     text = f"{TEXT}{secret}\n"
-    scenario.receive(scenario.inline_post(people["bob"], text))
+    assert scenario.send_by_lmtp(scenario.inline_post(people["bob"], text)) == {}
     scenario.run_queues()
     delivered = scenario.delivered()
     assert sorted(delivered) == ["alice@example.com", "bob@example.com"]
@@ -140,7 +140,7 @@ def test_a_plain_list_wraps_the_same_post_in_a_footer_but_a_pgp_list_does_not(
     from mailman.email.message import Message
 
     inject_message(plain, message_from_bytes(raw, Message), to_list=True)
-    scenario.receive(raw)
+    assert scenario.send_by_lmtp(raw) == {}
     scenario.run_queues()
     delivered = scenario.delivered()
 
@@ -179,7 +179,7 @@ def test_a_refused_post_draws_a_notice_to_the_sender_and_reaches_nobody(
     else:
         alice.client.import_key(mallory.client.export(mallory.email))
         raw = scenario.pgp_mime_post(alice, text, encrypt_to=mallory.fingerprint)
-    scenario.receive(raw)
+    assert scenario.send_by_lmtp(raw) == {}
     scenario.run_queues()
     delivered = scenario.delivered()
 
@@ -205,7 +205,7 @@ def test_a_good_post_by_a_nonmember_is_held_sealed_as_the_list_rules_say(scenari
         set_address_key(mallory.email, mallory.client.export(mallory.email), confirmed=True)
     secret = marker()
     raw = scenario.pgp_mime_post(mallory, f"{TEXT}{secret}\n")
-    scenario.receive(raw)
+    assert scenario.send_by_lmtp(raw) == {}
     scenario.run_queues()
     delivered = scenario.delivered()
 

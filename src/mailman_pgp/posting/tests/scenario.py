@@ -147,6 +147,29 @@ class PGPListScenario:
         msg = email.message_from_bytes(raw, MailmanMessage)
         inject_message(self.mlist, msg, to_list=True)
 
+    def send_by_lmtp(self, raw: bytes) -> dict[str, tuple[int, bytes]]:
+        """Send ``raw`` to the list through Mailman's own LMTP server, as an MTA does.
+
+        Mailman's LMTP handler runs in a thread of this process (its database session
+        is thread-local); it parses the message and queues it in the in queue.
+        """
+        import smtplib
+
+        from mailman.config import config
+        from mailman.runners.lmtp import LMTPController, LMTPHandler
+
+        sender = email.message_from_bytes(raw)["From"]
+        # smtplib sends bytes as given; SMTP wants CRLF line ends.
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        host, port = config.mta.lmtp_host, int(config.mta.lmtp_port)
+        server = LMTPController(LMTPHandler(), hostname=host, port=port)
+        server.start()
+        try:
+            with smtplib.LMTP(host, port) as client:
+                return client.sendmail(sender, [self.mlist.posting_address], raw)
+        finally:
+            server.stop()
+
     def run_queues(self) -> None:
         """Run Mailman's runners until every queue on the way out is empty."""
         from mailman.config import config

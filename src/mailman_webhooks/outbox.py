@@ -64,6 +64,27 @@ def enable_endpoint(store, name: str) -> bool:
 
 
 @public
+def claim_statement(names: Iterable[str], token: str, now: datetime, settings: Settings):
+    """The UPDATE of `claim`, apart so that its SQL can be checked for each database."""
+    free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
+    pending = WebhookDelivery.status == DeliveryStatus.pending
+    due = (
+        select(WebhookDelivery.id)
+        .where(pending, WebhookDelivery.next_attempt_at <= now, free)
+        .where(WebhookDelivery.endpoint.in_(sorted(names)))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(settings.delivery.batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(due.scalar_subquery()), pending, free)
+        .values(claimed_by=token, claimed_until=now + settings.delivery.lease)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@public
 def claim(store, settings: Settings, now: datetime) -> list[WebhookDelivery]:
     """Claim up to ``batch_size`` due deliveries of enabled endpoints, and commit.
 
@@ -79,22 +100,7 @@ def claim(store, settings: Settings, now: datetime) -> list[WebhookDelivery]:
         store.commit()
         return []
     token = uuid.uuid4().hex
-    free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
-    pending = WebhookDelivery.status == DeliveryStatus.pending
-    due = (
-        select(WebhookDelivery.id)
-        .where(pending, WebhookDelivery.next_attempt_at <= now, free)
-        .where(WebhookDelivery.endpoint.in_(sorted(names)))
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(settings.delivery.batch_size)
-        .with_for_update(skip_locked=True)
-    )
-    store.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()), pending, free)
-        .values(claimed_by=token, claimed_until=now + settings.delivery.lease)
-        .execution_options(synchronize_session=False)
-    )
+    store.execute(claim_statement(names, token, now, settings))
     store.commit()
     query = (
         select(WebhookDelivery)

@@ -206,7 +206,8 @@ def _new_boundary() -> str:
 
 def _assign_boundaries(msg: Message) -> None:
     for part in msg.walk():
-        if part.get_content_maintype() == "multipart" and part.get_boundary() is None:
+        if isinstance(part._payload, list) and part.get_content_maintype() == "multipart" \
+                and part.get_boundary() is None:
             part.set_boundary(_new_boundary())
 
 
@@ -222,6 +223,13 @@ def _seven_bit_copy(msg: Message) -> Message:
                 part.preamble = None
             if part.epilogue is not None and not _is_safe(part.epilogue):
                 part.epilogue = None
+        elif isinstance(part._payload, str) and part.get_content_maintype() == "multipart":
+            # The parser found none of its boundaries; the generator would write such
+            # a part differently each time it is parsed again.
+            raise MIMEError(
+                f"A {part.get_content_type()} part has none of its boundaries in its body; "
+                "it cannot be signed."
+            )
         elif isinstance(part._payload, str):
             cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
             if cte == "binary" or not _is_safe(part._payload):

@@ -5,6 +5,19 @@ decrypt, sign or verify, and builds messages from the bytes ``mailman_pgp.openpg
 returns. It works on ``email.message.Message`` objects with the ``compat32`` policy,
 which Mailman uses (``mailman.email.message.Message`` is a subclass); functions that
 build a message take ``_class`` for the class to build.
+
+- ``classify(msg) -> MessageKind``: PGP/MIME encrypted or signed, inline encrypted or
+  signed, or plain (``kinds``).
+- ``parse_entity(bytes)``, ``entity_bytes(msg)`` (byte-exact), ``embedded_bytes(part)``
+  and ``canonical_bytes(msg)`` (what a signature covers) (``entity``).
+- ``encrypted_payload(msg)``, ``build_encrypted(ciphertext)``, ``split_signed(msg) ->
+  SignedParts`` and ``build_signed(content, signature, micalg)`` (``pgpmime``).
+- ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)`` (``keys``).
+
+Signing: sign ``canonical_bytes(content)``, then ``build_signed(content, signature,
+micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` over
+``signed_bytes``. Every structural problem raises ``MalformedPGPMIME`` (a
+``MIMEError``, a ``PGPError``) with a sentence saying what is wrong.
 """
 
 from mailman_pgp.mime.entity import canonical_bytes, embedded_bytes, entity_bytes, parse_entity

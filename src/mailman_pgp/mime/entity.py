@@ -53,7 +53,10 @@ def entity_bytes(msg: Message, linesep: str | None = None) -> bytes:
     """``msg`` serialized from its raw parsed text: no refolding, no ``>From`` mangling.
 
     ``linesep`` defaults to the line ending most of the message's stored text uses, so
-    a parsed entity comes back byte for byte whether it arrived with LF or CRLF.
+    a parsed entity comes back byte for byte whether it arrived with LF or CRLF. The
+    parser keeps no trace of a few things, which therefore come back normalized: the
+    space after a header's colon (always one), and the line ending of a message whose
+    stored text holds no line break at all (LF unless ``linesep`` says otherwise).
     """
     if linesep is None:
         linesep = _dominant_linesep(msg)

@@ -225,6 +225,16 @@ def test_built_signed_message_is_written_with_crlf_to_be_encrypted(alice):
     assert _between_boundaries(written, built.get_boundary()) == canonical_bytes(entity)
 
 
+def test_canonical_bytes_of_a_built_signed_message_keep_its_signature(alice):
+    # What the list encrypts to each subscriber: the signed message in canonical form.
+    entity = _received_8bit_content()
+    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256")
+    plaintext = canonical_bytes(built)
+    assert _between_boundaries(plaintext, built.get_boundary()) == canonical_bytes(entity)
+    parts = split_signed(parse_entity(plaintext))
+    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+
+
 def test_build_signed_uses_the_rfc_3156_structure(alice):
     entity = _text_content()
     built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "PGP-SHA256")

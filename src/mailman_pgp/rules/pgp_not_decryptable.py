@@ -14,6 +14,7 @@ from mailman_pgp.config import pgp_config
 from mailman_pgp.mime import MalformedPGPMIME
 from mailman_pgp.model import PGPAddressKey, PGPMailingList
 from mailman_pgp.openpgp import DecryptionError, MalformedMessage
+from mailman_pgp.posting import reasons
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.refusal import refuse
 from mailman_pgp.posting.sealed import NotEncrypted, open_post
@@ -40,7 +41,7 @@ class PGPNotDecryptable:
         PostCheck.forget(msgdata)
         pgp_list = PGPMailingList.for_list_id(mlist.list_id)
         if pgp_list is None:
-            refuse(msgdata, msg, "This list has no OpenPGP key, so it accepts no encrypted posts.")
+            refuse(msgdata, msg, reasons.LIST_HAS_NO_KEY)
             return True
         sender = (msg.sender or "").lower()
         sender_key = PGPAddressKey.confirmed_for([sender]).get(sender) if sender else None
@@ -52,20 +53,15 @@ class PGPNotDecryptable:
                 verify_with=[certificate] if certificate is not None else [],
                 sop=pgp_config().sop(),
             )
-        except NotEncrypted as error:
-            refuse(msgdata, msg, "{}", str(error))
+        except NotEncrypted:
+            refuse(msgdata, msg, reasons.NOT_ENCRYPTED)
             return True
         except (MalformedPGPMIME, MalformedMessage) as error:
-            refuse(msgdata, msg, "Your message is not well-formed: {}", str(error))
+            refuse(msgdata, msg, reasons.MALFORMED, str(error))
             return True
         except DecryptionError:
             log.info("%s: list key cannot decrypt %s", mlist.list_id, msg.get("message-id"))
-            refuse(
-                msgdata,
-                msg,
-                "The list could not decrypt your message. Encrypt it to the list's key {}.",
-                pgp_list.fingerprint,
-            )
+            refuse(msgdata, msg, reasons.UNDECRYPTABLE, pgp_list.fingerprint)
             return True
         # The openpgp layer judges the sender's key as it is now: a signature by a key
         # that has expired or been revoked since is not GOOD.

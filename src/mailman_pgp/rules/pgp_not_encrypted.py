@@ -4,9 +4,12 @@ from mailman.interfaces.rules import IRule
 from public import public
 from zope.interface import implementer
 
-from mailman_pgp.mime import classify
+from mailman_pgp.mime import MessageKind, classify
+from mailman_pgp.posting import reasons
 from mailman_pgp.posting.refusal import refuse
-from mailman_pgp.posting.sealed import ENCRYPTED_KINDS, NotEncrypted
+from mailman_pgp.posting.sealed import ENCRYPTED_KINDS
+
+_SIGNED = frozenset({MessageKind.PGP_MIME_SIGNED, MessageKind.INLINE_SIGNED})
 
 
 @public
@@ -23,11 +26,6 @@ class PGPNotEncrypted:
         kind = classify(msg)
         if kind in ENCRYPTED_KINDS:
             return False
-        refuse(
-            msgdata,
-            msg,
-            "{} Posts to this list must be encrypted to the list's key and signed with "
-            "your own key.",
-            str(NotEncrypted(kind)),
-        )
+        refuse(msgdata, msg,
+               reasons.SIGNED_NOT_ENCRYPTED if kind in _SIGNED else reasons.NOT_ENCRYPTED)
         return True

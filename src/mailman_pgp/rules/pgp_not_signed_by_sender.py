@@ -5,20 +5,16 @@ from public import public
 from zope.interface import implementer
 
 from mailman_pgp.openpgp import SignatureStatus
+from mailman_pgp.posting import reasons
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.refusal import refuse
 
 _REASONS = {
-    SignatureStatus.NO_SIGNATURE: "Your message was not signed. Sign it with your key {}.",
-    SignatureStatus.BAD: (
-        "The signature on your message is not valid: the message was altered after it "
-        "was signed, or the signature is damaged. Your key is {}."
-    ),
-    SignatureStatus.EXPIRED_KEY: "Your key {} has expired. Extend it and send the list "
-    "the updated key.",
-    SignatureStatus.REVOKED_KEY: "Your key {} has been revoked. Register a new key.",
+    SignatureStatus.NO_SIGNATURE: reasons.NOT_SIGNED,
+    SignatureStatus.BAD: reasons.BAD_SIGNATURE,
+    SignatureStatus.EXPIRED_KEY: reasons.EXPIRED_KEY,
+    SignatureStatus.REVOKED_KEY: reasons.REVOKED_KEY,
 }
-_OTHER_KEY = "Your message was signed by key {}, not by your confirmed key {}."
 
 
 @public
@@ -38,21 +34,15 @@ class PGPNotSignedBySender:
         """See `IRule`."""
         check = PostCheck.load(msgdata)
         if check is None:
-            refuse(msgdata, msg, "The list could not check the signature of your message.")
+            refuse(msgdata, msg, reasons.NOT_CHECKED)
             return True
         if check.signed_by_sender:
             return False
         if check.sender_key is None:
-            refuse(
-                msgdata,
-                msg,
-                "Your address {} has no confirmed key on this list. Register your key and "
-                "confirm it before posting.",
-                msg.sender or "",
-            )
+            refuse(msgdata, msg, reasons.NO_SENDER_KEY, msg.sender or "")
         elif check.status in _REASONS:
             refuse(msgdata, msg, _REASONS[check.status], check.sender_key)
         else:
             other = check.signer or check.issuer or "(unnamed)"
-            refuse(msgdata, msg, _OTHER_KEY, other, check.sender_key)
+            refuse(msgdata, msg, reasons.OTHER_KEY, other, check.sender_key)
         return True

@@ -95,7 +95,7 @@ def test_mailmans_moderation_still_applies_after_the_pgp_checks(scenario, people
 @pytest.mark.parametrize(
     ("kind", "rule", "reason"),
     [
-        ("plain", "pgp-not-encrypted", "The message is not encrypted."),
+        ("plain", "pgp-not-encrypted", "Your message was not encrypted."),
         ("foreign-key", "pgp-not-decryptable", "The list could not decrypt your message."),
         ("unsigned", "pgp-not-signed-by-sender", "Your message was not signed."),
         ("other-signer", "pgp-not-signed-by-sender", "not by your confirmed key"),

@@ -1,9 +1,11 @@
 # Test that the pgp-not-encrypted rule passes encrypted posts and refuses the rest, saying why.
 
 import pytest
+from mailman.core.i18n import format_reasons
 from mailman.email.message import Message
 
 from mailman_pgp.mime import parse_entity
+from mailman_pgp.posting import reasons
 from mailman_pgp.posting.tests.gnupg_client import (
     GnuPGClient,
     inline_message,
@@ -40,14 +42,13 @@ def test_pgp_mime_and_inline_encrypted_posts_pass(anne):
 def test_a_plain_post_is_refused_as_not_encrypted(mailman):
     hit, msgdata = check(b"From: anne@example.com\nSubject: Hi\n\nhello\n")
     assert hit is True
-    [(reason, detail)] = msgdata["moderation_reasons"]
-    assert detail == "The message is not encrypted."
-    assert "must be encrypted to the list's key" in reason
+    assert format_reasons(msgdata["moderation_reasons"]) == [reasons.NOT_ENCRYPTED]
+    assert "Your message was not encrypted." in reasons.NOT_ENCRYPTED
     assert msgdata["moderation_sender"] == "anne@example.com"
 
 
-def test_a_signed_only_post_is_refused_as_signed_but_not_encrypted(anne):
+def test_a_signed_only_post_is_refused_as_signed_but_not_encrypted(mailman, anne):
     hit, msgdata = check(inline_message(anne.clearsign(b"hello\n", "anne@example.com"), HEADERS))
     assert hit is True
-    [(_, detail)] = msgdata["moderation_reasons"]
-    assert detail == "The message is signed but not encrypted."
+    assert format_reasons(msgdata["moderation_reasons"]) == [reasons.SIGNED_NOT_ENCRYPTED]
+    assert "signed but not encrypted" in reasons.SIGNED_NOT_ENCRYPTED

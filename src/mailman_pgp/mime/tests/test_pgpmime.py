@@ -71,6 +71,40 @@ def test_signed_bytes_of_client_messages_verify_with_gpg(alice, client, transpor
     assert parts.signed_bytes == _between_boundaries(data, boundary)
 
 
+# Signed parts the email generator would write back differently: a trailing space in a
+# header and on a folded header line, an empty-looking continuation, a nested multipart
+# whose closing boundary is followed directly by the outer boundary, an 8-bit body.
+QUIRKY_PARTS = {
+    "header_trailing_space": b"Content-Type: text/plain; charset=us-ascii \r\n\r\nbody\r\n",
+    "folded_header_trailing_space": (
+        b"Content-Type: text/plain; \r\n\tcharset=us-ascii\r\nX-Note: a \r\n  b\r\n\r\nx\r\n"
+    ),
+    "nested_close_then_outer_boundary": (
+        b'Content-Type: multipart/mixed; boundary="in"\r\n\r\n--in\r\n'
+        b"Content-Type: text/plain\r\n\r\none\r\n--in--"
+    ),
+    "eight_bit_body": (
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + "Grüße\r\n".encode()
+    ),
+}
+
+
+@pytest.mark.parametrize("quirk", QUIRKY_PARTS)
+def test_signed_bytes_are_the_raw_part_not_a_regenerated_one(alice, quirk):
+    part = QUIRKY_PARTS[quirk]
+    wire = (
+        b'Content-Type: multipart/signed; micalg=pgp-sha256;\r\n protocol="application/pgp-'
+        b'signature"; boundary="out"\r\n\r\n--out\r\n' + part + b"\r\n--out\r\n"
+        b"Content-Type: application/pgp-signature\r\n\r\n"
+        + alice.detach_sign(part) + b"\r\n--out--\r\n"
+    )
+    for data in (wire, clients.as_delivered(wire)):
+        parts = split_signed(parse_entity(data))
+        assert parts.signed_bytes == part
+        assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+
+
 def test_signed_bytes_survive_pickling_of_the_received_message(alice):
     received = parse_entity(clients.as_delivered(_client_made(alice, "thunderbird")))
     parts = split_signed(pickle.loads(pickle.dumps(received, pickle.HIGHEST_PROTOCOL)))

@@ -215,3 +215,34 @@ def test_a_good_post_by_a_nonmember_is_held_sealed_as_the_list_rules_say(scenari
     stored = getUtility(IMessageStore).get_message_by_id(held.key)
     assert stored.get_content_type() == "multipart/encrypted"
     assert_no_plaintext([stored, *sum(delivered.values(), [])], secret, "Zweite Zeile")
+
+
+def test_a_thunderbird_post_with_an_encrypted_subject_keeps_it_inside(scenario, people):
+    # Thunderbird's protected headers: the real Subject inside the encrypted entity,
+    # "..." outside.
+    secret = marker()
+    inner = (
+        'Content-Type: multipart/mixed; boundary="tb1"; protected-headers="v1"\r\n'
+        f"Subject: The real subject {secret}\r\n"
+        "From: alice@example.com\r\n\r\n"
+        "--tb1\r\n"
+        "Content-Type: text/plain; charset=UTF-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        "Gr=C3=BC=C3=9Fe\r\n"
+        "--tb1--\r\n"
+    ).encode()
+    raw = scenario.pgp_mime_post(people["alice"], "", subject="...", inner=inner)
+    assert scenario.send_by_lmtp(raw) == {}
+    scenario.run_queues()
+    [copy] = scenario.delivered()["bob@example.com"]
+    assert decoded(copy["Subject"]) == f"{scenario.mlist.subject_prefix.strip()} ..."
+    opened = people["bob"].client.decrypt(copy.get_payload()[1].get_payload().encode())
+    signed, signature = split_signed_raw(opened.output)
+    assert people["bob"].client.verify_detached(signature, signed).has("GOODSIG")
+    content = message_from_bytes(signed)
+    assert content["Subject"] == f"The real subject {secret}"
+    assert content.get_param("protected-headers") == "v1"
+    [text] = content.get_payload()
+    # RFC 2046 5.1.1: the CRLF before a boundary belongs to the boundary.
+    assert body_text(text) == "Grüße"
+    assert_no_plaintext([copy], secret)

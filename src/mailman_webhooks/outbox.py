@@ -75,10 +75,12 @@ def claim_statement(names: Iterable[str], token: str, now: datetime, settings: S
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(settings.delivery.batch_size)
         .with_for_update(skip_locked=True)
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     return (
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()), pending, free)
+        .where(WebhookDelivery.id.in_(select(due.c.id)), pending, free)
         .values(claimed_by=token, claimed_until=now + settings.delivery.lease)
         .execution_options(synchronize_session=False)
     )
@@ -88,10 +90,12 @@ def claim_statement(names: Iterable[str], token: str, now: datetime, settings: S
 def claim(store, settings: Settings, now: datetime) -> list[WebhookDelivery]:
     """Claim up to ``batch_size`` due deliveries of enabled endpoints, and commit.
 
-    One UPDATE writes this call's token and lease into rows chosen by a subquery;
-    on PostgreSQL the subquery is ``SELECT ... FOR UPDATE SKIP LOCKED``, so
+    One UPDATE writes this call's token and lease into rows chosen by a CTE; on
+    PostgreSQL it is a MATERIALIZED ``SELECT ... FOR UPDATE SKIP LOCKED``, so
     concurrent runners take disjoint rows without waiting, and the outer WHERE,
     re-checked on the locked row, refuses rows another runner claimed meanwhile.
+    (As a plain ``IN (subquery)`` PostgreSQL may rescan the subquery per row and
+    skip the rows this very UPDATE already locked, claiming past the LIMIT.)
     SQLite has a single writer, so the one statement is atomic there. The rows
     come back with their events, oldest due first.
     """

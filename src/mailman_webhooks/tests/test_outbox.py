@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from mailman.config import config
+from mailman.database.transaction import transaction
+from mailman.interfaces.domain import IDomainManager
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from zope.component import getUtility
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
@@ -29,14 +34,16 @@ def compiled(dialect) -> str:
 def test_postgresql_claim_skips_locked_rows():
     sql = compiled(postgresql.dialect())
     assert "FOR UPDATE SKIP LOCKED" in sql
+    # Materialized once: a rescanned subquery would skip its own locks and overrun LIMIT.
+    assert sql.startswith("WITH due AS MATERIALIZED")
     assert "LIMIT" in sql
-    assert sql.startswith("UPDATE webhook_delivery SET claimed_by=")
+    assert "UPDATE webhook_delivery SET claimed_by=" in sql
 
 
 def test_sqlite_claim_is_one_update_without_row_locks():
     sql = compiled(sqlite.dialect())
     assert "FOR UPDATE" not in sql
-    assert sql.startswith("UPDATE webhook_delivery SET claimed_by=")
+    assert "UPDATE webhook_delivery SET claimed_by=" in sql
 
 
 @pytest.mark.mailman
@@ -67,3 +74,33 @@ def test_released_delivery_waits_until_not_before(configure):
     (again,) = outbox.claim(store, settings, later + timedelta(seconds=1))
     assert again.id == delivery.id
     assert again.attempts == 0
+
+
+@pytest.mark.mailman
+def test_concurrent_claimers_never_share_a_delivery(configure):
+    configure(FAST_DELIVERY + endpoint_cfg("a", URL, events="Domain.*"))
+    with transaction():
+        manager = getUtility(IDomainManager)
+        for number in range(60):
+            manager.add(f"p{number}.example.org")  # 120 deliveries
+    settings = active_plugin().configuration.settings
+    claimed: list[list[int]] = [[] for _ in range(4)]
+    start = threading.Barrier(4)
+
+    def worker(index: int) -> None:
+        session = Session(config.db.engine)
+        try:
+            start.wait()
+            while batch := outbox.claim(session, settings, utcnow()):
+                claimed[index].extend(delivery.id for delivery in batch)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    every = [delivery_id for ids in claimed for delivery_id in ids]
+    assert len(every) == len(set(every)) == 120
+    assert sum(1 for ids in claimed if ids) >= 2

@@ -21,6 +21,8 @@ from mailman_pgp.posting.sealed import NotEncrypted, open_post
 log = logging.getLogger("mailman.smtp")
 
 Refused = dict[str, tuple[int, str]]
+# Recipients without a key named in one log line; the rest are counted.
+_LOGGED_ADDRESSES = 20
 
 
 @public
@@ -60,10 +62,12 @@ class PGPDelivery(VERPMixin, BaseDelivery):
         keys = _usable_keys(recipients)
         without_key = [recipient for recipient in recipients if recipient.lower() not in keys]
         if without_key:
+            shown = ", ".join(without_key[:_LOGGED_ADDRESSES])
+            more = len(without_key) - _LOGGED_ADDRESSES
             log.info(
-                "%s to %s: no copy for %d recipients without a confirmed key: %s",
-                msg.get("message-id", "n/a"), mlist.list_id, len(without_key),
-                ", ".join(without_key),
+                "%s to %s: no copy for %d recipients without a confirmed key: %s%s",
+                msg.get("message-id", "n/a"), mlist.list_id, len(without_key), shown,
+                f" and {more} more" if more > 0 else "",
             )
         by_email = {recipient.lower(): recipient for recipient in recipients}
         headers = envelope_headers(msg)

@@ -132,3 +132,22 @@ def test_lists_that_are_not_pgp_lists_are_delivered_by_mailman_in_bulk(mailman):
     # Mailman's bulk delivery decorates: the footer follows the text.
     assert body.startswith("plain text\n")
     assert f"To unsubscribe send an email to {mlist.leave_address}" in body
+
+
+def test_the_agent_is_a_mailman_delivery_agent(mailman):
+    from mailman.interfaces.mta import IMailTransportAgentDelivery
+    from zope.interface.verify import verifyObject
+
+    from mailman_pgp.mta.pgp_delivery import PGPDelivery
+
+    assert verifyObject(IMailTransportAgentDelivery, PGPDelivery())
+
+
+def test_verp_gives_each_copy_its_own_envelope_sender(scenario, people, mailman):
+    msg, msgdata = checked_post(scenario, people)
+    msgdata["verp"] = True
+    deliver(scenario.mlist, msg, msgdata)
+    delivered = scenario.delivered()
+    for email, [copy] in delivered.items():
+        local, domain = email.split("@")
+        assert copy["X-MailFrom"] == f"crypto-bounces+{local}={domain}@example.com"

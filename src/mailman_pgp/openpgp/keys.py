@@ -108,6 +108,10 @@ class Certificate:
     armor: str
     revoked: bool = False
     keys: tuple[KeyPart, ...] = field(default=(), repr=False)
+    # Sequoia's parsed form, kept so that encrypting to this key (once per recipient of
+    # every post) does not parse its armor again: that parse costs as much as the
+    # encryption of a 10 KB post.
+    _parsed: pysequoia.Cert | None = field(default=None, repr=False, compare=False)
 
     def check_usable(self, *, at: datetime | None = None, sign: bool = True) -> None:
         """Raise `KeyUnusable` (the precise subclass) unless the key can sign and encrypt.
@@ -300,6 +304,8 @@ def _has_secret(tsk: pysequoia.Tsk) -> bool:
 
 
 def _to_cert(certificate: Certificate) -> pysequoia.Cert:
+    if certificate._parsed is not None:
+        return certificate._parsed
     return pysequoia.Cert.from_bytes(certificate.armor.encode("ascii"))
 
 
@@ -317,6 +323,7 @@ def _certificate(cert: pysequoia.Cert) -> Certificate:
         armor=str(cert),
         revoked=cert.is_revoked,
         keys=tuple(_key_parts(packets)),
+        _parsed=cert,
     )
 
 

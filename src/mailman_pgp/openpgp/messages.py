@@ -47,7 +47,7 @@ from mailman_pgp.openpgp.errors import (
     SigningError,
 )
 from mailman_pgp.openpgp.gnupg import GnuPG, GpgReport, GpgSignature, GpgVerdict
-from mailman_pgp.openpgp.keys import Certificate, SecretKey
+from mailman_pgp.openpgp.keys import Certificate, SecretKey, _to_cert
 from mailman_pgp.openpgp.sop import SOP, GoodSignature
 from mailman_pgp.openpgp.verification import NO_SIGNATURE, SignatureStatus, Verification
 
@@ -104,7 +104,7 @@ def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = N
     Refuses (`KeyUnusable`) a recipient that is expired, revoked or cannot encrypt.
     """
     recipient.check_usable(sign=False)
-    cert = pysequoia.Cert.from_bytes(recipient.armor.encode("ascii"))
+    cert = _to_cert(recipient)
     try:
         signing = signer._signer() if signer is not None else None
     except RuntimeError as error:

@@ -19,6 +19,7 @@ from zope.interface import implementer
 from mailman_webhooks.capture import capture
 from mailman_webhooks.database import ensure_schema
 from mailman_webhooks.errors import WebhooksError
+from mailman_webhooks.rest.root import WebhooksRoot
 from mailman_webhooks.settings import WebhooksConfiguration
 
 log = logging.getLogger("mailman.plugins")
@@ -48,7 +49,8 @@ def active_plugin() -> WebhooksPlugin | None:
 class WebhooksPlugin:
     """See `IPlugin`."""
 
-    resource = None
+    # Built per request, so it reads the current settings and the name Mailman gave us.
+    resource = property(lambda self: WebhooksRoot(self))
 
     def __init__(self) -> None:
         self.configuration = WebhooksConfiguration()

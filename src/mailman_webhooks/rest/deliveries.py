@@ -1,0 +1,193 @@
+"""REST for deliveries: ``deliveries``, ``deliveries/<id>`` and ``deliveries/<id>/redeliver``.
+
+A delivery is one event due to one endpoint. The list is newest first, paged with
+``count`` and ``page``, and filtered by ``endpoint``, ``status`` and ``event``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailman.config import config
+from mailman.rest.helpers import (
+    CollectionMixin,
+    accepted,
+    bad_request,
+    child,
+    conflict,
+    etag,
+    not_found,
+    okay,
+)
+from public import public
+
+from mailman_webhooks import admin
+from mailman_webhooks.clock import utcnow
+from mailman_webhooks.model import DeliveryStatus, WebhookDelivery
+from mailman_webhooks.rest.endpoints import unknown_endpoint
+from mailman_webhooks.rest.links import Links
+from mailman_webhooks.rest.values import paging_error, timestamp, unexpected_parameters
+
+FILTERS = frozenset({"endpoint", "status", "event"})
+PAGING = frozenset({"count", "page"})
+_EVENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DELIVERY_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+class FilterError(ValueError):
+    """A query parameter of the delivery list has a value it cannot take."""
+
+
+class _DeliveryBase(CollectionMixin):
+    def __init__(self, plugin, links: Links) -> None:
+        self._plugin = plugin
+        self._links = links
+
+    def _resource_as_dict(self, delivery: WebhookDelivery, fields=None) -> dict:
+        """See `CollectionMixin`."""
+        event = delivery.event
+        return dict(
+            id=delivery.id,
+            endpoint=delivery.endpoint,
+            event_id=str(event.id),
+            event_name=event.name,
+            event_sequence=event.sequence,
+            status=delivery.status.value,
+            created=timestamp(delivery.created),
+            attempt_count=delivery.attempts,
+            next_attempt_at=timestamp(delivery.next_attempt_at),
+            last_attempt_at=timestamp(delivery.last_attempt_at),
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            finished_at=timestamp(delivery.finished_at),
+            self_link=self._links.path(self.api, "deliveries", delivery.id),
+            endpoint_link=self._links.path(self.api, "endpoints", delivery.endpoint),
+        )
+
+    def _full_dict(self, delivery: WebhookDelivery) -> dict:
+        """A delivery with its attempts and the event as sent, without secrets."""
+        resource = self._resource_as_dict(delivery)
+        resource["attempts"] = [
+            dict(
+                at=timestamp(attempt.at),
+                status_code=attempt.status_code,
+                duration=attempt.duration,
+                error=attempt.error,
+            )
+            for attempt in delivery.attempt_log
+        ]
+        resource["payload"] = delivery.event.payload
+        return resource
+
+
+@public
+class AllDeliveries(_DeliveryBase):
+    """Deliveries, newest first, filtered by endpoint, status and event name."""
+
+    def _filters(self, request) -> admin.DeliveryQuery:
+        store = config.db.store
+        endpoint = request.get_param("endpoint")
+        if endpoint is not None and not (
+            endpoint in self._plugin.configuration.settings.endpoints
+            or admin.endpoint_has_deliveries(store, endpoint)
+        ):
+            raise FilterError(unknown_endpoint(endpoint))
+        status = request.get_param("status")
+        if status is not None:
+            try:
+                status = DeliveryStatus(status)
+            except ValueError:
+                accepted_values = ", ".join(each.value for each in DeliveryStatus)
+                raise FilterError(
+                    f"Invalid status: {status!r}; accepted values are {accepted_values}"
+                ) from None
+        event = request.get_param("event")
+        if event is not None and not _EVENT_NAME.fullmatch(event):
+            raise FilterError(
+                f"Invalid event: {event!r}; give an event class name such as "
+                "SubscriptionEvent"
+            )
+        return admin.DeliveryQuery(store, endpoint=endpoint, status=status, event_name=event)
+
+    def on_get(self, request, response) -> None:
+        """GET deliveries[?endpoint=&status=&event=&count=&page=]"""
+        problem = unexpected_parameters(request, FILTERS | PAGING) or paging_error(request)
+        if problem:
+            bad_request(response, problem)
+            return
+        try:
+            self._query = self._filters(request)
+        except FilterError as error:
+            bad_request(response, str(error))
+            return
+        okay(response, etag(self._make_collection(request)))
+
+    def _get_collection(self, request) -> admin.DeliveryQuery:
+        """See `CollectionMixin`."""
+        return self._query
+
+
+@public
+class ADelivery(_DeliveryBase):
+    """One delivery with its attempts; ``redeliver`` below it."""
+
+    def __init__(self, plugin, links: Links, delivery_id: str) -> None:
+        super().__init__(plugin, links)
+        self._id = delivery_id
+        self._delivery = None
+        if _DELIVERY_ID.fullmatch(delivery_id):
+            self._delivery = admin.get_delivery(config.db.store, int(delivery_id))
+
+    def on_get(self, request, response) -> None:
+        """GET deliveries/<id>"""
+        if self._delivery is None:
+            not_found(response, unknown_delivery(self._id))
+            return
+        okay(response, etag(self._full_dict(self._delivery)))
+
+    @child()
+    def redeliver(self, context, segments):
+        """deliveries/<id>/redeliver"""
+        return Redeliver(self, self._id, self._delivery), []
+
+
+@public
+class Redeliver:
+    """POST schedules a delivery again, whatever its status."""
+
+    def __init__(self, parent: ADelivery, delivery_id: str, delivery) -> None:
+        self._parent = parent
+        self._id = delivery_id
+        self._delivery = delivery
+
+    def on_post(self, request, response) -> None:
+        """POST deliveries/<id>/redeliver: 202 with the delivery; 404; 409."""
+        delivery = self._delivery
+        if delivery is None:
+            not_found(response, unknown_delivery(self._id))
+            return
+        if delivery.endpoint not in self._parent._plugin.configuration.settings.endpoints:
+            conflict(
+                response,
+                f"Endpoint {delivery.endpoint} is no longer configured; "
+                f"delivery {delivery.id} cannot be sent.",
+            )
+            return
+        try:
+            admin.redeliver(delivery, utcnow())
+        except admin.DeliveryBusy:
+            conflict(
+                response,
+                f"Delivery {delivery.id} is being sent right now; try again when its "
+                "attempt is recorded.",
+            )
+            return
+        config.db.store.flush()
+        self._parent.api = self.api
+        accepted(response, etag(self._parent._full_dict(delivery)))
+
+
+@public
+def unknown_delivery(delivery_id: str) -> str:
+    """The error description for a delivery id the outbox does not have."""
+    return f"Unknown delivery: {delivery_id}"

@@ -13,18 +13,23 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from datetime import datetime
 
 from mailman.config import config
 from mailman.core.runner import Runner
 from mailman.interfaces.runner import RunnerInterrupt
 from public import public
+from sqlalchemy.orm import Session
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.sender import Sender, Verdict
+from mailman_webhooks.settings import Settings
 
 log = logging.getLogger("mailman.plugins")
+
+COMMIT_INTERVAL = 0.2  # seconds
 
 
 @public
@@ -47,7 +52,6 @@ class WebhooksRunner(Runner):
         except Exception as error:
             # A database hiccup must not kill the runner; the claims expire.
             log.error("webhooks: delivery batch failed (%s)", type(error).__name__)
-            config.db.abort()
             return 0
 
     def process_batch(self) -> int:
@@ -58,7 +62,12 @@ class WebhooksRunner(Runner):
         if plugin is None:
             return 0
         settings = plugin.configuration.settings
-        store = config.db.store
+        # A session of its own, which does not reload every row after each commit
+        # (Mailman's expires them) and is emptied after the batch, bounding memory.
+        with Session(bind=config.db.engine, expire_on_commit=False) as store:
+            return self._process(store, settings)
+
+    def _process(self, store: Session, settings: Settings) -> int:
         batch = outbox.claim(store, settings, utcnow())
         if not batch:
             return 0
@@ -67,25 +76,34 @@ class WebhooksRunner(Runner):
         # (None: they wait for re-enabling) or no answer, 429, 503 (they wait as
         # long as the failed delivery does).
         held: dict[str, datetime | None] = {}
+        # Results are committed at most COMMIT_INTERVAL apart (and at the end): one
+        # commit per request would cost more than the request on SQLite. A crash
+        # loses at most that much of the record, and those events are sent again.
+        # Nothing is flushed before the commit, so no lock is held during a request.
+        committed = time.monotonic()
         try:
             for delivery in batch:
                 endpoint = settings.endpoints.get(delivery.endpoint)
+                verdict = None
                 if endpoint is None or delivery.endpoint in held:
                     outbox.release(store, [delivery], held.get(delivery.endpoint))
+                else:
+                    verdict = self._deliver(store, settings, endpoint, delivery, held)
+                # Disabling an endpoint queried (and so flushed): commit at once.
+                if verdict is Verdict.gone or time.monotonic() - committed >= COMMIT_INTERVAL:
                     store.commit()
-                    continue
-                self._deliver(store, settings, endpoint, delivery, held)
-                store.commit()
+                    committed = time.monotonic()
+            store.commit()
         except BaseException:
             # Stopped or broken mid-batch: what was not recorded is given back at
             # once, rather than when the lease expires.
-            config.db.abort()
+            store.rollback()
             outbox.release_token(store, token)
             store.commit()
             raise
         return len(batch)
 
-    def _deliver(self, store, settings, endpoint, delivery, held) -> None:
+    def _deliver(self, store, settings, endpoint, delivery, held) -> Verdict:
         event = delivery.event
         body = json.dumps(
             event.body(include_secrets=endpoint.include_secrets),
@@ -100,6 +118,7 @@ class WebhooksRunner(Runner):
             log.warning("webhooks: endpoint %s answered 410 Gone; disabled", endpoint.name)
         elif outbox.is_endpoint_wide(outcome) and delivery.next_attempt_at is not None:
             held[delivery.endpoint] = delivery.next_attempt_at
+        return verdict
 
     def _clean_up(self) -> None:
         """See `IRunner`."""

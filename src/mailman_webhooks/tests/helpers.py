@@ -17,16 +17,20 @@ def add_domain(mail_host: str) -> None:
         getUtility(IDomainManager).add(mail_host)
 
 
-def deliveries() -> list[WebhookDelivery]:
+def _current(query) -> list:
+    # The runner writes through its own session: read what is committed now, not
+    # what this session's identity map remembers.
     store = config.db.store
-    return list(store.execute(select(WebhookDelivery).order_by(WebhookDelivery.id)).scalars())
+    return list(store.execute(query.execution_options(populate_existing=True)).scalars())
+
+
+def deliveries() -> list[WebhookDelivery]:
+    return _current(select(WebhookDelivery).order_by(WebhookDelivery.id))
 
 
 def events() -> list[WebhookEvent]:
-    store = config.db.store
-    return list(store.execute(select(WebhookEvent).order_by(WebhookEvent.sequence)).scalars())
+    return _current(select(WebhookEvent).order_by(WebhookEvent.sequence))
 
 
 def attempts() -> list[WebhookAttempt]:
-    store = config.db.store
-    return list(store.execute(select(WebhookAttempt).order_by(WebhookAttempt.id)).scalars())
+    return _current(select(WebhookAttempt).order_by(WebhookAttempt.id))

@@ -61,6 +61,9 @@ class Receiver:
 
             def setup(self) -> None:
                 super().setup()
+                # Headers and body go out in two writes; without this, Nagle holds the
+                # body until the client's delayed ACK, 40 ms per request.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with receiver._lock:
                     receiver._connections.add(self.connection)
 

@@ -7,6 +7,9 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import signal
+import threading
 import time
 import uuid
 
@@ -14,8 +17,10 @@ import pytest
 from mailman.app.lifecycle import create_list
 from mailman.config import config
 from mailman.database.transaction import transaction
+from mailman.interfaces.runner import RunnerInterrupt
 
 from mailman_webhooks.model import DeliveryStatus
+from mailman_webhooks.runner import WebhooksRunner
 from mailman_webhooks.tests.conftest import (
     API_KEY,
     FAST_DELIVERY,
@@ -26,6 +31,8 @@ from mailman_webhooks.tests.conftest import (
 from mailman_webhooks.tests.helpers import add_domain, attempts, deliveries, events
 
 pytestmark = pytest.mark.mailman
+
+STOP_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
 
 
 def verify_standard_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -265,3 +272,28 @@ def test_api_key_never_appears_in_recorded_errors(configure, hooks, runner):
     assert attempt.error
     assert API_KEY not in attempt.error
     assert "k3y" not in attempt.error
+
+
+def test_runner_stopped_mid_batch_gives_its_claims_back(configure, hooks, runner):
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    for number in range(3):
+        add_domain(f"stop{number}.example.org")
+    hooks.script = lambda number: (200, {}, 0.5 if number == 1 else 0.0)
+    saved = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    runner.set_signals()
+    try:
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        with pytest.raises(RunnerInterrupt):
+            runner.process_batch()
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert all(d.claimed_by is None and d.status is DeliveryStatus.pending
+               for d in deliveries())
+    fresh = WebhooksRunner("webhooks")
+    try:
+        run_until(fresh, lambda: statuses() == [DeliveryStatus.delivered] * 3)
+    finally:
+        fresh._clean_up()
+    # At least once: the request cut short by the stop is sent again.
+    assert len({r.json["id"] for r in hooks.requests}) == 3

@@ -13,6 +13,7 @@ from typing import Any
 
 from mailman.config import config
 from public import public
+from sqlalchemy.orm import Session
 
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.model import WebhookDelivery, WebhookEvent
@@ -23,7 +24,7 @@ log = logging.getLogger("mailman.plugins")
 
 
 @public
-def record_event(event: Any, settings: Settings, store) -> WebhookEvent | None:
+def record_event(event: Any, settings: Settings, store: Session) -> WebhookEvent | None:
     """Add the event and one pending delivery per matching endpoint to ``store``.
 
     Returns the new (unflushed) event row, or None when no endpoint wants it; such

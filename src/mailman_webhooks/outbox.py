@@ -1,8 +1,8 @@
 """The outbox's operations: claim due deliveries, record attempts, endpoint state.
 
-Every function works on Mailman's session (``config.db.store``) and leaves the
-commit to its caller, except `claim` which must commit so that the claim is seen
-by other runners before any request goes out.
+Every function works on the session it is given (Mailman's ``config.db.store``,
+or the runner's own) and leaves the commit to its caller, except `claim`, which
+must commit so that the claim is seen by other runners before any request goes out.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import datetime
 
 from public import public
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.dml import Update
 
 from mailman_webhooks.backoff import backoff_delay, parse_retry_after
 from mailman_webhooks.model import (
@@ -33,14 +34,14 @@ _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
 @public
-def disabled_endpoints(store) -> set[str]:
+def disabled_endpoints(store: Session) -> set[str]:
     """Names of the endpoints a 410 Gone answer disabled."""
     query = select(WebhookEndpointState.name).where(WebhookEndpointState.disabled.is_(True))
     return set(store.execute(query).scalars())
 
 
 @public
-def disable_endpoint(store, name: str, reason: str, now: datetime) -> None:
+def disable_endpoint(store: Session, name: str, reason: str, now: datetime) -> None:
     """Stop sending to an endpoint until `enable_endpoint`; its deliveries wait."""
     state = store.get(WebhookEndpointState, name)
     if state is None:
@@ -52,7 +53,7 @@ def disable_endpoint(store, name: str, reason: str, now: datetime) -> None:
 
 
 @public
-def enable_endpoint(store, name: str) -> bool:
+def enable_endpoint(store: Session, name: str) -> bool:
     """Resume sending to an endpoint; return whether it was disabled."""
     state = store.get(WebhookEndpointState, name)
     if state is None or not state.disabled:
@@ -64,7 +65,9 @@ def enable_endpoint(store, name: str) -> bool:
 
 
 @public
-def claim_statement(names: Iterable[str], token: str, now: datetime, settings: Settings):
+def claim_statement(
+    names: Iterable[str], token: str, now: datetime, settings: Settings
+) -> Update:
     """The UPDATE of `claim`, apart so that its SQL can be checked for each database."""
     free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
     pending = WebhookDelivery.status == DeliveryStatus.pending
@@ -87,7 +90,7 @@ def claim_statement(names: Iterable[str], token: str, now: datetime, settings: S
 
 
 @public
-def claim(store, settings: Settings, now: datetime) -> list[WebhookDelivery]:
+def claim(store: Session, settings: Settings, now: datetime) -> list[WebhookDelivery]:
     """Claim up to ``batch_size`` due deliveries of enabled endpoints, and commit.
 
     One UPDATE writes this call's token and lease into rows chosen by a CTE; on
@@ -116,7 +119,9 @@ def claim(store, settings: Settings, now: datetime) -> list[WebhookDelivery]:
 
 
 @public
-def release(store, deliveries: Iterable[WebhookDelivery], not_before: datetime | None) -> None:
+def release(
+    store: Session, deliveries: Iterable[WebhookDelivery], not_before: datetime | None
+) -> None:
     """Give claimed deliveries back without an attempt, due again at ``not_before``."""
     for delivery in deliveries:
         delivery.claimed_by = None
@@ -126,7 +131,7 @@ def release(store, deliveries: Iterable[WebhookDelivery], not_before: datetime |
 
 
 @public
-def release_token(store, token: str) -> None:
+def release_token(store: Session, token: str) -> None:
     """Give back every pending delivery still claimed under ``token``."""
     store.execute(
         update(WebhookDelivery)
@@ -147,7 +152,7 @@ def is_endpoint_wide(outcome: Outcome) -> bool:
 
 @public
 def record(
-    store,
+    store: Session,
     delivery: WebhookDelivery,
     outcome: Outcome,
     settings: Settings,

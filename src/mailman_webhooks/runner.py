@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
+from mailman_webhooks.model import WebhookDelivery
 from mailman_webhooks.sender import Sender, Verdict
-from mailman_webhooks.settings import Settings
+from mailman_webhooks.settings import Endpoint, Settings
 
 log = logging.getLogger("mailman.plugins")
 
@@ -103,7 +104,14 @@ class WebhooksRunner(Runner):
             raise
         return len(batch)
 
-    def _deliver(self, store, settings, endpoint, delivery, held) -> Verdict:
+    def _deliver(
+        self,
+        store: Session,
+        settings: Settings,
+        endpoint: Endpoint,
+        delivery: WebhookDelivery,
+        held: dict[str, datetime | None],
+    ) -> Verdict:
         event = delivery.event
         body = json.dumps(
             event.body(include_secrets=endpoint.include_secrets),

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
 from public import public
 from sqlalchemy import Column, DateTime, Float, ForeignKey, Integer
 from sqlalchemy.orm import relationship
+
+if TYPE_CHECKING:
+    from mailman_webhooks.model.delivery import WebhookDelivery
 
 
 @public
@@ -39,7 +43,7 @@ class WebhookAttempt(Model):
 
     def __init__(
         self,
-        delivery,
+        delivery: WebhookDelivery,
         at: datetime,
         status_code: int | None,
         duration: float,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
@@ -18,6 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import relationship
+
+if TYPE_CHECKING:
+    from mailman_webhooks.model.event import WebhookEvent
 
 
 @public
@@ -80,7 +84,7 @@ class WebhookDelivery(Model):
         cascade="all, delete-orphan",
     )
 
-    def __init__(self, event, endpoint: str, created: datetime) -> None:
+    def __init__(self, event: WebhookEvent, endpoint: str, created: datetime) -> None:
         super().__init__()
         self.event = event
         self.endpoint = endpoint

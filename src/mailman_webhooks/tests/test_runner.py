@@ -12,6 +12,8 @@ import signal
 import threading
 import time
 import uuid
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from mailman.app.lifecycle import create_list
@@ -134,18 +136,20 @@ def test_outbox_filled_while_runner_stopped_is_sent_when_it_starts(hooks, mailma
     assert len(set(sequences)) == 24
 
 
-def test_batch_claimed_by_a_dead_runner_is_sent_after_its_lease(configure, hooks, runner):
+def test_batch_claimed_by_a_dead_runner_is_sent_after_its_lease(hooks, runner):
     from mailman_webhooks import outbox
     from mailman_webhooks.clock import utcnow
     from mailman_webhooks.plugin import active_plugin
 
-    configure("[delivery]\nbatch_size: 2\nlease: 0.5s\n[endpoint.main]\ntimeout: 0.2s\n")
     add_domain("lease.example.org")
     settings = active_plugin().configuration.settings
-    claimed = outbox.claim(config.db.store, settings, utcnow())
+    # A runner with a short lease (the configured one must cover a whole batch).
+    short = replace(settings, delivery=replace(settings.delivery, lease=timedelta(seconds=0.5)))
+    claimed = outbox.claim(config.db.store, short, utcnow())
     assert len(claimed) == 2
-    # The claiming runner "dies" here; another one sees nothing until the lease ends.
+    # That runner "dies" here; another one sees nothing until the lease ends.
     assert runner.process_batch() == 0
+    assert hooks.requests == []
     time.sleep(0.55)
     run_until(runner, lambda: statuses() == [DeliveryStatus.delivered] * 2)
     assert len(hooks.requests) == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from public import public
 from sqlalchemy import or_, select, update
@@ -27,10 +27,28 @@ from mailman_webhooks.model import (
 from mailman_webhooks.sender import Outcome, Verdict
 from mailman_webhooks.settings import Settings
 
-# Answers that speak for the endpoint as a whole rather than for one event: after
-# one of them the rest of the endpoint's batch waits as long as the failed one.
+# Answers that speak for the endpoint as a whole rather than for one event.
 _ENDPOINT_WIDE = frozenset({None, 429, 503})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+@public
+def endpoint_states(store: Session) -> dict[str, WebhookEndpointState]:
+    """Every endpoint state row by name (one row per endpoint that ever failed)."""
+    rows = store.execute(select(WebhookEndpointState)).scalars()
+    return {state.name: state for state in rows}
+
+
+@public
+def claimable_endpoints(
+    states: dict[str, WebhookEndpointState], settings: Settings, now: datetime
+) -> set[str]:
+    """Configured endpoints that are neither disabled nor pausing after failures."""
+    names = set(settings.endpoints)
+    for state in states.values():
+        if state.disabled or (state.retry_at is not None and state.retry_at > now):
+            names.discard(state.name)
+    return names
 
 
 @public
@@ -61,6 +79,8 @@ def enable_endpoint(store: Session, name: str) -> bool:
     state.disabled = False
     state.disabled_reason = None
     state.disabled_at = None
+    state.failures = 0
+    state.retry_at = None
     return True
 
 
@@ -91,7 +111,7 @@ def claim_statement(
 
 @public
 def claim(store: Session, settings: Settings, now: datetime) -> list[WebhookDelivery]:
-    """Claim up to ``batch_size`` due deliveries of enabled endpoints, and commit.
+    """Claim up to ``batch_size`` due deliveries of claimable endpoints, and commit.
 
     One UPDATE writes this call's token and lease into rows chosen by a CTE; on
     PostgreSQL it is a MATERIALIZED ``SELECT ... FOR UPDATE SKIP LOCKED``, so
@@ -102,7 +122,7 @@ def claim(store: Session, settings: Settings, now: datetime) -> list[WebhookDeli
     SQLite has a single writer, so the one statement is atomic there. The rows
     come back with their events, oldest due first.
     """
-    names = set(settings.endpoints) - disabled_endpoints(store)
+    names = claimable_endpoints(endpoint_states(store), settings, now)
     if not names:
         store.commit()
         return []
@@ -146,7 +166,7 @@ def release_token(store: Session, token: str) -> None:
 
 @public
 def is_endpoint_wide(outcome: Outcome) -> bool:
-    """Whether this failure should hold back the endpoint's other deliveries too."""
+    """Whether this failure speaks for the endpoint rather than for one event."""
     return outcome.verdict is Verdict.retry and outcome.status_code in _ENDPOINT_WIDE
 
 
@@ -158,9 +178,18 @@ def record(
     settings: Settings,
     started: datetime,
     now: datetime,
+    states: dict[str, WebhookEndpointState],
     rng: random.Random | None = None,
 ) -> Verdict:
-    """Write the attempt and move the delivery on: delivered, retried later, or failed."""
+    """Write the attempt and move the delivery on: delivered, retried later, or failed.
+
+    ``states`` is the caller's `endpoint_states` (kept across calls, so that one
+    session never adds a state row twice). An endpoint-wide failure (no answer,
+    429, 503) pauses the whole endpoint: none of its deliveries is claimed before
+    its ``retry_at``, which grows with consecutive such failures, so a dead
+    endpoint costs one attempt per pause however many events wait for it, and
+    holds up no other endpoint. Any other answer ends the pause.
+    """
     store.add(WebhookAttempt(delivery, started, outcome.status_code, outcome.duration,
                              outcome.error))
     delivery.attempts += 1
@@ -174,12 +203,81 @@ def record(
         _finish(delivery, DeliveryStatus.delivered, now)
     elif verdict is Verdict.gone:
         _finish(delivery, DeliveryStatus.failed, now)
-        disable_endpoint(store, delivery.endpoint, "HTTP 410 Gone", now)
+        state = _state(store, states, delivery.endpoint)
+        state.disabled = True
+        state.disabled_reason = "HTTP 410 Gone"
+        state.disabled_at = now
     elif verdict is Verdict.final:
         _finish(delivery, DeliveryStatus.failed, now)
     else:
         _schedule_retry(delivery, outcome, settings, now, rng)
+    if is_endpoint_wide(outcome):
+        state = _state(store, states, delivery.endpoint)
+        state.failures += 1
+        state.retry_at = now + _delay(state.failures, outcome, settings, now, rng)
+    else:
+        state = states.get(delivery.endpoint)
+        if state is not None and (state.failures or state.retry_at is not None):
+            state.failures = 0
+            state.retry_at = None
     return verdict
+
+
+@public
+def expire(store: Session, settings: Settings, now: datetime) -> int:
+    """Mark failed the pending deliveries older than the retry period; return how many.
+
+    These are deliveries that never got their last try because their endpoint kept
+    pausing. Deliveries of disabled or no longer configured endpoints are kept:
+    they wait for the endpoint to come back.
+    """
+    states = endpoint_states(store)
+    names = set(settings.endpoints) - {name for name, s in states.items() if s.disabled}
+    if not names:
+        return 0
+    result = store.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.pending,
+            WebhookDelivery.created < now - settings.delivery.retry_period,
+            WebhookDelivery.endpoint.in_(sorted(names)),
+            or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+        )
+        .values(
+            status=DeliveryStatus.failed,
+            finished_at=now,
+            next_attempt_at=None,
+            last_error="retry period over",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def _state(
+    store: Session, states: dict[str, WebhookEndpointState], name: str
+) -> WebhookEndpointState:
+    state = states.get(name)
+    if state is None:
+        state = WebhookEndpointState(name)
+        store.add(state)
+        states[name] = state
+    return state
+
+
+def _delay(
+    failures: int,
+    outcome: Outcome,
+    settings: Settings,
+    now: datetime,
+    rng: random.Random | None,
+) -> timedelta:
+    delay = backoff_delay(failures, settings.delivery, rng)
+    if outcome.status_code in _RETRY_AFTER_STATUSES:
+        asked = parse_retry_after(outcome.retry_after, now)
+        if asked is not None and asked > delay:
+            delay = asked
+    return delay
 
 
 def _finish(delivery: WebhookDelivery, status: DeliveryStatus, now: datetime) -> None:
@@ -200,10 +298,6 @@ def _schedule_retry(
         _finish(delivery, DeliveryStatus.failed, now)
         delivery.last_error = f"{outcome.error or 'failed'}; retry period over"
         return
-    delay = backoff_delay(delivery.attempts, settings.delivery, rng)
-    if outcome.status_code in _RETRY_AFTER_STATUSES:
-        asked = parse_retry_after(outcome.retry_after, now)
-        if asked is not None and asked > delay:
-            delay = asked
+    delay = _delay(delivery.attempts, outcome, settings, now, rng)
     # The last try happens at the end of the retry period, not after it.
     delivery.next_attempt_at = min(now + delay, deadline)

@@ -14,7 +14,6 @@ import json
 import logging
 import random
 import time
-from datetime import datetime
 
 from mailman.config import config
 from mailman.core.runner import Runner
@@ -24,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
-from mailman_webhooks.model import WebhookDelivery
+from mailman_webhooks.model import WebhookDelivery, WebhookEndpointState
 from mailman_webhooks.sender import Sender, Verdict
 from mailman_webhooks.settings import Endpoint, Settings
 
 log = logging.getLogger("mailman.plugins")
 
 COMMIT_INTERVAL = 0.2  # seconds
+EXPIRY_INTERVAL = 60.0  # seconds between sweeps for deliveries past their retry period
 
 
 @public
@@ -43,6 +43,7 @@ class WebhooksRunner(Runner):
         super().__init__(name, slice)
         self.sender = Sender()
         self.rng = random.Random()
+        self._next_expiry = 0.0
 
     def _one_iteration(self) -> int:
         """See `IRunner`: one batch instead of one pass over a queue directory."""
@@ -66,6 +67,11 @@ class WebhooksRunner(Runner):
         # A session of its own, which does not reload every row after each commit
         # (Mailman's expires them) and is emptied after the batch, bounding memory.
         with Session(bind=config.db.engine, expire_on_commit=False) as store:
+            if time.monotonic() >= self._next_expiry:
+                if count := outbox.expire(store, settings, utcnow()):
+                    log.info("webhooks: %d deliveries failed, retry period over", count)
+                store.commit()
+                self._next_expiry = time.monotonic() + EXPIRY_INTERVAL
             return self._process(store, settings)
 
     def _process(self, store: Session, settings: Settings) -> int:
@@ -73,10 +79,10 @@ class WebhooksRunner(Runner):
         if not batch:
             return 0
         token = batch[0].claimed_by
-        # Endpoints that answered for all their deliveries in this batch: 410 Gone
-        # (None: they wait for re-enabling) or no answer, 429, 503 (they wait as
-        # long as the failed delivery does).
-        held: dict[str, datetime | None] = {}
+        states = outbox.endpoint_states(store)
+        # Endpoints that answered for all their deliveries (410 Gone, or an
+        # endpoint-wide failure that paused them): the rest of their batch goes back.
+        held: set[str] = set()
         # Results are committed at most COMMIT_INTERVAL apart (and at the end): one
         # commit per request would cost more than the request on SQLite. A crash
         # loses at most that much of the record, and those events are sent again.
@@ -85,13 +91,11 @@ class WebhooksRunner(Runner):
         try:
             for delivery in batch:
                 endpoint = settings.endpoints.get(delivery.endpoint)
-                verdict = None
                 if endpoint is None or delivery.endpoint in held:
-                    outbox.release(store, [delivery], held.get(delivery.endpoint))
+                    outbox.release(store, [delivery], None)
                 else:
-                    verdict = self._deliver(store, settings, endpoint, delivery, held)
-                # Disabling an endpoint queried (and so flushed): commit at once.
-                if verdict is Verdict.gone or time.monotonic() - committed >= COMMIT_INTERVAL:
+                    self._deliver(store, settings, endpoint, delivery, states, held)
+                if time.monotonic() - committed >= COMMIT_INTERVAL:
                     store.commit()
                     committed = time.monotonic()
             store.commit()
@@ -110,8 +114,9 @@ class WebhooksRunner(Runner):
         settings: Settings,
         endpoint: Endpoint,
         delivery: WebhookDelivery,
-        held: dict[str, datetime | None],
-    ) -> Verdict:
+        states: dict[str, WebhookEndpointState],
+        held: set[str],
+    ) -> None:
         event = delivery.event
         body = json.dumps(
             event.body(include_secrets=endpoint.include_secrets),
@@ -120,13 +125,14 @@ class WebhooksRunner(Runner):
         ).encode("utf-8")
         started = utcnow()
         outcome = self.sender.send(endpoint, str(event.id), body)
-        verdict = outbox.record(store, delivery, outcome, settings, started, utcnow(), self.rng)
+        verdict = outbox.record(
+            store, delivery, outcome, settings, started, utcnow(), states, self.rng
+        )
         if verdict is Verdict.gone:
-            held[delivery.endpoint] = None
+            held.add(endpoint.name)
             log.warning("webhooks: endpoint %s answered 410 Gone; disabled", endpoint.name)
-        elif outbox.is_endpoint_wide(outcome) and delivery.next_attempt_at is not None:
-            held[delivery.endpoint] = delivery.next_attempt_at
-        return verdict
+        elif outbox.is_endpoint_wide(outcome):
+            held.add(endpoint.name)
 
     def _clean_up(self) -> None:
         """See `IRunner`."""

@@ -16,10 +16,11 @@ from zope.component import getUtility
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
+from mailman_webhooks.model import DeliveryStatus
 from mailman_webhooks.plugin import active_plugin
 from mailman_webhooks.settings import WebhooksConfiguration
 from mailman_webhooks.tests.conftest import FAST_DELIVERY, endpoint_cfg
-from mailman_webhooks.tests.helpers import add_domain
+from mailman_webhooks.tests.helpers import add_domain, deliveries
 
 URL = "http://127.0.0.1:9/unused"
 
@@ -104,3 +105,25 @@ def test_concurrent_claimers_never_share_a_delivery(configure):
     every = [delivery_id for ids in claimed for delivery_id in ids]
     assert len(every) == len(set(every)) == 120
     assert sum(1 for ids in claimed if ids) >= 2
+
+
+@pytest.mark.mailman
+def test_expire_fails_only_old_deliveries_of_enabled_endpoints(configure):
+    configure(
+        FAST_DELIVERY
+        + endpoint_cfg("paused", URL, events="DomainCreatedEvent")
+        + endpoint_cfg("gone", URL, events="DomainCreatedEvent")
+    )
+    add_domain("old.example.org")
+    store = config.db.store
+    settings = active_plugin().configuration.settings
+    with transaction():
+        outbox.disable_endpoint(store, "gone", "HTTP 410 Gone", utcnow())
+    later = utcnow() + settings.delivery.retry_period + timedelta(seconds=1)
+    assert outbox.expire(store, settings, utcnow()) == 0
+    assert outbox.expire(store, settings, later) == 1
+    store.commit()
+    by_endpoint = {d.endpoint: d for d in deliveries()}
+    assert by_endpoint["paused"].status is DeliveryStatus.failed
+    assert by_endpoint["paused"].last_error == "retry period over"
+    assert by_endpoint["gone"].status is DeliveryStatus.pending

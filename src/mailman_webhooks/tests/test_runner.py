@@ -301,3 +301,51 @@ def test_runner_stopped_mid_batch_gives_its_claims_back(configure, hooks, runner
         fresh._clean_up()
     # At least once: the request cut short by the stop is sent again.
     assert len({r.json["id"] for r in hooks.requests}) == 3
+
+
+def test_dead_endpoint_costs_one_attempt_per_pause(configure, hooks, runner):
+    from mailman_webhooks import outbox
+
+    configure("[delivery]\ninitial_backoff: 0.3s\nmax_backoff: 0.6s\n"
+              "[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.stop()
+    for number in range(6):
+        add_domain(f"dead{number}.example.org")
+    assert runner.process_batch() == 6
+    assert len(attempts()) == 1
+    state = outbox.endpoint_states(config.db.store)["main"]
+    assert state.failures == 1
+    # Paused: nothing of this endpoint is claimed, however much waits.
+    assert runner.process_batch() == 0
+    time.sleep(0.35)
+    runner.process_batch()
+    assert len(attempts()) == 2
+    config.db.store.refresh(state)
+    assert state.failures == 2
+    hooks.start()
+    time.sleep(0.65)
+    run_until(runner, lambda: statuses() == [DeliveryStatus.delivered] * 6)
+    config.db.store.refresh(state)
+    assert (state.failures, state.retry_at) == (0, None)
+
+
+def test_backlog_of_dead_endpoint_does_not_starve_another(configure, receiver, runner):
+    from mailman_webhooks.tests.receiver import Receiver
+
+    dead = Receiver()
+    try:
+        configure(
+            "[delivery]\nbatch_size: 3\nlease: 10s\ninitial_backoff: 1s\nmax_backoff: 2s\n"
+            + endpoint_cfg("alive", receiver.url, events="DomainCreatedEvent", timeout="1s")
+            + endpoint_cfg("dead", dead.url, events="DomainCreatedEvent", timeout="0.3s")
+        )
+        dead.script = lambda number: (200, {}, 1.0)  # answers too late: a timeout
+        for number in range(9):
+            add_domain(f"older{number}.example.org")  # 9 + 9 deliveries, oldest first
+        started = time.monotonic()
+        run_until(runner, lambda: len(receiver.requests) == 9, timeout=5)
+        # One timeout of the dead endpoint, then it pauses; no timeout per event.
+        assert time.monotonic() - started < 1.5
+        assert len(dead.requests) == 1
+    finally:
+        dead.stop()

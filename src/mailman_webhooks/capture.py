@@ -8,6 +8,7 @@ raised: an exception in a subscriber would break Mailman's own operation.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -23,6 +24,13 @@ from mailman_webhooks.settings import Settings
 log = logging.getLogger("mailman.plugins")
 
 
+def _checked(payload: dict[str, Any]) -> dict[str, Any]:
+    # A value JSON cannot hold would fail later, in the flush of Mailman's own
+    # transaction; here it fails inside `capture`, which logs and carries on.
+    json.dumps(payload, allow_nan=False)
+    return payload
+
+
 @public
 def record_event(event: Any, settings: Settings, store: Session) -> WebhookEvent | None:
     """Add the event and one pending delivery per matching endpoint to ``store``.
@@ -34,10 +42,10 @@ def record_event(event: Any, settings: Settings, store: Session) -> WebhookEvent
     endpoints = settings.endpoints_for(name)
     if not endpoints:
         return None
-    payload = serialize_event(event, include_secrets=False)
+    payload = _checked(serialize_event(event, include_secrets=False))
     secret_payload = None
     if any(endpoint.include_secrets for endpoint in endpoints):
-        secret_payload = serialize_event(event, include_secrets=True)
+        secret_payload = _checked(serialize_event(event, include_secrets=True))
         if secret_payload == payload:
             secret_payload = None
     now = utcnow()

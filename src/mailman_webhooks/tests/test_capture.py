@@ -120,3 +120,15 @@ def test_failing_capture_does_not_break_the_operation(configure, monkeypatch, ca
     assert events() == []
     assert "not recorded (RuntimeError)" in caplog.text
     assert "secret content" not in caplog.text
+
+
+def test_payload_json_cannot_hold_is_refused_before_the_flush(configure, monkeypatch, caplog):
+    configure(endpoint_cfg("all", URL))
+    monkeypatch.setattr(
+        capture_module, "serialize_event", lambda event, *, include_secrets: {"x": float("nan")}
+    )
+    with transaction():
+        mlist = create_list("nan@example.com")
+    assert mlist.list_id == "nan.example.com"
+    assert events() == []
+    assert "not recorded (ValueError)" in caplog.text

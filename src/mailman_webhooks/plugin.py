@@ -67,9 +67,10 @@ class WebhooksPlugin:
         if path:
             try:
                 text = load_external(path)
-            except OSError as error:
+            except (OSError, ImportError) as error:
+                reason = getattr(error, "strerror", None) or type(error).__name__
                 raise SystemExit(
-                    f"webhooks plugin: cannot read its configuration {path}: {error.strerror}"
+                    f"webhooks plugin: cannot read its configuration {path}: {reason}"
                 ) from None
             try:
                 self.configuration.push(FILE_OVERLAY_NAME, text)

@@ -122,3 +122,14 @@ def test_real_mailman_starts_and_creates_tables(tmp_path):
         database.close()
     assert {"webhook_event", "webhook_delivery", "webhook_attempt"} <= names
     assert version == 1
+
+
+def test_missing_python_resource_stops_start(mailman):
+    config.push("python path", "[plugin.webhooks]\nconfiguration: python:no_such_pkg.hooks\n")
+    plugin = WebhooksPlugin()
+    plugin.name = "webhooks"
+    try:
+        with pytest.raises(SystemExit, match="python:no_such_pkg.hooks: ModuleNotFoundError"):
+            plugin.pre_hook()
+    finally:
+        config.pop("python path")

@@ -53,7 +53,7 @@ def claimable_endpoints(
 
 @public
 def disabled_endpoints(store: Session) -> set[str]:
-    """Names of the endpoints a 410 Gone answer disabled."""
+    """Names of disabled endpoints (by a 410 Gone answer or by an administrator)."""
     query = select(WebhookEndpointState.name).where(WebhookEndpointState.disabled.is_(True))
     return set(store.execute(query).scalars())
 

@@ -38,4 +38,4 @@ def api_error(rest_url, path: str, **kws) -> tuple[int, str]:
 
 def local(name: str, url: str, events: str = "Domain.*") -> str:
     """An overlay for this process only: endpoint ``name`` sends to ``url``."""
-    return FAST_DELIVERY + f"[endpoint.{name}]\nurl: {url}\nevents: {events}\n"
+    return FAST_DELIVERY + f"[endpoint.{name}]\nurl: {url}\nevents: {events}\ntimeout: 2s\n"

@@ -1,0 +1,205 @@
+# Test that the REST API lists deliveries newest first, filtered and paged, shows one with
+# its attempts, redelivers any delivery through the runner, and names every bad request.
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from mailman.app.lifecycle import create_list
+from mailman.config import config
+from mailman.database.transaction import transaction
+from mailman.interfaces.subscriptions import ISubscriptionManager
+from mailman.interfaces.usermanager import IUserManager
+from zope.component import getUtility
+
+from mailman_webhooks.clock import utcnow
+from mailman_webhooks.model import DeliveryStatus
+from mailman_webhooks.rest.tests.helpers import api, api_error, local
+from mailman_webhooks.tests.conftest import run_until
+from mailman_webhooks.tests.helpers import add_domain, attempts, deliveries
+
+pytestmark = pytest.mark.mailman
+
+
+@pytest.fixture
+def two_endpoints(configure, receiver):
+    """alpha gets every Domain event, beta only DomainCreatedEvent; both on the receiver."""
+    configure(local("alpha", receiver.url) + f"[endpoint.beta]\nurl: {receiver.url}\n"
+              "events: DomainCreatedEvent\n")
+    for name in ("one", "two", "three"):
+        add_domain(f"{name}.example.org")
+    return receiver
+
+
+def ids(content: dict) -> list[int]:
+    return [entry["id"] for entry in content.get("entries", [])]
+
+
+def test_list_is_newest_first_and_paged(rest_url, two_endpoints):
+    every = sorted((d.id for d in deliveries()), reverse=True)
+    assert len(every) == 9
+    content, _ = api(rest_url, "deliveries")
+    assert content["total_size"] == 9
+    assert ids(content) == every
+    page, _ = api(rest_url, "deliveries?count=4&page=2")
+    assert (page["start"], page["total_size"]) == (4, 9)
+    assert ids(page) == every[4:8]
+    last, _ = api(rest_url, "deliveries?count=4&page=3")
+    assert ids(last) == every[8:]
+    beyond, _ = api(rest_url, "deliveries?count=4&page=4")
+    assert "entries" not in beyond and beyond["total_size"] == 9
+
+
+def test_filters_by_endpoint_status_and_event(rest_url, two_endpoints, runner):
+    receiver = two_endpoints
+    receiver.script = lambda number: (200, {}, 0.0) if number % 2 else (400, {}, 0.0)
+    run_until(runner, lambda: all(d.status is not DeliveryStatus.pending for d in deliveries()))
+    rows = deliveries()
+
+    def expected(**match) -> list[int]:
+        chosen = [
+            d for d in rows
+            if all(
+                {"endpoint": d.endpoint, "status": d.status.value, "event": d.event.name}[k] == v
+                for k, v in match.items()
+            )
+        ]
+        return sorted((d.id for d in chosen), reverse=True)
+
+    for query in (
+        {"endpoint": "beta"},
+        {"status": "delivered"},
+        {"status": "failed"},
+        {"event": "DomainCreatingEvent"},
+        {"endpoint": "alpha", "event": "DomainCreatedEvent", "status": "failed"},
+    ):
+        text = "&".join(f"{k}={v}" for k, v in query.items())
+        content, _ = api(rest_url, f"deliveries?{text}")
+        assert ids(content) == expected(**query), query
+        assert content["total_size"] == len(expected(**query))
+    assert expected(endpoint="beta") and expected(status="failed")
+
+
+def test_filter_by_a_known_event_nobody_received_is_empty(rest_url, two_endpoints):
+    content, _ = api(rest_url, "deliveries?event=ListCreatedEvent")
+    assert content["total_size"] == 0
+    assert "entries" not in content
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        pytest.param("status=sent", ("'sent'", "pending, delivered, failed"), id="status"),
+        pytest.param("endpoint=gamma", ("Unknown endpoint: gamma",), id="endpoint"),
+        pytest.param("event=List.*", ("'List.*'",), id="event"),
+        pytest.param("stauts=failed", ("Unknown query parameters: stauts",), id="typo"),
+        pytest.param("count=2", ("count and page go together",), id="count-alone"),
+        pytest.param("count=x&page=1", ("count",), id="count-not-a-number"),
+    ],
+)
+def test_bad_filters_are_refused(rest_url, query, named):
+    code, description = api_error(rest_url, f"deliveries?{query}")
+    assert code == 400
+    for part in named:
+        assert part in description
+
+
+def test_one_delivery_with_its_attempts(rest_url, configure, receiver, runner):
+    configure(local("alpha", receiver.url, events="DomainCreatedEvent"))
+    receiver.script = lambda number: (503, {}, 0.0) if number == 1 else (200, {}, 0.0)
+    add_domain("attempts.example.org")
+    run_until(runner, lambda: deliveries()[0].status is DeliveryStatus.delivered)
+    (delivery,) = deliveries()
+    content, response = api(rest_url, f"deliveries/{delivery.id}")
+    assert response.status_code == 200
+    assert content["endpoint"] == "alpha"
+    assert content["status"] == "delivered"
+    assert content["event_id"] == str(delivery.event.id)
+    assert content["event_name"] == "DomainCreatedEvent"
+    assert content["event_sequence"] == delivery.event.sequence
+    assert content["attempt_count"] == 2
+    assert content["payload"] == {"domain": "attempts.example.org"}
+    assert content["endpoint_link"] == rest_url("3.1/plugins/webhooks/endpoints/alpha")
+    recorded = attempts()
+    assert [(a["status_code"], a["error"], a["duration"], a["at"]) for a in content["attempts"]] \
+        == [(a.status_code, a.error, a.duration, a.at.isoformat() + "Z") for a in recorded]
+    assert recorded[0].error.startswith("HTTP 503")
+    assert all(a["duration"] >= 0 for a in content["attempts"])
+
+
+@pytest.mark.parametrize("delivery_id", ["999999", "abc", "0", "-1"])
+def test_unknown_delivery(rest_url, delivery_id):
+    expected = (404, f"Unknown delivery: {delivery_id}")
+    assert api_error(rest_url, f"deliveries/{delivery_id}") == expected
+    assert api_error(rest_url, f"deliveries/{delivery_id}/redeliver", method="POST",
+                     json={}) == expected
+
+
+@pytest.mark.parametrize("answer", [200, 400], ids=["delivered", "failed"])
+def test_redeliver_sends_again_whatever_the_status(rest_url, configure, receiver, runner,
+                                                   answer):
+    configure(local("alpha", receiver.url, events="DomainCreatedEvent"))
+    receiver.script = lambda number: (answer, {}, 0.0) if number == 1 else (200, {}, 0.0)
+    add_domain("again.example.org")
+    run_until(runner, lambda: len(receiver.requests) == 1
+              and deliveries()[0].status is not DeliveryStatus.pending)
+    (delivery,) = deliveries()
+    assert delivery.status is (DeliveryStatus.delivered if answer == 200
+                               else DeliveryStatus.failed)
+    content, response = api(rest_url, f"deliveries/{delivery.id}/redeliver", method="POST",
+                            json={})
+    assert response.status_code == 202
+    assert content["status"] == "pending"
+    assert content["finished_at"] is None
+    assert len(content["attempts"]) == 1
+    run_until(runner, lambda: len(receiver.requests) == 2)
+    first, second = receiver.requests
+    assert first.json["id"] == second.json["id"] == str(delivery.event.id)
+    config.db.abort()
+    (delivery,) = deliveries()
+    assert delivery.status is DeliveryStatus.delivered
+    assert delivery.attempts == 2
+
+
+def test_redeliver_waits_while_a_runner_holds_the_delivery(rest_url, configure, receiver):
+    configure(local("alpha", receiver.url, events="DomainCreatedEvent"))
+    add_domain("busy.example.org")
+    (delivery,) = deliveries()
+    delivery.claimed_by = "another-runner"
+    delivery.claimed_until = utcnow() + timedelta(minutes=5)
+    code, description = api_error(rest_url, f"deliveries/{delivery.id}/redeliver",
+                                  method="POST", json={})
+    assert code == 409
+    assert f"Delivery {delivery.id} is being sent right now" in description
+
+
+def test_redeliver_to_an_endpoint_no_longer_configured(rest_url, configure, receiver):
+    configure(local("gone-away", receiver.url, events="DomainCreatedEvent"))
+    add_domain("orphan.example.org")
+    (delivery,) = deliveries()
+    code, description = api_error(rest_url, f"deliveries/{delivery.id}/redeliver",
+                                  method="POST", json={})
+    assert code == 409
+    assert "gone-away is no longer configured" in description
+    # Its deliveries can still be listed by that name.
+    content, _ = api(rest_url, "deliveries?endpoint=gone-away")
+    assert ids(content) == [delivery.id]
+
+
+def test_confirmation_tokens_are_never_returned(rest_url, configure, receiver):
+    needed = "SubscriptionConfirmationNeededEvent"
+    configure(local("alpha", receiver.url, events=needed) + "include_secrets: yes\n")
+    with transaction():
+        mlist = create_list("tok@example.com")
+        mlist.subscription_policy = mlist.subscription_policy.confirm
+    with transaction():
+        address = getUtility(IUserManager).create_address("cat@example.com")
+        token, _, _ = ISubscriptionManager(mlist).register(address)
+    (delivery,) = deliveries()
+    assert token in repr(delivery.event.secret_payload)
+    _, listed = api(rest_url, "deliveries")
+    _, one = api(rest_url, f"deliveries/{delivery.id}")
+    assert token not in listed.text
+    assert token not in one.text
+    assert one.json()["event_name"] == needed

@@ -5,6 +5,8 @@ SQLite enforces no foreign keys in Mailman; `mailman_pgp.app.events` deletes the
 row in the same transaction that deletes the list.
 """
 
+from functools import lru_cache
+
 from mailman.database.model import Model
 from mailman.database.transaction import dbconnection
 from mailman.database.types import SAText, SAUnicode
@@ -58,5 +60,13 @@ class PGPMailingList(Model):
         return load_certificate(self.public_key)
 
     def secret_key(self) -> SecretKey:
-        """The list's key pair, unprotected in memory only."""
-        return SecretKey.unprotect(self.protected_secret_key, pgp_config().key_passphrase)
+        """The list's key pair, unprotected in memory only (and kept there, see `_unprotect`)."""
+        return _unprotect(bytes(self.protected_secret_key), pgp_config().key_passphrase)
+
+
+# Unprotecting costs a deliberately slow key derivation (~45 ms); a runner needs the
+# key for every message, so each process keeps the keys it opened. Keyed by the
+# protected bytes, so a replaced key is opened afresh.
+@lru_cache(maxsize=256)
+def _unprotect(protected: bytes, passphrase: str) -> SecretKey:
+    return SecretKey.unprotect(protected, passphrase)

@@ -88,3 +88,19 @@ def test_a_new_list_does_not_inherit_a_key_pair_left_behind(mailman, key):
         mlist = create_list("ant@example.com")
     assert PGPMailingList.for_list_id("ant.example.com") is None
     assert mlist.posting_chain == "default-posting-chain"
+
+
+def test_the_secret_key_is_opened_once_per_process(mailman, key):
+    store_list("ant.example.com", key)
+    pgp_list = PGPMailingList.for_list_id("ant.example.com")
+    assert pgp_list.secret_key() is pgp_list.secret_key()
+
+
+def test_a_replaced_key_pair_is_opened_afresh(mailman, key):
+    pgp_list = store_list("ant.example.com", key)
+    first = pgp_list.secret_key()
+    other = generate_key("Ant <ant@example.com>")
+    with transaction():
+        pgp_list.protected_secret_key = other.protect(pgp_config().key_passphrase)
+    assert first.fingerprint == key.fingerprint
+    assert pgp_list.secret_key().fingerprint == other.fingerprint

@@ -12,6 +12,8 @@ build a message take ``_class`` for the class to build.
   and ``canonical_bytes(msg)`` (what a signature covers) (``entity``).
 - ``encrypted_payload(msg)``, ``build_encrypted(ciphertext)``, ``split_signed(msg) ->
   SignedParts`` and ``build_signed(content, signature, micalg)`` (``pgpmime``).
+- ``EncryptedCopies(headers).render(ciphertext)``: the wire bytes of one recipient's
+  copy of a post, the frame around the ciphertext rendered once per post (``copies``).
 - ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)`` (``keys``).
 
 Signing: sign ``canonical_bytes(content)``, then ``build_signed(content, signature,
@@ -20,6 +22,7 @@ micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` over
 ``MIMEError``, a ``PGPError``) with a sentence saying what is wrong.
 """
 
+from mailman_pgp.mime.copies import EncryptedCopies
 from mailman_pgp.mime.entity import canonical_bytes, embedded_bytes, entity_bytes, parse_entity
 from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError
 from mailman_pgp.mime.inline import InlinePGP, find_inline
@@ -34,6 +37,7 @@ from mailman_pgp.mime.pgpmime import (
 )
 
 __all__ = [
+    "EncryptedCopies",
     "InlinePGP",
     "MIMEError",
     "MalformedPGPMIME",

@@ -10,7 +10,7 @@ import signal
 import socket
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -126,9 +126,42 @@ def mailman_rest(mailman):
 
     if not _Layers.rest:
         with _deadline(REST_SETUP_TIMEOUT, "Mailman's REST server start"):
-            RESTLayer.setUp()
+            _start_rest_layer(RESTLayer)
         _Layers.rest = True
     yield mailman
+
+
+def _start_rest_layer(layer) -> None:
+    """``RESTLayer.setUp()``, with a master thread that reaps only its own REST runner.
+
+    Mailman's TestableMaster calls ``os.wait()`` in a thread of this process, which
+    reaps *every* child of the test process: a sqop or gpg run by a later test then
+    loses its exit status and ``subprocess`` reports 0, so failures look like success.
+    """
+    from mailman.testing.helpers import TestableMaster, wait_for_webservice
+
+    class OwnChildrenMaster(TestableMaster):
+        def loop(self):
+            while any(_not_started(pid) for pid in self._kids):
+                pass
+            self._started_kids = set(self._kids)
+            self.start_check()
+            self.event.set()
+            for pid in self._started_kids:
+                with suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+
+    assert layer.server is None, "Layer already set up"
+    layer.server = OwnChildrenMaster(wait_for_webservice)
+    layer.server.start("rest")
+
+
+def _not_started(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 @pytest.fixture

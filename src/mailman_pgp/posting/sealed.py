@@ -26,6 +26,8 @@ from mailman_pgp.mime import (
 from mailman_pgp.openpgp import (
     SOP,
     Certificate,
+    Decrypted,
+    DecryptionError,
     SecretKey,
     SignatureStatus,
     Verification,
@@ -90,15 +92,26 @@ def open_post(
     """
     kind = classify(msg)
     if kind is MessageKind.PGP_MIME_ENCRYPTED:
-        decrypted = decrypt(encrypted_payload(msg), key, verify_with=verify_with or (), sop=sop)
+        decrypted = _decrypt(encrypted_payload(msg), key, verify_with, sop)
         return _open_mime(kind, parse_entity(decrypted.plaintext), decrypted.verification,
                           verify_with, sop)
     if kind is MessageKind.INLINE_ENCRYPTED:
         inline = find_inline(msg)
-        decrypted = decrypt(inline.armor, key, verify_with=verify_with or (), sop=sop)
+        decrypted = _decrypt(inline.armor, key, verify_with, sop)
         return _open_inline(kind, decrypted.plaintext, inline.charset, decrypted.verification,
                             verify_with, sop)
     raise NotEncrypted(kind)
+
+
+def _decrypt(ciphertext: bytes, key: SecretKey, verify_with: Sequence[Certificate] | None,
+             sop: SOP) -> Decrypted:
+    decrypted = decrypt(ciphertext, key, verify_with=verify_with or (), sop=sop)
+    # No post is empty. An empty result means the decryption did not happen, whatever
+    # the command's exit status said (a status can be lost, e.g. when another thread
+    # of the process reaps children): fail closed.
+    if not decrypted.plaintext.strip():
+        raise DecryptionError("The message decrypted to nothing.")
+    return decrypted
 
 
 def _open_mime(kind: MessageKind, entity: Message, verification: Verification,

@@ -183,7 +183,6 @@ class Redeliver:
             )
             return
         config.db.store.flush()
-        self._parent.api = self.api
         accepted(response, etag(self._parent._full_dict(delivery)))
 
 

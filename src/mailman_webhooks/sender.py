@@ -82,6 +82,9 @@ class Sender:
         session = self._sessions.get(endpoint.name)
         if session is None:
             session = requests.Session()
+            # Only the configured URL decides where a request goes and what it carries:
+            # no proxy variables, no ~/.netrc credentials (and no lookup of them per POST).
+            session.trust_env = False
             session.headers["User-Agent"] = USER_AGENT
             self._sessions[endpoint.name] = session
         return session

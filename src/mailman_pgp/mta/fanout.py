@@ -2,7 +2,9 @@
 
 RFC 3156 sign-then-encrypt: the content is signed once with the list key as a
 ``multipart/signed`` entity, and that same entity is encrypted separately to each
-recipient's key. No SMTP here, so the fan-out can be timed on its own.
+recipient's key. Each copy comes out as the bytes SMTP transmits, rendered from one
+frame per post (`EncryptedCopies`), so a recipient costs little more than the
+encryption itself. No SMTP here, so the fan-out can be timed on its own.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from email.message import Message
 
 from public import public
 
-from mailman_pgp.mime import build_encrypted, build_signed, canonical_bytes
+from mailman_pgp.mime import EncryptedCopies, build_signed, canonical_bytes, entity_bytes
 from mailman_pgp.openpgp import Certificate, KeyUnusable, SecretKey, encrypt, sign_detached
 
-# Headers that describe the body; every copy gets its own from build_encrypted.
+# Headers that describe the body; every copy gets its own from the PGP/MIME frame.
 _CONTENT_HEADERS = frozenset(
     {
         "content-type",
@@ -32,10 +34,14 @@ _CONTENT_HEADERS = frozenset(
 @public
 @dataclass(frozen=True)
 class Copy:
-    """The copy of a post for one recipient, or why there is none (``message`` is None)."""
+    """The copy of a post for one recipient, or why there is none (``data`` is None).
+
+    ``data`` is the whole message as SMTP transmits it: CRLF line endings, headers
+    included.
+    """
 
     recipient: str
-    message: Message | None
+    data: bytes | None
     problem: str | None = None
 
 
@@ -44,7 +50,9 @@ def sign_content(content: Message, key: SecretKey) -> bytes:
     """The canonical bytes of ``content`` wrapped in ``multipart/signed`` by the list key."""
     signature = sign_detached(canonical_bytes(content), key)
     signed = build_signed(content, signature.armor, f"pgp-{signature.hash_algorithm}")
-    return canonical_bytes(signed)
+    # build_signed keeps the signed part byte-exact and checks it; canonicalizing the
+    # whole again would only cost time.
+    return entity_bytes(signed, "\r\n")
 
 
 @public
@@ -67,23 +75,13 @@ def fan_out(
 
     ``signed`` is what `sign_content` returned; each copy is encrypted to its
     recipient's certificate only and carries ``headers``. A recipient whose key can
-    no longer encrypt (expired, revoked) gets a `Copy` without a message.
+    no longer encrypt (expired, revoked) gets a `Copy` without data.
     """
-    headers = list(headers)
+    copies = EncryptedCopies(headers)
     for recipient, certificate in keys.items():
         try:
             ciphertext = encrypt(signed, certificate)
         except KeyUnusable as error:
             yield Copy(recipient, None, str(error))
             continue
-        yield Copy(recipient, _with_headers(build_encrypted(ciphertext), headers))
-
-
-def _with_headers(body: Message, headers: list[tuple[str, object]]) -> Message:
-    copy = Message()
-    for name, value in headers:
-        copy[name] = value
-    for name, value in body.items():
-        copy[name] = value
-    copy.set_payload(body.get_payload())
-    return copy
+        yield Copy(recipient, copies.render(ciphertext))

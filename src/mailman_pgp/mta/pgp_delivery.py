@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 from email.message import Message
 from typing import Any
 
@@ -74,17 +75,36 @@ class PGPDelivery(VERPMixin, BaseDelivery):
         refused: Refused = {}
         for copy in fan_out(signed, headers, keys):
             recipient = by_email[copy.recipient]
-            if copy.message is None:
+            if copy.data is None:
                 log.info(
                     "%s to %s: no copy for %s, whose key is unusable: %s",
                     msg.get("message-id", "n/a"), mlist.list_id, recipient, copy.problem,
                 )
                 continue
-            copy_data = dict(msgdata, recipient=recipient)
-            refused.update(
-                self._deliver_to_recipients(mlist, copy.message, copy_data, [recipient])
-            )
+            sender = self._get_sender(mlist, msg, dict(msgdata, recipient=recipient))
+            refused.update(self._send_copy(sender, recipient, copy.data, msg))
         return refused
+
+    def _send_copy(self, sender: str, recipient: str, data: bytes, msg: Message) -> Refused:
+        """Hand one copy's wire bytes to the MTA; failures come back as Mailman's refusals.
+
+        Mailman's ``_deliver_to_recipients`` takes a message object and generates it
+        anew for SMTP, which for a PGP/MIME copy costs more than its encryption; the
+        copy is already in wire form, so it goes to the same connection as bytes, with
+        the same answers for the same failures.
+        """
+        try:
+            return self._connection.sendmail(sender, [recipient], data)
+        except smtplib.SMTPRecipientsRefused as error:
+            log.error("%s recipients refused: %s", msg["message-id"], error)
+            return error.recipients
+        except smtplib.SMTPResponseException as error:
+            log.error("%s response exception: %s", msg["message-id"], error)
+            return {recipient: (error.smtp_code, error.smtp_error)}
+        except (OSError, smtplib.SMTPException) as error:
+            # Nothing was delivered: a temporary failure (444), as Mailman counts it.
+            log.error("%s low level smtp error: %s", msg["message-id"], error)
+            return {recipient: (444, str(error))}
 
 
 def _usable_keys(recipients: list[str]) -> dict[str, Certificate]:

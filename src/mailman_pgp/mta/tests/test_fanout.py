@@ -60,7 +60,8 @@ def test_each_copy_opens_for_its_recipient_only_and_carries_the_list_signature(
     assert sorted(copy.recipient for copy in copies) == sorted(members)
     for copy in copies:
         assert copy.problem is None
-        msg = copy.message
+        msg = message_from_bytes(copy.data, Message)
+        assert b"\n" not in copy.data.replace(b"\r\n", b"")
         assert msg.get_content_type() == "multipart/encrypted"
         assert msg["Subject"] == "[Crypto] Hello"
         assert msg["List-Id"] == "<crypto.example.com>"
@@ -96,16 +97,16 @@ def test_the_content_is_signed_once_for_all_recipients(list_key, members, monkey
     signed = sign_content(content, list_key)
     copies = list(fan_out(signed, [], certificates(members)))
     assert len(calls) == 1
-    assert all(copy.message is not None for copy in copies)
+    assert all(copy.data is not None for copy in copies)
 
 
 def test_a_recipient_whose_key_expired_gets_no_copy_and_a_reason(list_key, members, expired):
     keys = {**certificates(members), "old@example.com": expired}
     signed = sign_content(parse_entity(text_body(TEXT), _class=Message), list_key)
     copies = {copy.recipient: copy for copy in fan_out(signed, [], keys)}
-    assert copies["old@example.com"].message is None
+    assert copies["old@example.com"].data is None
     assert "expired" in copies["old@example.com"].problem
-    assert all(copies[email].message is not None for email in members)
+    assert all(copies[email].data is not None for email in members)
 
 
 def test_envelope_headers_leave_out_what_describes_the_sealed_body():

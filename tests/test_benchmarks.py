@@ -1,0 +1,43 @@
+# Test that the benchmarks still run end to end on small sizes and print what the README
+# quotes; their figures are for people to read, so no speed is asserted here.
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_benchmark(*args: str) -> str:
+    # A benchmark sets up its own Mailman; none of this suite's test configuration.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILMAN_")}
+    done = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_fanout_prints_a_row_per_size_with_both_timings_and_their_ratio():
+    out = run_benchmark(
+        "benchmarks.fanout", "--sizes", "2", "5", "--repeats", "1", "--list-keys", "cv25519"
+    )
+    rows = re.findall(r"^cv25519\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", out, re.M)
+    assert [int(n) for n, *_ in rows] == [2, 5]
+    for _, ours, raw, ratio in rows:
+        assert float(ours) > 0 and float(raw) > 0
+        assert abs(float(ratio) - float(ours) / float(raw)) < 0.02 * float(ratio) + 0.01
+
+
+def test_webhooks_delivers_every_event_and_compares_capture_with_a_plain_mailman():
+    out = run_benchmark(
+        "benchmarks.webhooks", "--events", "20", "--members", "10", "--chunk", "5"
+    )
+    delivered = re.search(r"status counts \{'pending': 0, 'delivered': (\d+), 'failed': 0\}", out)
+    assert delivered is not None, out
+    # Every event to each of the three endpoints, plus the set-up events.
+    assert int(delivered.group(1)) >= 20 * 3
+    assert re.search(r"ratio with/without: \d+\.\d{3}", out), out

@@ -17,7 +17,7 @@ from mailman_pgp.mime import MIMEError
 from mailman_pgp.model import PGPAddressKey, PGPMailingList
 from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
 from mailman_pgp.openpgp import Certificate, OpenPGPError
-from mailman_pgp.posting.sealed import NotEncrypted, open_post
+from mailman_pgp.posting.sealed import NotEncrypted, post_content
 
 log = logging.getLogger("mailman.smtp")
 
@@ -54,8 +54,8 @@ class PGPDelivery(VERPMixin, BaseDelivery):
             raise UndeliverablePost(f"{mlist.list_id} is not a PGP list.")
         key = pgp_list.secret_key()
         try:
-            opened = open_post(msg, key, verify_with=None, sop=pgp_config().sop())
-            signed = sign_content(opened.content, key)
+            content = post_content(msg, key, sop=pgp_config().sop())
+            signed = sign_content(content, key)
         except (NotEncrypted, MIMEError, OpenPGPError) as error:
             raise UndeliverablePost(
                 f"The list cannot open or sign post {msg.get('message-id', 'n/a')}: {error}"

@@ -137,6 +137,17 @@ def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] =
 
 
 @public
+def decrypt_content(data: bytes, key: SecretKey, *, sop: SOP = DEFAULT_SOP) -> bytes:
+    """The plaintext of what a client sent to the list, its signatures not judged.
+
+    For a post whose signature was judged when it arrived: one run of the SOP command,
+    where `decrypt` may also run gpg to say why a signature is not good. Raises as
+    `decrypt` does.
+    """
+    return sop.decrypt(bytes(data), key._secret(), ()).plaintext
+
+
+@public
 def seal(data: bytes, key: SecretKey) -> bytes:
     """``data`` encrypted to the list's own ``key`` and signed by it, to keep (ASCII armor)."""
     return pysequoia.encrypt(bytes(data), [key._cert()], signer=key._signer(), armor=True)

@@ -26,12 +26,12 @@ from mailman_pgp.mime import (
 from mailman_pgp.openpgp import (
     SOP,
     Certificate,
-    Decrypted,
     DecryptionError,
     SecretKey,
     SignatureStatus,
     Verification,
     decrypt,
+    decrypt_content,
     verify_cleartext,
     verify_detached,
 )
@@ -80,57 +80,81 @@ def open_post(
     msg: Message,
     key: SecretKey,
     *,
-    verify_with: Sequence[Certificate] | None,
+    verify_with: Sequence[Certificate],
     sop: SOP,
 ) -> OpenedPost:
     """Decrypt ``msg`` with the list's ``key`` and check its signature, once, in memory.
 
-    With ``verify_with=None`` (delivery, after the chain checked the post) a signature
-    nested inside the encryption is taken off without checking it again.
     Raises `NotEncrypted` for a message that is not encrypted, `MalformedPGPMIME`
     for broken PGP/MIME and `DecryptionError` when the list key cannot open it.
     """
-    kind = classify(msg)
+    kind, ciphertext, charset = _sealed(msg)
+    decrypted = decrypt(ciphertext, key, verify_with=verify_with, sop=sop)
+    _refuse_empty(decrypted.plaintext)
     if kind is MessageKind.PGP_MIME_ENCRYPTED:
-        decrypted = _decrypt(encrypted_payload(msg), key, verify_with, sop)
         return _open_mime(kind, parse_entity(decrypted.plaintext), decrypted.verification,
                           verify_with, sop)
+    return _open_inline(kind, decrypted.plaintext, charset, decrypted.verification,
+                        verify_with, sop)
+
+
+@public
+def post_content(msg: Message, key: SecretKey, *, sop: SOP) -> Message:
+    """The entity to deliver of a post whose signature the posting chain already judged.
+
+    Decrypted with one run of the SOP command, the sender's signature (a
+    ``multipart/signed`` wrapper or an inline clear-signature) taken off unchecked.
+    Raises as `open_post` does.
+    """
+    kind, ciphertext, charset = _sealed(msg)
+    plaintext = decrypt_content(ciphertext, key, sop=sop)
+    _refuse_empty(plaintext)
+    if kind is MessageKind.PGP_MIME_ENCRYPTED:
+        entity = parse_entity(plaintext)
+        if classify(entity) is MessageKind.PGP_MIME_SIGNED:
+            return split_signed(entity).content
+        return entity
+    if _CLEARSIGNED.match(plaintext):
+        plaintext = verify_cleartext(plaintext, (), sop=sop).text
+    return text_entity(plaintext, _charset_of(plaintext, charset))
+
+
+def _sealed(msg: Message) -> tuple[MessageKind, bytes, str]:
+    """The kind of encryption of ``msg``, its ciphertext, and the charset around it."""
+    kind = classify(msg)
+    if kind is MessageKind.PGP_MIME_ENCRYPTED:
+        return kind, encrypted_payload(msg), "us-ascii"
     if kind is MessageKind.INLINE_ENCRYPTED:
         inline = find_inline(msg)
-        decrypted = _decrypt(inline.armor, key, verify_with, sop)
-        return _open_inline(kind, decrypted.plaintext, inline.charset, decrypted.verification,
-                            verify_with, sop)
+        return kind, inline.armor, inline.charset
     raise NotEncrypted(kind)
 
 
-def _decrypt(ciphertext: bytes, key: SecretKey, verify_with: Sequence[Certificate] | None,
-             sop: SOP) -> Decrypted:
-    decrypted = decrypt(ciphertext, key, verify_with=verify_with or (), sop=sop)
+def _refuse_empty(plaintext: bytes) -> None:
     # No post is empty. An empty result means the decryption did not happen, whatever
     # the command's exit status said (a status can be lost, e.g. when another thread
     # of the process reaps children): fail closed.
-    if not decrypted.plaintext.strip():
+    if not plaintext.strip():
         raise DecryptionError("The message decrypted to nothing.")
-    return decrypted
 
 
 def _open_mime(kind: MessageKind, entity: Message, verification: Verification,
-               verify_with: Sequence[Certificate] | None, sop: SOP) -> OpenedPost:
+               verify_with: Sequence[Certificate], sop: SOP) -> OpenedPost:
     # RFC 3156 6.1: a client may sign first (multipart/signed) and encrypt that entity.
     if classify(entity) is not MessageKind.PGP_MIME_SIGNED:
         return OpenedPost(kind, entity, verification)
     parts = split_signed(entity)
-    if verify_with is not None and verification.status is SignatureStatus.NO_SIGNATURE:
+    if verification.status is SignatureStatus.NO_SIGNATURE:
         verification = verify_detached(parts.signed_bytes, parts.signature, verify_with, sop=sop)
     return OpenedPost(kind, parts.content, verification)
 
 
 def _open_inline(kind: MessageKind, plaintext: bytes, charset: str, verification: Verification,
-                 verify_with: Sequence[Certificate] | None, sop: SOP) -> OpenedPost:
+                 verify_with: Sequence[Certificate], sop: SOP) -> OpenedPost:
     if _CLEARSIGNED.match(plaintext):
-        checked = verify_cleartext(plaintext, verify_with or (), sop=sop)
+        checked = verify_cleartext(plaintext, verify_with, sop=sop)
         plaintext = checked.text
-        if verify_with is not None and verification.status is SignatureStatus.NO_SIGNATURE:
+        if verification.status is SignatureStatus.NO_SIGNATURE:
             verification = checked.verification
     return OpenedPost(kind, text_entity(plaintext, _charset_of(plaintext, charset)), verification)
 

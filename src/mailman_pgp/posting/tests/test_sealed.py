@@ -5,9 +5,15 @@ import pytest
 from mailman.email.message import Message
 
 from mailman_pgp.mime import parse_entity
-from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_key
+from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_key, messages
 from mailman_pgp.openpgp.keys import load_certificate
-from mailman_pgp.posting.sealed import NotEncrypted, is_sealed, open_post, text_entity
+from mailman_pgp.posting.sealed import (
+    NotEncrypted,
+    is_sealed,
+    open_post,
+    post_content,
+    text_entity,
+)
 from mailman_pgp.posting.tests.gnupg_client import (
     GnuPGClient,
     inline_message,
@@ -72,14 +78,25 @@ def test_pgp_mime_signed_first_then_encrypted(list_key, anne, anne_cert):
     assert text_of(opened.content) == TEXT
 
 
-def test_without_verification_the_signed_wrapper_is_still_taken_off(list_key, anne):
+def test_post_content_takes_the_signed_wrapper_off_without_judging_it_again(
+        list_key, anne, monkeypatch):
     content = text_body(TEXT)
     entity = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
-    armor = anne.sign_encrypt(entity, list_key.fingerprint, None)
-    opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key, verify_with=None,
-                       sop=SOP())
-    assert opened.verification.status is SignatureStatus.NO_SIGNATURE
-    assert opened.content.get_content_type() == "text/plain"
+    armor = anne.sign_encrypt(entity, list_key.fingerprint, "anne@example.com")
+    judged = []
+    monkeypatch.setattr(messages, "_gnupg", lambda sop: judged.append(sop))
+    opened = post_content(parsed(pgp_mime_message(armor, HEADERS)), list_key, sop=SOP())
+    assert judged == []
+    assert opened.get_content_type() == "text/plain"
+    assert text_of(opened) == TEXT
+
+
+def test_post_content_of_inline_clearsigned_text_is_the_text(list_key, anne):
+    clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
+    armor = anne.sign_encrypt(clearsigned, list_key.fingerprint, None)
+    opened = post_content(parsed(inline_message(armor, HEADERS)), list_key, sop=SOP())
+    assert text_of(opened).rstrip("\n") == TEXT.rstrip("\n")
+    assert b"BEGIN PGP" not in opened.as_bytes()
 
 
 def test_inline_pgp(list_key, anne, anne_cert):

@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from mailman_pgp.posting.tests.gnupg_client import split_signed_raw
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+from mailman_pgp.testing.client_mail import split_signed_raw
 
 DATA = Path(__file__).parent / "data"
 TEXT = "Grüße aus Köln — ½ € ✓\nZweite Zeile.\n\nFrom the third paragraph on.\n"
@@ -57,8 +57,8 @@ def assert_no_plaintext(messages, *secrets: str) -> None:
 
 
 def test_key_algorithms_of_the_members(people):
-    alice = people["alice"].client.gpg("--with-colons", "--list-keys", "alice@example.com")
-    bob = people["bob"].client.gpg("--with-colons", "--list-keys", "bob@example.com")
+    alice = people["alice"].client.run("--with-colons", "--list-keys", "alice@example.com")
+    bob = people["bob"].client.run("--with-colons", "--list-keys", "bob@example.com")
     # Field 4 of a sub line is the algorithm: 18 is ECDH (Cv25519), 1 is RSA; field 3 the size.
     assert any(line.startswith("sub:") and line.split(":")[3] == "18"
                for line in alice.output.decode().splitlines())

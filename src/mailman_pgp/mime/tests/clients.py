@@ -11,7 +11,7 @@ import quopri
 import re
 from email.header import Header
 
-from mailman_pgp.mime.tests.gnupg import GnuPG
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 CRLF = b"\r\n"
 ALICE = "Alice <alice@example.com>"
@@ -75,12 +75,12 @@ def thunderbird_inner(
 
 
 def thunderbird_signed(
-    gpg: GnuPG, subject: str, body: str, message_id: str = "tbsigned",
+    gpg: GnuPGClient, subject: str, body: str, message_id: str = "tbsigned",
     attachment: tuple[str, bytes] | None = None,
 ) -> bytes:
     """A Thunderbird multipart/signed message; the signature covers the inner entity."""
     inner = thunderbird_inner(subject, body, message_id, attachment)
-    signature = gpg.detach_sign(inner, "SHA256")
+    signature = gpg.sign_detached(inner)
     boundary = f"------------{message_id}outer"
     head = _envelope(
         subject, message_id, "User-Agent: Mozilla Thunderbird\nContent-Language: en-US\n"
@@ -100,7 +100,9 @@ def thunderbird_signed(
     return crlf(head) + inner + crlf(tail)
 
 
-def mutt_signed(gpg: GnuPG, subject: str, body: str, message_id: str = "muttsigned") -> bytes:
+def mutt_signed(
+    gpg: GnuPGClient, subject: str, body: str, message_id: str = "muttsigned"
+) -> bytes:
     """A Mutt multipart/signed message of one quoted-printable text part, SHA-512."""
     boundary = f"{message_id}Mutt"
     part = crlf(
@@ -108,7 +110,7 @@ def mutt_signed(gpg: GnuPG, subject: str, body: str, message_id: str = "muttsign
         b"Content-Disposition: inline\n"
         b"Content-Transfer-Encoding: quoted-printable\n\n" + quoted_printable(body)
     )
-    signature = gpg.detach_sign(part, "SHA512")
+    signature = gpg.sign_detached(part, digest="SHA512")
     head = _envelope(subject, message_id) + (
         "Content-Type: multipart/signed; micalg=pgp-sha512;\n"
         f'\tprotocol="application/pgp-signature"; boundary="{boundary}"\n'
@@ -124,11 +126,11 @@ def mutt_signed(gpg: GnuPG, subject: str, body: str, message_id: str = "muttsign
 
 
 def thunderbird_encrypted(
-    gpg: GnuPG, recipient: str, plaintext: bytes, message_id: str = "tbencrypted",
+    gpg: GnuPGClient, recipient: str, plaintext: bytes, message_id: str = "tbencrypted",
     sign: bool = False,
 ) -> bytes:
     """A Thunderbird multipart/encrypted message of ``plaintext`` (a MIME entity)."""
-    ciphertext = gpg.encrypt(plaintext, recipient, sign=sign)
+    ciphertext = gpg.encrypt(plaintext, recipient, gpg.fingerprint() if sign else None)
     boundary = f"------------{message_id}"
     text = _envelope("...", message_id).encode() + (
         "Content-Type: multipart/encrypted;\n"
@@ -148,7 +150,7 @@ def thunderbird_encrypted(
 
 
 def inline_clearsigned(
-    gpg: GnuPG, subject: str, body: str, charset: str = "utf-8", cte: str = "8bit"
+    gpg: GnuPGClient, subject: str, body: str, charset: str = "utf-8", cte: str = "8bit"
 ) -> bytes:
     """A text/plain message whose body is a cleartext-signed text, as Enigmail sends it."""
     signed = gpg.clearsign(crlf(body, charset))
@@ -160,7 +162,7 @@ def inline_clearsigned(
     return crlf(head) + crlf(encoded)
 
 
-def inline_encrypted(gpg: GnuPG, recipient: str, body: bytes) -> bytes:
+def inline_encrypted(gpg: GnuPGClient, recipient: str, body: bytes) -> bytes:
     """A text/plain message whose body is an armored PGP message."""
     head = _envelope("...", "inlineencrypted") + (
         "Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n\n"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mailman_pgp.mime.tests.gnupg import GnuPG
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 DATA = Path(__file__).parent / "data"
 MESSAGES = DATA / "messages"
@@ -13,30 +13,36 @@ ALICE_UID = "Alice <alice@example.com>"
 
 
 @pytest.fixture(scope="session")
-def alice(tmp_path_factory) -> GnuPG:
-    """Alice's GnuPG, with a fresh ed25519/cv25519 key (``alice.fingerprint``)."""
-    gpg = GnuPG(tmp_path_factory.mktemp("alice-gnupg"))
-    gpg.generate(ALICE_UID)
-    yield gpg
-    gpg.stop()
+def alice() -> GnuPGClient:
+    """Alice's GnuPG, with a fresh ed25519/cv25519 key (``alice.fingerprint()``)."""
+    gpg = GnuPGClient()
+    try:
+        gpg.generate(ALICE_UID)
+        yield gpg
+    finally:
+        gpg.close()
 
 
 @pytest.fixture(scope="session")
-def corpus_gpg(tmp_path_factory) -> GnuPG:
+def corpus_gpg() -> GnuPGClient:
     """A GnuPG that knows the corpus key (public and secret), to check the fixed artefacts."""
-    gpg = GnuPG(tmp_path_factory.mktemp("corpus-gnupg"))
-    gpg.import_keys((KEYS / "alice_secret_TEST_ONLY.asc").read_bytes())
-    yield gpg
-    gpg.stop()
+    gpg = GnuPGClient()
+    try:
+        gpg.import_key((KEYS / "alice_secret_TEST_ONLY.asc").read_bytes())
+        yield gpg
+    finally:
+        gpg.close()
 
 
 @pytest.fixture(scope="session")
-def verifier(tmp_path_factory) -> GnuPG:
+def verifier() -> GnuPGClient:
     """A GnuPG that holds only the corpus public key, as a recipient's client would."""
-    gpg = GnuPG(tmp_path_factory.mktemp("verifier-gnupg"))
-    gpg.import_keys((KEYS / "alice_public.asc").read_bytes())
-    yield gpg
-    gpg.stop()
+    gpg = GnuPGClient()
+    try:
+        gpg.import_key((KEYS / "alice_public.asc").read_bytes())
+        yield gpg
+    finally:
+        gpg.close()
 
 
 def message_bytes(name: str) -> bytes:

@@ -74,4 +74,4 @@ def test_copy_is_what_smtplib_sends_for_the_message_built_the_usual_way(cipherte
 def test_gnupg_decrypts_a_copy(alice, ciphertext):
     wire = EncryptedCopies(HEADERS).render(ciphertext)
     copy = message_from_bytes(wire, policy=compat32)
-    assert alice.decrypt(encrypted_payload(copy)) == "Grüße, Welt\n".encode()
+    assert alice.decrypt(encrypted_payload(copy)).output == "Grüße, Welt\n".encode()

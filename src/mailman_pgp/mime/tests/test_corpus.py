@@ -30,12 +30,12 @@ from mailman_pgp.mime.tests.data.make_corpus import plain_messages
 )
 def test_fixed_signed_artefact_verifies_as_expected(verifier, name, status):
     parts = split_signed(parse_entity(message_bytes(name)))
-    assert verifier.verify_detached(parts.signature, parts.signed_bytes) == status
+    assert verifier.verify_detached(parts.signature, parts.signed_bytes).verdict == status
 
 
 def test_fixed_encrypted_artefact_decrypts_to_a_thunderbird_entity(corpus_gpg):
     msg = parse_entity(message_bytes("mime_encrypted_thunderbird_style.eml"))
-    inner = parse_entity(corpus_gpg.decrypt(encrypted_payload(msg)))
+    inner = parse_entity(corpus_gpg.decrypt(encrypted_payload(msg)).output)
     assert inner.get_param("protected-headers") == "v1"
     assert str(make_header(decode_header(inner["Subject"]))) == "Grüße"
     assert "Zürich" in inner.get_payload(0).get_payload(decode=True).decode("utf-8")
@@ -48,22 +48,22 @@ def test_plain_corpus_files_are_what_the_script_writes(name):
 
 def test_decrypted_post_survives_re_signing_and_re_encryption(corpus_gpg, alice):
     received = parse_entity(message_bytes("mime_encrypted_thunderbird_style.eml"))
-    plaintext = corpus_gpg.decrypt(encrypted_payload(received))
+    plaintext = corpus_gpg.decrypt(encrypted_payload(received)).output
     post = pickle.loads(pickle.dumps(parse_entity(plaintext)))
     assert entity_bytes(post) == plaintext
 
     # The list signs the post and encrypts it to a subscriber (here: alice), who knows the
     # list key; each side imports the other's public key.
-    corpus_gpg.import_keys(alice.export_public())
-    alice.import_keys(corpus_gpg.export_public())
-    signed = build_signed(post, corpus_gpg.detach_sign(canonical_bytes(post)), "pgp-sha256")
-    outgoing = build_encrypted(corpus_gpg.encrypt(entity_bytes(signed), alice.fingerprint))
+    corpus_gpg.import_key(alice.export().encode())
+    alice.import_key(corpus_gpg.export().encode())
+    signed = build_signed(post, corpus_gpg.sign_detached(canonical_bytes(post)), "pgp-sha256")
+    outgoing = build_encrypted(corpus_gpg.encrypt(entity_bytes(signed), alice.fingerprint()))
     outgoing["To"] = "alice@example.com"
     wire = pickle.loads(pickle.dumps(outgoing)).as_bytes()
 
-    delivered = alice.decrypt(encrypted_payload(parse_entity(wire)))
+    delivered = alice.decrypt(encrypted_payload(parse_entity(wire))).output
     parts = split_signed(parse_entity(delivered))
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
     assert parts.content.get_payload(0).get_payload(decode=True).splitlines() == (
         post.get_payload(0).get_payload(decode=True).splitlines()
     )

@@ -15,32 +15,32 @@ def test_cleartext_signed_utf8_body_verifies(verifier):
     assert found.charset == "utf-8"
     assert not found.unprotected
     assert "Grüße".encode() in found.armor
-    assert verifier.verify_cleartext(found.armor) == "GOODSIG"
+    assert verifier.verify_cleartext(found.armor).verdict == "GOODSIG"
 
 
 def test_cleartext_signed_latin1_quoted_printable_body_verifies(verifier):
     found = find_inline(parse_entity(message_bytes("inline_clearsigned_latin1_qp.eml")))
     assert found.charset == "iso-8859-1"
     assert "Déjà vu".encode("latin-1") in found.armor
-    assert verifier.verify_cleartext(found.armor) == "GOODSIG"
+    assert verifier.verify_cleartext(found.armor).verdict == "GOODSIG"
 
 
 def test_cleartext_signed_text_changed_in_transit_fails_verification(verifier):
     data = message_bytes("inline_clearsigned_utf8.eml").replace(b"Alice\r\n", b"Mallory\r\n")
     found = find_inline(parse_entity(data))
-    assert verifier.verify_cleartext(found.armor) == "BADSIG"
+    assert verifier.verify_cleartext(found.armor).verdict == "BADSIG"
 
 
 def test_inline_encrypted_body_decrypts(corpus_gpg):
     found = find_inline(parse_entity(message_bytes("inline_encrypted.eml")))
     assert found == InlinePGP(MessageKind.INLINE_ENCRYPTED, found.armor, "us-ascii", False)
-    assert corpus_gpg.decrypt(found.armor) == b"Inline secret.\n"
+    assert corpus_gpg.decrypt(found.armor).output == b"Inline secret.\n"
 
 
 def test_freshly_clearsigned_message_verifies_after_lf_delivery(alice):
     wire = clients.inline_clearsigned(alice, "x", "Hallo Welt, Grüße\nFrom Alice\n")
     found = find_inline(parse_entity(clients.as_delivered(wire)))
-    assert alice.verify_cleartext(found.armor) == "GOODSIG"
+    assert alice.verify_cleartext(found.armor).verdict == "GOODSIG"
 
 
 def test_text_around_the_block_is_marked_unprotected(alice):
@@ -48,7 +48,7 @@ def test_text_around_the_block_is_marked_unprotected(alice):
     wire += b"\r\n-- \r\nA footer the list added\r\n"
     found = find_inline(parse_entity(wire))
     assert found.unprotected
-    assert alice.verify_cleartext(found.armor) == "GOODSIG"
+    assert alice.verify_cleartext(found.armor).verdict == "GOODSIG"
 
 
 def test_another_part_beside_the_block_is_marked_unprotected(alice):

@@ -7,7 +7,7 @@ import pytest
 from mailman_pgp.mime import MalformedPGPMIME, extract_key_blocks, parse_entity
 from mailman_pgp.mime.tests import clients
 from mailman_pgp.mime.tests.conftest import KEYS, message_bytes
-from mailman_pgp.mime.tests.gnupg import GnuPG
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 
 def test_attached_key_is_the_corpus_key(verifier):
@@ -15,21 +15,21 @@ def test_attached_key_is_the_corpus_key(verifier):
         parse_entity(message_bytes("key_attached_thunderbird_style.eml"))
     )
     assert len(blocks) == 1
-    assert verifier.fingerprints(blocks[0]) == [verifier.fingerprint]
+    assert verifier.fingerprints(blocks[0]) == [verifier.fingerprint()]
 
 
-def test_pasted_key_and_revocation_certificate_are_both_found(tmp_path, verifier):
+def test_pasted_key_and_revocation_certificate_are_both_found(verifier):
     blocks = extract_key_blocks(parse_entity(message_bytes("key_pasted_with_revocation.eml")))
     assert len(blocks) == 2
-    assert verifier.fingerprints(blocks[0]) == [verifier.fingerprint]
+    assert verifier.fingerprints(blocks[0]) == [verifier.fingerprint()]
     # The second block, imported after the key, revokes it.
-    gpg = GnuPG(tmp_path / "gnupg")
+    gpg = GnuPGClient()
     try:
-        gpg.import_keys(blocks[0])
-        gpg.import_keys(blocks[1])
-        listing = gpg.run("--with-colons", "--list-keys").stdout.decode()
+        gpg.import_key(blocks[0])
+        gpg.import_key(blocks[1])
+        listing = gpg.run("--with-colons", "--list-keys").output.decode()
     finally:
-        gpg.stop()
+        gpg.close()
     assert [line.split(":")[1] for line in listing.splitlines() if line.startswith("pub:")] == [
         "r"
     ]
@@ -37,33 +37,33 @@ def test_pasted_key_and_revocation_certificate_are_both_found(tmp_path, verifier
 
 @pytest.mark.parametrize("cte", ["quoted-printable", "base64"])
 def test_attached_key_in_any_transfer_encoding_comes_back_as_exported(alice, cte):
-    exported = alice.export_public()
+    exported = alice.export().encode()
     blocks = extract_key_blocks(parse_entity(clients.key_attached(exported, cte)))
     assert [block.replace(b"\r\n", b"\n") for block in blocks] == [exported]
 
 
 def test_binary_key_attachment_is_returned_as_it_is(alice):
-    binary = alice.run("--export", alice.fingerprint).stdout
+    binary = alice.run("--export", alice.fingerprint()).output
     msg = parse_entity(
         clients.key_attached(binary, "base64").replace(
             b"Content-Type: text/plain", b"Content-Type: text/x-none"
         )
     )
     assert extract_key_blocks(msg) == [binary]
-    assert alice.fingerprints(binary) == [alice.fingerprint]
+    assert alice.fingerprints(binary) == [alice.fingerprint()]
 
 
 def test_keys_in_several_parts_come_in_order(alice, verifier):
     corpus_key = (KEYS / "alice_public.asc").read_bytes()
-    data = clients.key_pasted(alice.export_public(), corpus_key)
+    data = clients.key_pasted(alice.export().encode(), corpus_key)
     blocks = extract_key_blocks(parse_entity(data))
     assert [alice.fingerprints(block)[0] for block in blocks] == [
-        alice.fingerprint, verifier.fingerprint
+        alice.fingerprint(), verifier.fingerprint()
     ]
 
 
 def test_private_key_blocks_are_never_returned(alice):
-    data = clients.key_pasted(alice.export_secret(), alice.export_public())
+    data = clients.key_pasted(alice.export_secret().encode(), alice.export().encode())
     blocks = extract_key_blocks(parse_entity(data))
     assert len(blocks) == 1
     assert b"PRIVATE" not in blocks[0]
@@ -76,7 +76,7 @@ def test_attachment_that_is_no_key_raises():
 
 
 def test_damaged_pasted_key_raises(alice):
-    exported = alice.export_public()
+    exported = alice.export().encode()
     damaged = exported.replace(exported.splitlines()[3], b"*" * 64)
     with pytest.raises(MalformedPGPMIME, match="damaged Radix-64"):
         extract_key_blocks(parse_entity(clients.key_pasted(damaged)))

@@ -65,7 +65,7 @@ def test_signed_bytes_of_client_messages_verify_with_gpg(alice, client, transpor
     wire = _client_made(alice, client)
     data = wire if transport == "crlf_wire" else clients.as_delivered(wire)
     parts = split_signed(parse_entity(data))
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
     assert parts.micalg == ("pgp-sha256" if client == "thunderbird" else "pgp-sha512")
     boundary = parse_entity(data).get_boundary()
     assert parts.signed_bytes == _between_boundaries(data, boundary)
@@ -97,18 +97,18 @@ def test_signed_bytes_are_the_raw_part_not_a_regenerated_one(alice, quirk):
         b'Content-Type: multipart/signed; micalg=pgp-sha256;\r\n protocol="application/pgp-'
         b'signature"; boundary="out"\r\n\r\n--out\r\n' + part + b"\r\n--out\r\n"
         b"Content-Type: application/pgp-signature\r\n\r\n"
-        + alice.detach_sign(part) + b"\r\n--out--\r\n"
+        + alice.sign_detached(part) + b"\r\n--out--\r\n"
     )
     for data in (wire, clients.as_delivered(wire)):
         parts = split_signed(parse_entity(data))
         assert parts.signed_bytes == part
-        assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+        assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
 
 
 def test_signed_bytes_survive_pickling_of_the_received_message(alice):
     received = parse_entity(clients.as_delivered(_client_made(alice, "thunderbird")))
     parts = split_signed(pickle.loads(pickle.dumps(received, pickle.HIGHEST_PROTOCOL)))
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
 
 
 def test_split_signed_gives_the_signed_entity_itself(alice):
@@ -126,7 +126,7 @@ def test_a_changed_signed_part_fails_verification(alice):
     text = msg.get_payload(0)
     text.set_payload(text.get_payload().replace("Alice", "Mallory"))
     parts = split_signed(msg)
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "BADSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "BADSIG"
 
 
 def _text_content() -> Message:
@@ -192,11 +192,11 @@ WRITERS = {
 @pytest.mark.parametrize("content", CONTENTS)
 def test_built_signed_message_verifies_after_being_written_and_reparsed(alice, content, writer):
     entity = CONTENTS[content]()
-    signature = alice.detach_sign(canonical_bytes(entity), "SHA512")
+    signature = alice.sign_detached(canonical_bytes(entity), digest="SHA512")
     built = build_signed(entity, signature, "pgp-sha512")
     wire = WRITERS[writer](built)
     parts = split_signed(parse_entity(wire))
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
     assert parts.micalg == "pgp-sha512"
     assert max(wire) < 128
 
@@ -208,7 +208,7 @@ def _leaf_payloads(msg: Message) -> list[bytes]:
 @pytest.mark.parametrize("content", CONTENTS)
 def test_built_signed_message_carries_the_same_content(alice, content):
     entity = CONTENTS[content]()
-    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256")
+    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
     received = split_signed(parse_entity(_as_string(built))).content
     assert _leaf_payloads(received) == _leaf_payloads(entity)
 
@@ -238,7 +238,7 @@ def smtp_sink():
 def test_built_signed_message_verifies_after_smtp(alice, smtp_sink, content):
     sink, port = smtp_sink
     entity = CONTENTS[content]()
-    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256")
+    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
     built["From"] = clients.ALICE
     built["To"] = clients.LIST
     built["Subject"] = "signed"
@@ -248,12 +248,12 @@ def test_built_signed_message_verifies_after_smtp(alice, smtp_sink, content):
     wire = sink.received[-1]
     assert _between_boundaries(wire, built.get_boundary()) == canonical_bytes(entity)
     parts = split_signed(parse_entity(wire))
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
 
 
 def test_built_signed_message_is_written_with_crlf_to_be_encrypted(alice):
     entity = _mixed_content()
-    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256")
+    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
     written = entity_bytes(built)
     assert re.search(rb"(?<!\r)\n", written) is None
     assert _between_boundaries(written, built.get_boundary()) == canonical_bytes(entity)
@@ -262,16 +262,16 @@ def test_built_signed_message_is_written_with_crlf_to_be_encrypted(alice):
 def test_canonical_bytes_of_a_built_signed_message_keep_its_signature(alice):
     # What the list encrypts to each subscriber: the signed message in canonical form.
     entity = _received_8bit_content()
-    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256")
+    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
     plaintext = canonical_bytes(built)
     assert _between_boundaries(plaintext, built.get_boundary()) == canonical_bytes(entity)
     parts = split_signed(parse_entity(plaintext))
-    assert alice.verify_detached(parts.signature, parts.signed_bytes) == "GOODSIG"
+    assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
 
 
 def test_build_signed_uses_the_rfc_3156_structure(alice):
     entity = _text_content()
-    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "PGP-SHA256")
+    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "PGP-SHA256")
     assert built.get_content_type() == "multipart/signed"
     assert built.get_param("protocol") == "application/pgp-signature"
     assert built.get_param("micalg") == "pgp-sha256"
@@ -285,7 +285,7 @@ def test_build_signed_builds_the_class_asked_for(alice):
         pass
 
     entity = _text_content()
-    built = build_signed(entity, alice.detach_sign(canonical_bytes(entity)), "pgp-sha256",
+    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256",
                          _class=Mine)
     assert isinstance(built, Mine)
     assert all(isinstance(part, Mine) for part in built.walk())
@@ -305,7 +305,7 @@ def test_build_signed_builds_the_class_asked_for(alice):
 )
 def test_build_signed_refuses_bad_input(alice, signature, micalg, error):
     entity = _text_content()
-    signature = signature or alice.detach_sign(canonical_bytes(entity))
+    signature = signature or alice.sign_detached(canonical_bytes(entity))
     with pytest.raises(MIMEError, match=error):
         build_signed(entity, signature, micalg)
 
@@ -316,13 +316,13 @@ def test_build_signed_refuses_bad_input(alice, signature, micalg, error):
 )
 def test_built_encrypted_message_decrypts_to_the_same_bytes(alice, name):
     plaintext = entity_bytes(parse_entity(message_bytes(name)))
-    built = build_encrypted(alice.encrypt(plaintext, alice.fingerprint))
+    built = build_encrypted(alice.encrypt(plaintext, alice.fingerprint()))
     received = parse_entity(_pickled_then_as_string(built))
-    assert alice.decrypt(encrypted_payload(received)) == plaintext
+    assert alice.decrypt(encrypted_payload(received)).output == plaintext
 
 
 def test_build_encrypted_uses_the_rfc_3156_structure(alice):
-    built = build_encrypted(alice.encrypt(b"x", alice.fingerprint))
+    built = build_encrypted(alice.encrypt(b"x", alice.fingerprint()))
     version, payload = built.get_payload()
     assert built.get_content_type() == "multipart/encrypted"
     assert built.get_param("protocol") == "application/pgp-encrypted"
@@ -339,8 +339,8 @@ def test_build_encrypted_refuses_ciphertext_that_is_not_armored():
 
 def test_encrypted_payload_of_a_thunderbird_message_decrypts(alice):
     inner = clients.thunderbird_inner("Grüße", BODY, "tb")
-    msg = parse_entity(clients.thunderbird_encrypted(alice, alice.fingerprint, inner))
-    assert alice.decrypt(encrypted_payload(msg)) == inner
+    msg = parse_entity(clients.thunderbird_encrypted(alice, alice.fingerprint(), inner))
+    assert alice.decrypt(encrypted_payload(msg)).output == inner
 
 
 @pytest.mark.parametrize(

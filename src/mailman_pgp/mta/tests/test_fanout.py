@@ -10,7 +10,8 @@ import mailman_pgp.mta.fanout as fanout
 from mailman_pgp.mime import parse_entity
 from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
 from mailman_pgp.openpgp import generate_key, load_certificate
-from mailman_pgp.posting.tests.gnupg_client import GnuPGClient, split_signed_raw, text_body
+from mailman_pgp.testing.client_mail import split_signed_raw, text_body
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 TEXT = "Liebe Liste, ½ € — ✓\nFrom the second line on.\n"
 POST = (

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from mailman_pgp.openpgp import SecretKey, generate_key
-from mailman_pgp.openpgp.tests.helpers import SUBSCRIBER_SECRETS, GnuPGClient, key_data
+from mailman_pgp.openpgp.tests.key_files import SUBSCRIBER_SECRETS, key_data
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 
 @pytest.fixture(scope="session")
-def gnupg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GnuPGClient]:
-    home = tmp_path_factory.mktemp("gnupg")
-    home.chmod(0o700)
-    client = GnuPGClient(home)
-    for name in SUBSCRIBER_SECRETS:
-        client.import_key(key_data(f"{name}.sec.asc"))
-    yield client
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"],
-                   env={"PATH": os.defpath, "GNUPGHOME": str(home)}, check=False)
+def gnupg() -> Iterator[GnuPGClient]:
+    client = GnuPGClient()
+    try:
+        for name in SUBSCRIBER_SECRETS:
+            client.import_key(key_data(f"{name}.sec.asc"))
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mailman_pgp.openpgp.gnupg import GnuPG, GpgVerdict, parse_status
 from mailman_pgp.openpgp.messages import _judge_report
-from mailman_pgp.openpgp.tests.helpers import cert
+from mailman_pgp.openpgp.tests.key_files import cert
 from mailman_pgp.openpgp.verification import SignatureStatus
 
 PRIMARY = "A" * 40

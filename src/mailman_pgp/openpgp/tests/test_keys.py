@@ -24,13 +24,14 @@ from mailman_pgp.openpgp import (
     load_secret_key,
     parse_certificate,
 )
-from mailman_pgp.openpgp.tests.helpers import GnuPGClient, cert, key_data
+from mailman_pgp.openpgp.tests.key_files import cert, key_data
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 ALICE_PUB = key_data("alice_cv25519.pub.asc")
 
 
 def test_a_gnupg_cv25519_key_is_parsed_with_its_identity(gnupg: GnuPGClient) -> None:
-    listed = gnupg.run("--with-colons", "--list-keys", "alice@example.com").stdout.decode()
+    listed = gnupg.run("--with-colons", "--list-keys", "alice@example.com").output.decode()
     gpg_fingerprint = next(line.split(":")[9] for line in listed.splitlines()
                            if line.startswith("fpr:"))
     alice = parse_certificate(ALICE_PUB, email="alice@example.com")
@@ -121,13 +122,13 @@ def test_a_generated_list_key_is_v4_usable_and_gnupg_encrypts_to_it(
     assert key.certificate.emails == frozenset({"generated@example.com"})
     # GnuPG 2.2 imports it and encrypts to it; we decrypt what it made.
     gnupg.import_key(key.certificate.armor)
-    listed = gnupg.run("--with-colons", "--list-keys", key.fingerprint).stdout.decode()
+    listed = gnupg.run("--with-colons", "--list-keys", key.fingerprint).output.decode()
     assert any(line.startswith("pub:") and ":22:" in line for line in listed.splitlines())
     assert any(line.startswith("sub:") and ":18:" in line for line in listed.splitlines())
-    packets = gnupg.run("--list-packets", input=key.certificate.armor.encode()).stdout
+    packets = gnupg.run("--list-packets", input=key.certificate.armor.encode()).output
     assert b"version 4" in packets and b"version 6" not in packets
     sent = gnupg.run("--encrypt", "--armor", "-r", key.fingerprint, input=b"to the list\n")
-    assert decrypt(sent.stdout, key).plaintext == b"to the list\n"
+    assert decrypt(sent.output, key).plaintext == b"to the list\n"
 
 
 def test_the_default_list_key_is_curve25519() -> None:
@@ -139,7 +140,7 @@ def test_rsa_list_keys_can_be_chosen(gnupg: GnuPGClient) -> None:
     key = generate_key("RSA <rsa@example.com>", KeyAlgorithm.RSA3072)
     assert {k.algorithm for k in key.certificate.keys} == {"RSAEncryptSign"}
     shown = gnupg.run("--with-colons", "--show-keys",
-                      input=key.certificate.armor.encode()).stdout.decode()
+                      input=key.certificate.armor.encode()).output.decode()
     sizes = {line.split(":")[2] for line in shown.splitlines()
              if line.startswith(("pub:", "sub:"))}
     assert sizes == {"3072"}
@@ -161,7 +162,7 @@ def test_a_protected_key_opens_only_with_its_passphrase() -> None:
 
 def test_a_protected_key_uses_a_salted_iterated_kdf_and_aes256(gnupg: GnuPGClient) -> None:
     stored = generate_key("KDF <kdf@example.com>").protect("passphrase")
-    packets = gnupg.run("--list-packets", input=stored, check=False).stdout.decode()
+    packets = gnupg.run("--list-packets", input=stored, check=False).output.decode()
     # RFC 4880 symmetric-key session key packet: cipher 9 (AES-256), S2K 3 (iterated and
     # salted) with the largest iteration count.
     assert "cipher 9" in packets and "s2k 3" in packets
@@ -186,4 +187,4 @@ def test_a_protected_key_can_be_recovered_with_gnupg(gnupg: GnuPGClient) -> None
     key = generate_key("Recover <recover@example.com>")
     stored = key.protect("recovery passphrase")
     recovered = gnupg.run("--passphrase", "recovery passphrase", "--decrypt", input=stored)
-    assert load_secret_key(recovered.stdout).fingerprint == key.fingerprint
+    assert load_secret_key(recovered.output).fingerprint == key.fingerprint

@@ -25,7 +25,8 @@ from mailman_pgp.openpgp import (
     verify_cleartext,
     verify_detached,
 )
-from mailman_pgp.openpgp.tests.helpers import GnuPGClient, cert, key_data
+from mailman_pgp.openpgp.tests.key_files import cert, key_data
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 ALICE = cert("alice_cv25519")
 BOB = cert("bob_rsa4096")
@@ -49,7 +50,7 @@ def signed_encrypted(gnupg: GnuPGClient, text: bytes, signer: str, recipient: st
                      *options: str, faked_time: str | None = None) -> bytes:
     return gnupg.run("--armor", "--local-user", signer, "--recipient", recipient,
                      *options, "--sign", "--encrypt", input=text,
-                     faked_time=faked_time).stdout
+                     faked_time=faked_time).output
 
 
 # What GnuPG sends: signed and encrypted, read by us.
@@ -98,7 +99,7 @@ def test_a_signature_by_a_key_not_given_is_unknown(
 def test_an_unsigned_message_has_no_signature(
         gnupg: GnuPGClient, list_key: SecretKey, text: bytes) -> None:
     message = gnupg.run("--armor", "--recipient", list_key.fingerprint, "--encrypt",
-                        input=text).stdout
+                        input=text).output
     decrypted = decrypt(message, list_key, verify_with=[ALICE])
     assert decrypted.plaintext == text
     assert decrypted.verification.status is SignatureStatus.NO_SIGNATURE
@@ -129,10 +130,10 @@ def test_a_tampered_signature_inside_an_encrypted_message_is_bad(
     # gpg signs without compression; one byte of the signed text is changed; gpg encrypts
     # the result as it is (--no-literal), so the encryption is intact and the signature not.
     signed = bytearray(gnupg.run("--local-user", "alice@example.com", "--compress-algo",
-                                 "none", "--sign", input=b"Pay 100 euros to Alice.\n").stdout)
+                                 "none", "--sign", input=b"Pay 100 euros to Alice.\n").output)
     signed[signed.index(b"100")] = ord("9")
     message = gnupg.run("--armor", "--recipient", list_key.fingerprint, "--no-literal",
-                        "--compress-algo", "none", "--encrypt", input=bytes(signed)).stdout
+                        "--compress-algo", "none", "--encrypt", input=bytes(signed)).output
     decrypted = decrypt(message, list_key, verify_with=[ALICE])
     assert decrypted.plaintext == b"Pay 900 euros to Alice.\n"
     assert decrypted.verification.status is SignatureStatus.BAD
@@ -142,7 +143,7 @@ def test_a_tampered_signature_inside_an_encrypted_message_is_bad(
 def test_tampered_ciphertext_is_a_decryption_error(
         gnupg: GnuPGClient, list_key: SecretKey, text: bytes) -> None:
     message = bytearray(gnupg.run("--recipient", list_key.fingerprint, "--encrypt",
-                                  input=text).stdout)
+                                  input=text).output)
     message[len(message) // 2] ^= 0x01
     with pytest.raises(DecryptionError):
         decrypt(bytes(message), list_key, verify_with=[ALICE])
@@ -151,7 +152,7 @@ def test_tampered_ciphertext_is_a_decryption_error(
 def test_a_message_for_another_key_is_a_decryption_error(
         gnupg: GnuPGClient, list_key: SecretKey, text: bytes) -> None:
     message = gnupg.run("--armor", "--recipient", "alice@example.com", "--encrypt",
-                        input=text).stdout
+                        input=text).output
     with pytest.raises(DecryptionError, match="not encrypted to this list's key"):
         decrypt(message, list_key)
 
@@ -178,9 +179,9 @@ def test_what_the_list_encrypts_and_signs_opens_in_gnupg(
     certificate = ALICE if recipient.startswith("alice") else BOB
     message = encrypt(text, certificate, signer=list_key)
     assert message.startswith(b"-----BEGIN PGP MESSAGE-----")
-    done = gnupg.run("--status-fd", "2", "--decrypt", input=message)
-    assert done.stdout == text
-    status = done.stderr.decode("utf-8", "replace")
+    done = gnupg.run("--decrypt", input=message)
+    assert done.output == text
+    status = "\n".join(done.status)
     assert "[GNUPG:] DECRYPTION_OKAY" in status
     validsig = next(line.split() for line in status.splitlines()
                     if line.startswith("[GNUPG:] VALIDSIG"))
@@ -189,16 +190,16 @@ def test_what_the_list_encrypts_and_signs_opens_in_gnupg(
 
 def test_encrypting_without_signing_opens_in_gnupg(
         gnupg: GnuPGClient, text: bytes) -> None:
-    done = gnupg.run("--status-fd", "2", "--decrypt", input=encrypt(text, ALICE))
-    assert done.stdout == text
-    assert b"NEWSIG" not in done.stderr
+    done = gnupg.run("--decrypt", input=encrypt(text, ALICE))
+    assert done.output == text
+    assert not done.has("NEWSIG")
 
 
 def test_a_key_that_can_encrypt_but_not_sign_still_receives(
         gnupg: GnuPGClient, list_key: SecretKey) -> None:
     frank = load_certificate(key_data("frank_encrypt_only.pub.asc"))
     message = encrypt(b"for frank", frank, signer=list_key)
-    packets = gnupg.run("--list-packets", input=message, check=False).stdout.decode()
+    packets = gnupg.run("--list-packets", input=message, check=False).output.decode()
     assert frank.keys[1].key_id in packets.upper()
 
 
@@ -220,8 +221,9 @@ def test_a_detached_signature_verifies_in_gnupg_with_the_named_hash(
     assert signature.armor.startswith(b"-----BEGIN PGP SIGNATURE-----")
     (tmp_path / "data").write_bytes(text)
     (tmp_path / "data.asc").write_bytes(signature.armor)
-    status = gnupg.status("--verify", str(tmp_path / "data.asc"), str(tmp_path / "data"))
-    validsig = next(words for words in status if words[0] == "VALIDSIG")
+    verified = gnupg.run("--verify", str(tmp_path / "data.asc"), str(tmp_path / "data"),
+                         check=False)
+    validsig = verified.line("VALIDSIG")
     assert validsig[-1] == list_key.fingerprint
     assert GPG_HASHES[validsig[8]] == signature.hash_algorithm
     assert verify_detached(text, signature.armor, [list_key.certificate]).is_good
@@ -232,7 +234,7 @@ def test_a_detached_signature_verifies_in_gnupg_with_the_named_hash(
 def gpg_detached(gnupg: GnuPGClient, text: bytes, signer: str,
                  faked_time: str | None = None) -> bytes:
     return gnupg.run("--armor", "--local-user", signer, "--detach-sign", input=text,
-                     faked_time=faked_time).stdout
+                     faked_time=faked_time).output
 
 
 def test_a_gnupg_detached_signature_is_good(gnupg: GnuPGClient, text: bytes) -> None:
@@ -281,7 +283,7 @@ SIGNED_TEXT = b"".join(line.rstrip() + b"\n" for line in CLEARTEXT.splitlines())
 @pytest.fixture(scope="module")
 def clearsigned(gnupg: GnuPGClient) -> bytes:
     return gnupg.run("--local-user", "alice@example.com", "--clearsign",
-                     input=CLEARTEXT).stdout
+                     input=CLEARTEXT).output
 
 
 def test_a_gnupg_cleartext_signature_is_good_and_the_text_undashed(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailman_pgp.openpgp import SOP, SecretKey, SOPUnavailable, decrypt, verify_detached
-from mailman_pgp.openpgp.tests.helpers import cert
+from mailman_pgp.openpgp.tests.key_files import cert
 
 RECORDER = """#!/bin/sh
 # Records how it was called, and what each @FD: argument refers to, then fails.

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import make_msgid
 
-from mailman_pgp.posting.tests.gnupg_client import (
-    GnuPGClient,
+from mailman_pgp.testing.client_mail import (
     headers_text,
     inline_message,
     pgp_mime_message,
     text_body,
 )
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 
 @dataclass
@@ -116,7 +116,7 @@ class PGPListScenario:
         """A PGP/MIME post of ``text`` made with gpg: signed and encrypted in one go."""
         signer = signer or sender
         client = signer.client if sign else sender.client
-        armor = client.sign_encrypt(
+        armor = client.encrypt(
             inner if inner is not None else text_body(text),
             encrypt_to or self.list_fingerprint,
             signer.email if sign else None,
@@ -125,7 +125,7 @@ class PGPListScenario:
 
     def inline_post(self, sender: Person, text: str, *, subject: str = "An inline post") -> bytes:
         """An inline-PGP post: the text signed and encrypted, the armor as the body."""
-        armor = sender.client.sign_encrypt(text.encode("utf-8"), self.list_fingerprint,
+        armor = sender.client.encrypt(text.encode("utf-8"), self.list_fingerprint,
                                            sender.email)
         return inline_message(armor, self.headers(sender, subject))
 

@@ -14,13 +14,13 @@ from mailman_pgp.posting.sealed import (
     post_content,
     text_entity,
 )
-from mailman_pgp.posting.tests.gnupg_client import (
-    GnuPGClient,
+from mailman_pgp.testing.client_mail import (
     inline_message,
     pgp_mime_message,
     pgp_mime_signed_entity,
     text_body,
 )
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 HEADERS = {"From": "anne@example.com", "To": "crypto@example.com", "Subject": "Hi"}
 TEXT = "Grüße — first line\nFrom here on, a line that mbox would mangle.\n"
@@ -55,7 +55,7 @@ def text_of(entity) -> str:
 
 
 def test_pgp_mime_signed_and_encrypted_in_one_go(list_key, anne, anne_cert):
-    armor = anne.sign_encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com")
+    armor = anne.encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com")
     msg = parsed(pgp_mime_message(armor, HEADERS))
     before = msg.as_bytes()
     opened = open_post(msg, list_key, verify_with=[anne_cert], sop=SOP())
@@ -69,7 +69,7 @@ def test_pgp_mime_signed_and_encrypted_in_one_go(list_key, anne, anne_cert):
 def test_pgp_mime_signed_first_then_encrypted(list_key, anne, anne_cert):
     content = text_body(TEXT)
     entity = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
-    armor = anne.sign_encrypt(entity, list_key.fingerprint, None)
+    armor = anne.encrypt(entity, list_key.fingerprint, None)
     opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
                        verify_with=[anne_cert], sop=SOP())
     assert opened.verification.status is SignatureStatus.GOOD
@@ -82,7 +82,7 @@ def test_post_content_takes_the_signed_wrapper_off_without_judging_it_again(
         list_key, anne, monkeypatch):
     content = text_body(TEXT)
     entity = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
-    armor = anne.sign_encrypt(entity, list_key.fingerprint, "anne@example.com")
+    armor = anne.encrypt(entity, list_key.fingerprint, "anne@example.com")
     judged = []
     monkeypatch.setattr(messages, "_gnupg", lambda sop: judged.append(sop))
     opened = post_content(parsed(pgp_mime_message(armor, HEADERS)), list_key, sop=SOP())
@@ -93,14 +93,14 @@ def test_post_content_takes_the_signed_wrapper_off_without_judging_it_again(
 
 def test_post_content_of_inline_clearsigned_text_is_the_text(list_key, anne):
     clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
-    armor = anne.sign_encrypt(clearsigned, list_key.fingerprint, None)
+    armor = anne.encrypt(clearsigned, list_key.fingerprint, None)
     opened = post_content(parsed(inline_message(armor, HEADERS)), list_key, sop=SOP())
     assert text_of(opened).rstrip("\n") == TEXT.rstrip("\n")
     assert b"BEGIN PGP" not in opened.as_bytes()
 
 
 def test_inline_pgp(list_key, anne, anne_cert):
-    armor = anne.sign_encrypt(TEXT.encode(), list_key.fingerprint, "anne@example.com")
+    armor = anne.encrypt(TEXT.encode(), list_key.fingerprint, "anne@example.com")
     opened = open_post(parsed(inline_message(armor, HEADERS)), list_key,
                        verify_with=[anne_cert], sop=SOP())
     assert opened.verification.status is SignatureStatus.GOOD
@@ -110,7 +110,7 @@ def test_inline_pgp(list_key, anne, anne_cert):
 
 def test_inline_pgp_clearsigned_inside_the_encryption(list_key, anne, anne_cert):
     clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
-    armor = anne.sign_encrypt(clearsigned, list_key.fingerprint, None)
+    armor = anne.encrypt(clearsigned, list_key.fingerprint, None)
     opened = open_post(parsed(inline_message(armor, HEADERS)), list_key,
                        verify_with=[anne_cert], sop=SOP())
     assert opened.verification.status is SignatureStatus.GOOD
@@ -119,7 +119,7 @@ def test_inline_pgp_clearsigned_inside_the_encryption(list_key, anne, anne_cert)
 
 
 def test_an_unsigned_post_opens_with_no_signature(list_key, anne, anne_cert):
-    armor = anne.sign_encrypt(text_body(TEXT), list_key.fingerprint, None)
+    armor = anne.encrypt(text_body(TEXT), list_key.fingerprint, None)
     opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
                        verify_with=[anne_cert], sop=SOP())
     assert opened.verification.status is SignatureStatus.NO_SIGNATURE
@@ -127,7 +127,7 @@ def test_an_unsigned_post_opens_with_no_signature(list_key, anne, anne_cert):
 
 
 def test_a_post_for_another_key_does_not_open(list_key, anne):
-    armor = anne.sign_encrypt(text_body(TEXT), "anne@example.com", "anne@example.com")
+    armor = anne.encrypt(text_body(TEXT), "anne@example.com", "anne@example.com")
     with pytest.raises(DecryptionError):
         open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key, verify_with=[],
                   sop=SOP())

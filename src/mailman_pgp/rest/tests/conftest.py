@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from mailman_pgp.rest.tests.subscriber_gpg import SubscriberGnuPG
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 
 @dataclass(frozen=True)
@@ -23,25 +23,25 @@ class GpgKeys:
 
 @pytest.fixture(scope="session")
 def gpg_keys():
-    gpg = SubscriberGnuPG()
+    gpg = GnuPGClient()
     try:
-        anne = gpg.generate("Anne Person <anne@example.com>")
-        anne_second = gpg.generate("Anne P. <anne@example.com>")
-        bart = gpg.generate("Bart Person <bart@example.com>")
+        anne = gpg.generate("Anne Person <anne@example.com>", expire="2y")
+        anne_second = gpg.generate("Anne P. <anne@example.com>", expire="2y")
+        bart = gpg.generate("Bart Person <bart@example.com>", expire="2y")
         carol = gpg.generate(
-            "Carol Person <carol@example.com>", expire="1y", faked_time="20200101T000000!"
+            "Carol Person <carol@example.com>", expire="1y", made_at="20200101T000000"
         )
-        dave = gpg.generate("Dave Person <dave@example.com>")
+        dave = gpg.generate("Dave Person <dave@example.com>", expire="2y")
         gpg.revoke(dave)
         yield GpgKeys(
-            anne=gpg.public_key(anne),
+            anne=gpg.export(anne),
             anne_fingerprint=anne,
-            anne_second=gpg.public_key(anne_second),
+            anne_second=gpg.export(anne_second),
             anne_second_fingerprint=anne_second,
-            anne_secret=gpg.secret_key(anne),
-            bart=gpg.public_key(bart),
-            carol_expired=gpg.public_key(carol),
-            dave_revoked=gpg.public_key(dave),
+            anne_secret=gpg.export_secret(anne),
+            bart=gpg.export(bart),
+            carol_expired=gpg.export(carol),
+            dave_revoked=gpg.export(dave),
         )
     finally:
         gpg.close()
@@ -49,6 +49,6 @@ def gpg_keys():
 
 @pytest.fixture
 def subscriber_gpg():
-    gpg = SubscriberGnuPG()
+    gpg = GnuPGClient()
     yield gpg
     gpg.close()

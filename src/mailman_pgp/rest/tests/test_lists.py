@@ -156,7 +156,7 @@ def test_the_key_resource_serves_the_public_key_only(rest_url, ant):
 def test_a_subscribers_gnupg_imports_the_list_key(rest_url, ant, subscriber_gpg):
     make_pgp(rest_url, ant)
     content, response = call_api(rest_url(f"3.1/plugins/pgp/lists/{ant}/key"))
-    subscriber_gpg.gpg("--import", input=content["public_key"].encode())
+    subscriber_gpg.import_key(content["public_key"])
     assert subscriber_gpg.fingerprint("ant@example.com") == content["fingerprint"]
 
 

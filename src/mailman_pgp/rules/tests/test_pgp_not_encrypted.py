@@ -6,13 +6,9 @@ from mailman.email.message import Message
 
 from mailman_pgp.mime import parse_entity
 from mailman_pgp.posting import reasons
-from mailman_pgp.posting.tests.gnupg_client import (
-    GnuPGClient,
-    inline_message,
-    pgp_mime_message,
-    text_body,
-)
 from mailman_pgp.rules.pgp_not_encrypted import PGPNotEncrypted
+from mailman_pgp.testing.client_mail import inline_message, pgp_mime_message, text_body
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 HEADERS = {"From": "anne@example.com", "To": "crypto@example.com", "Subject": "Hi"}
 
@@ -32,7 +28,7 @@ def check(raw: bytes) -> tuple[bool, dict]:
 
 
 def test_pgp_mime_and_inline_encrypted_posts_pass(anne):
-    armor = anne.sign_encrypt(text_body("hello\n"), "anne@example.com", "anne@example.com")
+    armor = anne.encrypt(text_body("hello\n"), "anne@example.com", "anne@example.com")
     for raw in (pgp_mime_message(armor, HEADERS), inline_message(armor, HEADERS)):
         hit, msgdata = check(raw)
         assert hit is False

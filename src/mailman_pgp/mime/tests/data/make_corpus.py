@@ -9,11 +9,10 @@ are fixed texts, written here so that their line endings and 8-bit bytes stay ex
 
 import base64
 import sys
-import tempfile
 from pathlib import Path
 
 from mailman_pgp.mime.tests import clients
-from mailman_pgp.mime.tests.gnupg import GnuPG
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 HERE = Path(__file__).resolve().parent
 MESSAGES = HERE / "messages"
@@ -157,9 +156,9 @@ def plain_messages() -> dict[str, bytes]:
     }
 
 
-def pgp_messages(gpg: GnuPG) -> dict[str, bytes]:
+def pgp_messages(gpg: GnuPGClient) -> dict[str, bytes]:
     """PGP artefacts as the clients make them, and broken variants of them."""
-    recipient = gpg.fingerprint
+    recipient = gpg.fingerprint()
     signed_tb = clients.thunderbird_signed(
         gpg, "Grüße", BODY, attachment=("data.bin", BINARY)
     )
@@ -167,7 +166,7 @@ def pgp_messages(gpg: GnuPG) -> dict[str, bytes]:
         gpg, recipient, clients.thunderbird_inner("Grüße", BODY, "tbencrypted")
     )
     inline_encrypted = clients.inline_encrypted(gpg, recipient, b"Inline secret.\n")
-    public = gpg.export_public()
+    public = gpg.export().encode()
     encrypted_head, _, encrypted_rest = encrypted.partition(b"--------------tbencrypted\r\n")
     octet_stream = encrypted_rest.index(
         b"--------------tbencrypted\r\nContent-Type: application/octet-stream"
@@ -209,7 +208,7 @@ def pgp_messages(gpg: GnuPG) -> dict[str, bytes]:
         "inline_broken_armor.eml": inline_encrypted.replace(b"-----END PGP MESSAGE-----", b""),
         "key_attached_thunderbird_style.eml": clients.key_attached(public),
         "key_pasted_with_revocation.eml": clients.key_pasted(
-            public, gpg.revocation_certificate(gpg.fingerprint)
+            public, gpg.revocation_certificate(gpg.fingerprint()).encode()
         ),
     }
 
@@ -223,27 +222,26 @@ def _drop_signature_part(signed: bytes) -> bytes:
 def main(new_key: bool) -> None:
     MESSAGES.mkdir(parents=True, exist_ok=True)
     KEYS.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as home:
-        gpg = GnuPG(Path(home))
-        try:
-            if new_key or not SECRET.exists():
-                gpg.generate(clients.ALICE)
-                SECRET.write_bytes(gpg.export_secret())
-                PUBLIC.write_bytes(gpg.export_public())
-                (KEYS / "alice_revocation.rev").write_bytes(
-                    gpg.revocation_certificate(gpg.fingerprint)
-                )
-            else:
-                gpg.import_keys(SECRET.read_bytes())
-                revocs = gpg.home / "openpgp-revocs.d"
-                revocs.mkdir(exist_ok=True)
-                (revocs / f"{gpg.fingerprint}.rev").write_bytes(
-                    (KEYS / "alice_revocation.rev").read_bytes()
-                )
-            for name, data in {**plain_messages(), **pgp_messages(gpg)}.items():
-                (MESSAGES / name).write_bytes(data)
-        finally:
-            gpg.stop()
+    gpg = GnuPGClient()
+    try:
+        if new_key or not SECRET.exists():
+            gpg.generate(clients.ALICE)
+            SECRET.write_bytes(gpg.export_secret().encode())
+            PUBLIC.write_bytes(gpg.export().encode())
+            (KEYS / "alice_revocation.rev").write_bytes(
+                gpg.revocation_certificate(gpg.fingerprint()).encode()
+            )
+        else:
+            gpg.import_key(SECRET.read_bytes())
+            revocs = gpg.home / "openpgp-revocs.d"
+            revocs.mkdir(exist_ok=True)
+            (revocs / f"{gpg.fingerprint()}.rev").write_bytes(
+                (KEYS / "alice_revocation.rev").read_bytes()
+            )
+        for name, data in {**plain_messages(), **pgp_messages(gpg)}.items():
+            (MESSAGES / name).write_bytes(data)
+    finally:
+        gpg.close()
 
 
 if __name__ == "__main__":

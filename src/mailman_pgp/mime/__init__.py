@@ -11,13 +11,13 @@ build a message take ``_class`` for the class to build.
 - ``parse_entity(bytes)``, ``entity_bytes(msg)`` (byte-exact), ``embedded_bytes(part)``
   and ``canonical_bytes(msg)`` (what a signature covers) (``entity``).
 - ``encrypted_payload(msg)``, ``build_encrypted(ciphertext)``, ``split_signed(msg) ->
-  SignedParts`` and ``build_signed(content, signature, micalg)`` (``pgpmime``).
+  SignedParts`` and ``build_signed(signed_bytes, signature, micalg)`` (``pgpmime``).
 - ``EncryptedCopies(headers).render(ciphertext)``: the wire bytes of one recipient's
   copy of a post, the frame around the ciphertext rendered once per post (``copies``).
 - ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)`` (``keys``).
 
-Signing: sign ``canonical_bytes(content)``, then ``build_signed(content, signature,
-micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` over
+Signing: ``data = canonical_bytes(content)``, sign ``data``, then ``build_signed(data,
+signature, micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` over
 ``signed_bytes``. Every structural problem raises ``MalformedPGPMIME`` (a
 ``MIMEError``, a ``PGPError``) with a sentence saying what is wrong.
 """

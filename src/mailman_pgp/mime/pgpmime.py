@@ -14,7 +14,7 @@ from email.message import Message
 from public import public
 
 from mailman_pgp.mime import armor
-from mailman_pgp.mime.entity import CRLF, canonical_bytes, embedded_bytes, parse_entity
+from mailman_pgp.mime.entity import CRLF, embedded_bytes, parse_entity
 from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError
 
 ENCRYPTED_PROTOCOL = "application/pgp-encrypted"
@@ -107,18 +107,18 @@ def split_signed(msg: Message) -> SignedParts:
 
 @public
 def build_signed(
-    content: Message, signature: bytes, micalg: str, *, _class: type[Message] = Message
+    signed_bytes: bytes, signature: bytes, micalg: str, *, _class: type[Message] = Message
 ) -> Message:
-    """A ``multipart/signed`` message of ``content`` and its detached ``signature``.
+    """A ``multipart/signed`` message of the signed entity and its detached ``signature``.
 
-    ``signature`` must have been made over ``canonical_bytes(content)``; the first part
-    of the result is those bytes, parsed, so that it is written out exactly so again.
+    ``signed_bytes`` are what was signed: ``canonical_bytes(content)`` of the entity.
+    They become the first part, parsed, so that it is written out exactly so again
+    (checked: `MIMEError` otherwise).
     """
     micalg = micalg.strip().lower()
     if not _MICALG.match(micalg):
         raise MIMEError(f"{micalg!r} is not a PGP/MIME micalg such as pgp-sha256.")
     block = _only_block(signature, armor.SIGNATURE, "signature")
-    signed_bytes = canonical_bytes(content)
     first = parse_entity(signed_bytes, _class=_class)
     signature_part = _class()
     signature_part.add_header("Content-Type", SIGNATURE_PROTOCOL, name="OpenPGP_signature.asc")

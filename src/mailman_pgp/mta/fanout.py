@@ -48,8 +48,9 @@ class Copy:
 @public
 def sign_content(content: Message, key: SecretKey) -> bytes:
     """The canonical bytes of ``content`` wrapped in ``multipart/signed`` by the list key."""
-    signature = sign_detached(canonical_bytes(content), key)
-    signed = build_signed(content, signature.armor, f"pgp-{signature.hash_algorithm}")
+    signed_bytes = canonical_bytes(content)
+    signature = sign_detached(signed_bytes, key)
+    signed = build_signed(signed_bytes, signature.armor, f"pgp-{signature.hash_algorithm}")
     # build_signed keeps the signed part byte-exact and checks it; canonicalizing the
     # whole again would only cost time.
     return entity_bytes(signed, "\r\n")

@@ -56,7 +56,8 @@ def test_decrypted_post_survives_re_signing_and_re_encryption(corpus_gpg, alice)
     # list key; each side imports the other's public key.
     corpus_gpg.import_key(alice.export().encode())
     alice.import_key(corpus_gpg.export().encode())
-    signed = build_signed(post, corpus_gpg.sign_detached(canonical_bytes(post)), "pgp-sha256")
+    data = canonical_bytes(post)
+    signed = build_signed(data, corpus_gpg.sign_detached(data), "pgp-sha256")
     outgoing = build_encrypted(corpus_gpg.encrypt(entity_bytes(signed), alice.fingerprint()))
     outgoing["To"] = "alice@example.com"
     wire = pickle.loads(pickle.dumps(outgoing)).as_bytes()

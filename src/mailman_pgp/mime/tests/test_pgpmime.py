@@ -44,6 +44,13 @@ TEXT_WITH_TRAPS = (
 )
 
 
+def signed_by(gpg, entity, micalg, **kws):
+    """``entity`` built into multipart/signed, signed by ``gpg`` over its canonical bytes."""
+    data = canonical_bytes(entity)
+    return build_signed(data, gpg.sign_detached(data), micalg, **kws)
+
+
+
 def _between_boundaries(wire: bytes, boundary: str) -> bytes:
     """The first part of a multipart as it stands on the wire, cut out without a parser."""
     delimiter = b"--" + boundary.encode()
@@ -193,7 +200,7 @@ WRITERS = {
 def test_built_signed_message_verifies_after_being_written_and_reparsed(alice, content, writer):
     entity = CONTENTS[content]()
     signature = alice.sign_detached(canonical_bytes(entity), digest="SHA512")
-    built = build_signed(entity, signature, "pgp-sha512")
+    built = build_signed(canonical_bytes(entity), signature, "pgp-sha512")
     wire = WRITERS[writer](built)
     parts = split_signed(parse_entity(wire))
     assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
@@ -208,7 +215,7 @@ def _leaf_payloads(msg: Message) -> list[bytes]:
 @pytest.mark.parametrize("content", CONTENTS)
 def test_built_signed_message_carries_the_same_content(alice, content):
     entity = CONTENTS[content]()
-    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
+    built = signed_by(alice, entity, "pgp-sha256")
     received = split_signed(parse_entity(_as_string(built))).content
     assert _leaf_payloads(received) == _leaf_payloads(entity)
 
@@ -238,7 +245,7 @@ def smtp_sink():
 def test_built_signed_message_verifies_after_smtp(alice, smtp_sink, content):
     sink, port = smtp_sink
     entity = CONTENTS[content]()
-    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
+    built = signed_by(alice, entity, "pgp-sha256")
     built["From"] = clients.ALICE
     built["To"] = clients.LIST
     built["Subject"] = "signed"
@@ -253,7 +260,7 @@ def test_built_signed_message_verifies_after_smtp(alice, smtp_sink, content):
 
 def test_built_signed_message_is_written_with_crlf_to_be_encrypted(alice):
     entity = _mixed_content()
-    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
+    built = signed_by(alice, entity, "pgp-sha256")
     written = entity_bytes(built)
     assert re.search(rb"(?<!\r)\n", written) is None
     assert _between_boundaries(written, built.get_boundary()) == canonical_bytes(entity)
@@ -262,7 +269,7 @@ def test_built_signed_message_is_written_with_crlf_to_be_encrypted(alice):
 def test_canonical_bytes_of_a_built_signed_message_keep_its_signature(alice):
     # What the list encrypts to each subscriber: the signed message in canonical form.
     entity = _received_8bit_content()
-    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256")
+    built = signed_by(alice, entity, "pgp-sha256")
     plaintext = canonical_bytes(built)
     assert _between_boundaries(plaintext, built.get_boundary()) == canonical_bytes(entity)
     parts = split_signed(parse_entity(plaintext))
@@ -271,7 +278,7 @@ def test_canonical_bytes_of_a_built_signed_message_keep_its_signature(alice):
 
 def test_build_signed_uses_the_rfc_3156_structure(alice):
     entity = _text_content()
-    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "PGP-SHA256")
+    built = signed_by(alice, entity, "PGP-SHA256")
     assert built.get_content_type() == "multipart/signed"
     assert built.get_param("protocol") == "application/pgp-signature"
     assert built.get_param("micalg") == "pgp-sha256"
@@ -285,8 +292,7 @@ def test_build_signed_builds_the_class_asked_for(alice):
         pass
 
     entity = _text_content()
-    built = build_signed(entity, alice.sign_detached(canonical_bytes(entity)), "pgp-sha256",
-                         _class=Mine)
+    built = signed_by(alice, entity, "pgp-sha256", _class=Mine)
     assert isinstance(built, Mine)
     assert all(isinstance(part, Mine) for part in built.walk())
 
@@ -307,7 +313,7 @@ def test_build_signed_refuses_bad_input(alice, signature, micalg, error):
     entity = _text_content()
     signature = signature or alice.sign_detached(canonical_bytes(entity))
     with pytest.raises(MIMEError, match=error):
-        build_signed(entity, signature, micalg)
+        build_signed(canonical_bytes(entity), signature, micalg)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import mailman_pgp.posting.sealed as sealed
 from mailman_pgp.chains.pgp_posting_chain import PGPPostingChain
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+from mailman_pgp.testing.calls import record_calls
 
 SECRET = "chain-plaintext-4e1d"
 
@@ -34,15 +35,7 @@ def scenario(mailman, people):
 
 @pytest.fixture
 def decrypt_calls(monkeypatch):
-    calls = []
-    real = sealed.decrypt
-
-    def counting(*args, **kws):
-        calls.append(args)
-        return real(*args, **kws)
-
-    monkeypatch.setattr(sealed, "decrypt", counting)
-    return calls
+    return record_calls(monkeypatch, sealed, "decrypt")
 
 
 def run_chain(scenario, raw: bytes) -> dict:

@@ -10,6 +10,7 @@ import mailman_pgp.mta.fanout as fanout
 from mailman_pgp.mime import parse_entity
 from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
 from mailman_pgp.openpgp import generate_key, load_certificate
+from mailman_pgp.testing.calls import record_calls
 from mailman_pgp.testing.client_mail import split_signed_raw, text_body
 from mailman_pgp.testing.gnupg import GnuPGClient
 
@@ -86,14 +87,7 @@ def test_each_copy_opens_for_its_recipient_only_and_carries_the_list_signature(
 
 
 def test_the_content_is_signed_once_for_all_recipients(list_key, members, monkeypatch):
-    calls = []
-    real = fanout.sign_detached
-
-    def counting(*args, **kws):
-        calls.append(args)
-        return real(*args, **kws)
-
-    monkeypatch.setattr(fanout, "sign_detached", counting)
+    calls = record_calls(monkeypatch, fanout, "sign_detached")
     content = parse_entity(text_body(TEXT), _class=Message)
     signed = sign_content(content, list_key)
     copies = list(fan_out(signed, [], certificates(members)))

@@ -15,6 +15,7 @@ from mailman_pgp.openpgp import SignatureStatus, load_certificate
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 from mailman_pgp.rules.pgp_not_decryptable import PGPNotDecryptable
+from mailman_pgp.testing.calls import record_calls
 
 SECRET = "plaintext-only-7f3a"
 
@@ -37,15 +38,7 @@ def scenario(mailman, people):
 
 @pytest.fixture
 def decrypt_calls(monkeypatch):
-    calls = []
-    real = sealed.decrypt
-
-    def counting(*args, **kws):
-        calls.append(args)
-        return real(*args, **kws)
-
-    monkeypatch.setattr(sealed, "decrypt", counting)
-    return calls
+    return record_calls(monkeypatch, sealed, "decrypt")
 
 
 def run(mlist, raw: bytes) -> tuple[bool, dict]:

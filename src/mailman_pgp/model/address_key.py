@@ -6,6 +6,7 @@ posting flow looks keys up by the addresses it delivers to.
 """
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from mailman.database.model import Model
 from mailman.database.transaction import dbconnection
@@ -17,6 +18,7 @@ from sqlalchemy import Boolean, Column, DateTime, Integer
 from mailman_pgp.openpgp import Certificate, load_certificate
 
 QUERY_CHUNK = 500
+MEMBER_KEYS_KEPT = 50_000
 
 
 @public
@@ -71,4 +73,13 @@ class PGPAddressKey(Model):
 
     def certificate(self) -> Certificate:
         """The key, parsed (without checking it is still usable)."""
-        return load_certificate(self.public_key)
+        return _parsed(self.public_key)
+
+
+# Delivery needs every member's key for every post, and parsing one costs about twice
+# as much as encrypting a 10 KB post to it; so each process keeps the keys it parsed.
+# Keyed by the armor, so a replaced or updated key is parsed afresh; a Certificate is
+# immutable and judged for expiry when it is used, so a kept one never goes stale.
+@lru_cache(maxsize=MEMBER_KEYS_KEPT)
+def _parsed(armor: str) -> Certificate:
+    return load_certificate(armor)

@@ -70,3 +70,21 @@ def test_repr_says_whether_confirmed(mailman, confirmed):
     key = store_key("anne@example.com", confirmed=confirmed)
     state = "confirmed" if confirmed else "unconfirmed"
     assert repr(key) == f"<PGPAddressKey anne@example.com {key.fingerprint} {state}>"
+
+
+def test_a_stored_key_is_parsed_once_per_process_and_a_replaced_one_afresh(
+        mailman, monkeypatch):
+    parsed = []
+    real = address_key.load_certificate
+    monkeypatch.setattr(address_key, "load_certificate", lambda a: parsed.append(a) or real(a))
+    address_key._parsed.cache_clear()
+    key = store_key("anne@example.com", confirmed=True)
+    first = PGPAddressKey.for_email("anne@example.com").certificate()
+    again = PGPAddressKey.for_email("anne@example.com").certificate()
+    assert again is first
+    assert len(parsed) == 1
+    new = certificate("anne@example.com")
+    with transaction():
+        key.replace(new, confirmed=True)
+    assert PGPAddressKey.for_email("anne@example.com").certificate().fingerprint == new.fingerprint
+    assert len(parsed) == 2

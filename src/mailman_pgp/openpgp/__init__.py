@@ -9,6 +9,7 @@ its errors, and those of the commands, are translated here (`errors`).
 """
 
 from mailman_pgp.openpgp.errors import (
+    CommandTimedOut,
     DecryptionError,
     KeyCannotEncrypt,
     KeyCannotSign,
@@ -19,6 +20,7 @@ from mailman_pgp.openpgp.errors import (
     MalformedMessage,
     NotASingleCertificate,
     OpenPGPError,
+    PlaintextTooLarge,
     SecretKeyGiven,
     SigningError,
     SOPUnavailable,
@@ -54,6 +56,7 @@ __all__ = [
     "SOP",
     "Certificate",
     "CleartextVerified",
+    "CommandTimedOut",
     "DecryptionError",
     "Decrypted",
     "DetachedSignature",
@@ -68,6 +71,7 @@ __all__ = [
     "MalformedMessage",
     "NotASingleCertificate",
     "OpenPGPError",
+    "PlaintextTooLarge",
     "SOPUnavailable",
     "SecretKey",
     "SecretKeyGiven",

@@ -78,3 +78,23 @@ class MalformedMessage(OpenPGPError):
 @public
 class SOPUnavailable(OpenPGPError):
     """The SOP command (or the gpg used for diagnosis) is missing, failed, or timed out."""
+
+
+@public
+class CommandTimedOut(SOPUnavailable):
+    """The SOP command (or gpg) did not finish in time and was killed.
+
+    Unlike a missing command, a timeout says something about the message: one that
+    takes that long to read is treated as unreadable.
+    """
+
+
+@public
+class PlaintextTooLarge(OpenPGPError):
+    """A message decrypts (and decompresses) to more than the list reads; reading stopped."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The message is larger than {limit} bytes once decrypted and decompressed,"
+            " more than the list reads.")
+        self.limit = limit

@@ -119,17 +119,18 @@ def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = N
 
 @public
 def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] = (),
-            sop: SOP = DEFAULT_SOP) -> Decrypted:
+            sop: SOP = DEFAULT_SOP, max_plaintext: int | None = None) -> Decrypted:
     """Decrypt what a client sent to the list, and judge its signature against ``verify_with``.
 
     Reads what clients send: compressed (ZIP, ZLIB, BZip2) or not, signed-then-encrypted.
 
     The secret key reaches the SOP command through a pipe. Raises `DecryptionError` when the
-    message is not for ``key``, tampered with or not OpenPGP; `SOPUnavailable` when the
-    command is missing or does not answer in time.
+    message is not for ``key``, tampered with or not OpenPGP; `PlaintextTooLarge` as soon as
+    the plaintext grows past ``max_plaintext`` bytes; `SOPUnavailable` when the command is
+    missing, and its `CommandTimedOut` when it does not answer in time.
     """
     certs = [c.armor.encode("ascii") for c in verify_with]
-    result = sop.decrypt(bytes(data), key._secret(), certs)
+    result = sop.decrypt(bytes(data), key._secret(), certs, max_plaintext=max_plaintext)
     if result.good:
         return Decrypted(result.plaintext, _judge_accepted(result.good, verify_with))
     report = _gnupg(sop).check_encrypted(bytes(data), result.session_key, certs)
@@ -137,14 +138,15 @@ def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] =
 
 
 @public
-def decrypt_content(data: bytes, key: SecretKey, *, sop: SOP = DEFAULT_SOP) -> bytes:
+def decrypt_content(data: bytes, key: SecretKey, *, sop: SOP = DEFAULT_SOP,
+                    max_plaintext: int | None = None) -> bytes:
     """The plaintext of what a client sent to the list, its signatures not judged.
 
     For a post whose signature was judged when it arrived: one run of the SOP command,
     where `decrypt` may also run gpg to say why a signature is not good. Raises as
     `decrypt` does.
     """
-    return sop.decrypt(bytes(data), key._secret(), ()).plaintext
+    return sop.decrypt(bytes(data), key._secret(), (), max_plaintext=max_plaintext).plaintext
 
 
 @public

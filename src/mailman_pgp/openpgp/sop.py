@@ -15,8 +15,15 @@ from datetime import datetime
 
 from public import public
 
-from mailman_pgp.openpgp.errors import DecryptionError
-from mailman_pgp.openpgp.process import PipeIn, PipeOut, minimal_env, run
+from mailman_pgp.openpgp.errors import DecryptionError, PlaintextTooLarge
+from mailman_pgp.openpgp.process import (
+    Completed,
+    OutputTooLarge,
+    PipeIn,
+    PipeOut,
+    minimal_env,
+    run,
+)
 
 # Exit codes of the SOP specification that we act on.
 NO_SIGNATURE = 3
@@ -52,19 +59,25 @@ class SOP:
     timeout: float = 30.0
     gpg: str = "gpg"
 
-    def decrypt(self, message: bytes, key: bytes, certs: Sequence[bytes]) -> SOPDecrypted:
-        """Decrypt with ``key``; ``good`` lists the signatures by ``certs`` that verify."""
+    def decrypt(self, message: bytes, key: bytes, certs: Sequence[bytes], *,
+                max_plaintext: int | None = None) -> SOPDecrypted:
+        """Decrypt with ``key``; ``good`` lists the signatures by ``certs`` that verify.
+
+        With ``max_plaintext``, reading stops (`PlaintextTooLarge`) as soon as the
+        plaintext grows past that many bytes.
+        """
         if certs:
             done = self._run(
                 "decrypt", "--session-key-out", PipeOut(), "--verifications-out", PipeOut(),
-                *_with_each("--verify-with", certs), "--", PipeIn(key), stdin=message)
+                *_with_each("--verify-with", certs), "--", PipeIn(key), stdin=message,
+                max_output=max_plaintext)
             if done.returncode == 0:
                 return SOPDecrypted(done.stdout, done.outputs[0].strip(),
                                     _good_signatures(done.outputs[1]))
             if done.returncode != NO_SIGNATURE:
                 raise _decryption_error(done.returncode)
         done = self._run("decrypt", "--session-key-out", PipeOut(), "--", PipeIn(key),
-                         stdin=message)
+                         stdin=message, max_output=max_plaintext)
         if done.returncode != 0:
             raise _decryption_error(done.returncode)
         return SOPDecrypted(done.stdout, done.outputs[0].strip(), ())
@@ -88,9 +101,13 @@ class SOP:
             return b"", ()
         return done.stdout, _good_signatures(done.outputs[0])
 
-    def _run(self, *argv: str | PipeIn | PipeOut, stdin: bytes):
-        return run([self.command, *argv], stdin=stdin, timeout=self.timeout,
-                   env=minimal_env())
+    def _run(self, *argv: str | PipeIn | PipeOut, stdin: bytes,
+             max_output: int | None = None) -> Completed:
+        try:
+            return run([self.command, *argv], stdin=stdin, timeout=self.timeout,
+                       env=minimal_env(), max_output=max_output)
+        except OutputTooLarge as error:
+            raise PlaintextTooLarge(error.limit) from None
 
 
 def _with_each(option: str, certs: Sequence[bytes]) -> list[str | PipeIn]:

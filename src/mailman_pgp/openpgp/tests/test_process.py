@@ -1,15 +1,24 @@
-# Test that child commands get inputs and outputs as pipes, a bare environment and a timeout.
+# Test that child commands get inputs and outputs as pipes, a bare environment, a timeout and
+# a limit on what they may write.
 
 from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
-from mailman_pgp.openpgp import SOPUnavailable
-from mailman_pgp.openpgp.process import PipeIn, PipeOut, minimal_env, resolve, run
+from mailman_pgp.openpgp import CommandTimedOut, SOPUnavailable, process
+from mailman_pgp.openpgp.process import (
+    OutputTooLarge,
+    PipeIn,
+    PipeOut,
+    minimal_env,
+    resolve,
+    run,
+)
 
 
 def test_large_inputs_and_outputs_pass_through_pipes() -> None:
@@ -48,3 +57,30 @@ def test_a_command_that_hangs_is_killed_after_the_timeout(tmp_path: Path) -> Non
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     with pytest.raises(SOPUnavailable, match="did not finish within 0.5 seconds"):
         run([str(script), PipeIn(b"key")], stdin=b"", timeout=0.5, env=minimal_env())
+
+
+def test_output_past_the_limit_kills_the_child_and_raises() -> None:
+    # `yes` writes forever: only the limit ends it, long before the timeout.
+    started = time.monotonic()
+    with pytest.raises(OutputTooLarge) as raised:
+        run(["yes"], stdin=b"", timeout=30, env=minimal_env(), max_output=1_000_000)
+    assert raised.value.limit == 1_000_000
+    assert time.monotonic() - started < 10
+
+
+def test_output_up_to_the_limit_is_returned_whole() -> None:
+    data = os.urandom(200_000)
+    done = run(["cat"], stdin=data, timeout=10, env=minimal_env(), max_output=len(data))
+    assert done.stdout == data
+
+
+def test_an_extra_output_is_limited_too(monkeypatch) -> None:
+    monkeypatch.setattr(process, "EXTRA_OUTPUT_LIMIT", 1000)
+    with pytest.raises(OutputTooLarge):
+        run(["sh", "-c", 'head -c 5000 /dev/zero > "$1"', "sh", PipeOut("/dev/fd/{}")],
+            stdin=b"", timeout=10, env=minimal_env())
+
+
+def test_a_timeout_is_told_apart_from_a_missing_command(tmp_path: Path) -> None:
+    with pytest.raises(CommandTimedOut):
+        run(["sleep", "5"], stdin=b"", timeout=0.3, env=minimal_env())

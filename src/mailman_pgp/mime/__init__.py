@@ -8,8 +8,9 @@ build a message take ``_class`` for the class to build.
 
 - ``classify(msg) -> MessageKind``: PGP/MIME encrypted or signed, inline encrypted or
   signed, or plain (``kinds``).
-- ``parse_entity(bytes)``, ``entity_bytes(msg)`` (byte-exact), ``embedded_bytes(part)``
-  and ``canonical_bytes(msg)`` (what a signature covers) (``entity``).
+- ``parse_entity(bytes)`` (at most ``MAX_DEPTH`` levels deep), ``entity_bytes(msg)``
+  (byte-exact), ``embedded_bytes(part)`` and ``canonical_bytes(msg)`` (what a signature
+  covers) (``entity``).
 - ``encrypted_payload(msg)``, ``build_encrypted(ciphertext)``, ``split_signed(msg) ->
   SignedParts`` and ``build_signed(signed_bytes, signature, micalg)`` (``pgpmime``).
 - ``EncryptedCopies(headers).render(ciphertext)``: the wire bytes of one recipient's
@@ -23,8 +24,15 @@ signature, micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` o
 """
 
 from mailman_pgp.mime.copies import EncryptedCopies
-from mailman_pgp.mime.entity import canonical_bytes, embedded_bytes, entity_bytes, parse_entity
-from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError
+from mailman_pgp.mime.entity import (
+    MAX_DEPTH,
+    canonical_bytes,
+    embedded_bytes,
+    entity_bytes,
+    mime_depth,
+    parse_entity,
+)
+from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError, NestedTooDeeply
 from mailman_pgp.mime.inline import InlinePGP, find_inline
 from mailman_pgp.mime.keys import extract_key_blocks
 from mailman_pgp.mime.kinds import MessageKind, classify
@@ -37,11 +45,13 @@ from mailman_pgp.mime.pgpmime import (
 )
 
 __all__ = [
+    "MAX_DEPTH",
     "EncryptedCopies",
     "InlinePGP",
     "MIMEError",
     "MalformedPGPMIME",
     "MessageKind",
+    "NestedTooDeeply",
     "SignedParts",
     "build_encrypted",
     "build_signed",
@@ -52,6 +62,7 @@ __all__ = [
     "encrypted_payload",
     "extract_key_blocks",
     "find_inline",
+    "mime_depth",
     "parse_entity",
     "split_signed",
 ]

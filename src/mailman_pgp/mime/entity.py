@@ -30,9 +30,14 @@ from email.utils import formataddr, getaddresses
 
 from public import public
 
-from mailman_pgp.mime.errors import MIMEError
+from mailman_pgp.mime.errors import MIMEError, NestedTooDeeply
 
 CRLF = "\r\n"
+# Deeper than mail clients nest (a forward inside a forward adds two levels), and far from
+# where the email package runs out of Python's recursion limit: near 200 levels when it
+# writes an entity, near 1,000 when it parses one.
+MAX_DEPTH = 32
+_TOO_DEEP = f"The message nests MIME parts more than {MAX_DEPTH} levels deep."
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # RFC 5322 section 2.1.1: at most 998 characters a line, without the CRLF.
 _MAX_LINE = 998
@@ -48,10 +53,33 @@ _ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
 
 @public
 def parse_entity(data: bytes, *, _class: type[Message] = Message) -> Message:
-    """Parse ``data`` (a message or a MIME entity, e.g. a decrypted plaintext) with compat32."""
+    """Parse ``data`` (a message or a MIME entity, e.g. a decrypted plaintext) with compat32.
+
+    Raises `NestedTooDeeply` for parts nested more than `MAX_DEPTH` levels deep: the
+    email package recurses once a level or more, and fails past Python's recursion limit.
+    """
     if not isinstance(data, bytes | bytearray):
         raise TypeError(f"parse_entity() takes bytes, not {type(data).__name__}")
-    return message_from_bytes(bytes(data), _class=_class, policy=compat32)
+    try:
+        entity = message_from_bytes(bytes(data), _class=_class, policy=compat32)
+    except RecursionError:
+        raise NestedTooDeeply(_TOO_DEEP) from None
+    if mime_depth(entity) > MAX_DEPTH:
+        raise NestedTooDeeply(_TOO_DEEP)
+    return entity
+
+
+@public
+def mime_depth(msg: Message) -> int:
+    """How deep parts nest in ``msg``: 0 for a single part; counted without recursion."""
+    deepest = 0
+    pending = [(msg, 0)]
+    while pending:
+        part, level = pending.pop()
+        deepest = max(deepest, level)
+        if part.is_multipart():
+            pending.extend((child, level + 1) for child in part.get_payload())
+    return deepest
 
 
 @public

@@ -17,3 +17,8 @@ class MalformedPGPMIME(MIMEError):
     The text names the defect: a missing part, a wrong ``protocol`` parameter, a
     missing boundary, damaged ASCII armor.
     """
+
+
+@public
+class NestedTooDeeply(MIMEError):
+    """An entity nests MIME parts deeper than `MAX_DEPTH` levels; it is not read further."""

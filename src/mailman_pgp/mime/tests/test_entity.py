@@ -1,5 +1,6 @@
 # Test that MIME entities come back byte for byte from parse_entity -> entity_bytes, and that
-# canonical_bytes gives the 7-bit CRLF form RFC 3156 requires without losing content.
+# canonical_bytes gives the 7-bit CRLF form RFC 3156 requires without losing content, and that
+# parts nested too deep to handle are refused when read.
 
 import re
 from email.header import decode_header, make_header
@@ -10,10 +11,13 @@ from email.mime.text import MIMEText
 import pytest
 
 from mailman_pgp.mime import (
+    MAX_DEPTH,
     MIMEError,
+    NestedTooDeeply,
     canonical_bytes,
     embedded_bytes,
     entity_bytes,
+    mime_depth,
     parse_entity,
 )
 from mailman_pgp.mime.tests.conftest import MESSAGES, message_bytes
@@ -191,3 +195,23 @@ def test_canonical_bytes_base64_encode_binary_parts_even_when_they_look_like_tex
 def test_canonical_bytes_label_safe_8bit_parts_7bit():
     msg = parse_entity(b"Content-Type: text/plain\nContent-Transfer-Encoding: 8bit\n\nascii\n")
     assert b"Content-Transfer-Encoding: 7bit\r\n" in canonical_bytes(msg)
+
+
+def nested(levels: int) -> bytes:
+    """A text part inside ``levels`` multipart/mixed parts, each inside the last."""
+    head = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+                    for i in range(levels))
+    tail = b"".join(b"\r\n--b%d--\r\n" % i for i in reversed(range(levels)))
+    return head + b"Content-Type: text/plain\r\n\r\ntext" + tail
+
+
+def test_parts_nested_up_to_the_limit_are_read_and_can_be_signed() -> None:
+    entity = parse_entity(nested(MAX_DEPTH))
+    assert mime_depth(entity) == MAX_DEPTH
+    assert mime_depth(parse_entity(canonical_bytes(entity))) == MAX_DEPTH
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 400, 5000])
+def test_parts_nested_deeper_are_refused_with_a_sentence(levels: int) -> None:
+    with pytest.raises(NestedTooDeeply, match=f"more than {MAX_DEPTH} levels deep"):
+        parse_entity(nested(levels))

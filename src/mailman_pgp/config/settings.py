@@ -6,6 +6,7 @@ an error rather than a silently kept default.
 """
 
 import os
+import re
 from collections.abc import Callable
 from configparser import ConfigParser
 from dataclasses import dataclass, field
@@ -28,6 +29,11 @@ from mailman_pgp.openpgp import SOP, KeyAlgorithm
 
 DEFAULTS = "python:mailman_pgp.config.mailman_pgp"
 
+KB = 1024
+MB = 1024 * KB
+_UNITS = {"": 1, "B": 1, "KB": KB, "MB": MB, "GB": 1024 * MB}
+_SIZE = re.compile(r"(\d+)\s*([KMG]?B|)", re.IGNORECASE)
+
 T = TypeVar("T")
 
 
@@ -40,7 +46,8 @@ class PGPConfig:
     send; ``key_algorithm``: ``[keys] algorithm`` of new list keys;
     ``require_user_id``: a subscriber key must carry the address; ``key_passphrase``
     (from ``passphrase_path``) protects list secret keys at rest and is never logged
-    or returned by REST.
+    or returned by REST; ``[posting]``: who is told of a refusal, and how large a post
+    may be once decrypted (`plaintext_limit`).
     """
 
     sop_command: str
@@ -50,10 +57,20 @@ class PGPConfig:
     passphrase_path: Path
     # Protects list secret keys at rest; kept out of repr() so it never reaches a log.
     key_passphrase: str = field(repr=False)
+    notify_senders_without_key: bool = False
+    max_plaintext_size: int = 25 * MB
+    plaintext_size_factor: int = 10
 
     def sop(self) -> SOP:
         """The Stateless OpenPGP command to read what clients send."""
         return SOP(self.sop_command, timeout=self.sop_timeout.total_seconds())
+
+    def plaintext_limit(self, max_message_size_kb: int) -> int:
+        """Bytes a post to a list with this ``max_message_size`` may hold, decrypted."""
+        if max_message_size_kb > 0:
+            return min(self.max_plaintext_size,
+                       max_message_size_kb * KB * self.plaintext_size_factor)
+        return self.max_plaintext_size
 
 
 @public
@@ -101,7 +118,33 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
         require_user_id=_convert(parser, "keys", "require_user_id", as_boolean, "yes or no"),
         passphrase_path=passphrase_path,
         key_passphrase=passphrase,
+        notify_senders_without_key=_convert(
+            parser, "posting", "notify_senders_without_key", as_boolean, "yes or no"),
+        max_plaintext_size=_convert(
+            parser, "posting", "max_plaintext_size", as_size, "a size such as 25 MB"),
+        plaintext_size_factor=_convert(
+            parser, "posting", "plaintext_size_factor", _positive, "a whole number above 0"),
     )
+
+
+@public
+def as_size(text: str) -> int:
+    """Bytes in ``text``: a whole number, optionally with a unit (KB, MB, GB; 1 KB = 1024)."""
+    found = _SIZE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(text)
+    number, unit = found.groups()
+    size = int(number) * _UNITS[unit.upper()]
+    if size <= 0:
+        raise ValueError(text)
+    return size
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number <= 0:
+        raise ValueError(text)
+    return number
 
 
 def _overlay(parser: ConfigParser, site: ConfigParser, where: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailman_pgp.config.errors import ConfigError
-from mailman_pgp.config.settings import load_config
+from mailman_pgp.config.settings import as_size, load_config
 from mailman_pgp.openpgp import SOP, KeyAlgorithm
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "mailman_pgp.cfg"
@@ -126,3 +126,33 @@ def test_the_defaults_file_documents_every_setting():
     assert settings, "the defaults file holds settings"
     for index in settings:
         assert lines[index - 1].startswith("#"), f"{lines[index]!r} has no comment above it"
+
+
+def test_posting_defaults(tmp_path):
+    settings = load_config(None, var_dir=tmp_path)
+    assert settings.notify_senders_without_key is False
+    assert settings.max_plaintext_size == 25 * 1024 * 1024
+    assert settings.plaintext_size_factor == 10
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("1048576", 1048576), ("512 KB", 512 * 1024), ("25MB", 25 * 1024 * 1024),
+    ("1 gb", 1024 ** 3), ("100 B", 100),
+])
+def test_sizes_are_read_with_binary_units(text, size):
+    assert as_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "0", "-1 MB", "2.5 MB", "25 MiB", "big"])
+def test_a_size_that_is_not_one_is_an_error_naming_the_setting(tmp_path, text):
+    path = site_file(tmp_path, f"[posting]\nmax_plaintext_size: {text}\n")
+    with pytest.raises(ConfigError, match=r"\[posting\] max_plaintext_size: .* is not a size"):
+        load_config(path, var_dir=tmp_path)
+
+
+def test_the_plaintext_limit_follows_the_lists_max_message_size(tmp_path):
+    path = site_file(tmp_path, "[posting]\nmax_plaintext_size: 1 MB\nplaintext_size_factor: 4\n")
+    settings = load_config(path, var_dir=tmp_path)
+    assert settings.plaintext_limit(0) == 1024 * 1024
+    assert settings.plaintext_limit(40) == 40 * 1024 * 4
+    assert settings.plaintext_limit(10_000) == 1024 * 1024

@@ -12,9 +12,12 @@ class PGPPostingChain:
     """See `IChain`.
 
     Loops, banned senders and messages without a sender are discarded first, as the
-    built-in chain would, so they draw no notice. Then a post that is not
-    encrypted, that the list key cannot open, or that is not signed by the sender's
-    confirmed key is rejected with a notice saying why. What passes continues in
+    built-in chain would, so they draw no notice. Then what can be decided without
+    decrypting: a post without exactly one author, from an author without a
+    confirmed key, over the list's size limit, not encrypted, or whose Message-ID
+    already names another message on the server. Only then is the post decrypted,
+    and refused if the list key cannot open it or it is not signed by the author's
+    confirmed key. Refusals go to ``pgp-reject``. What passes continues in
     ``default-posting-chain``: moderation and the list's other rules still apply.
     """
 
@@ -25,9 +28,15 @@ class PGPPostingChain:
         ("no-senders", LinkAction.jump, "discard"),
         ("loop", LinkAction.jump, "discard"),
         ("banned-address", LinkAction.jump, "discard"),
-        ("pgp-not-encrypted", LinkAction.jump, "reject"),
-        ("pgp-not-decryptable", LinkAction.jump, "reject"),
-        ("pgp-not-signed-by-sender", LinkAction.jump, "reject"),
+        # Decided without decrypting: who sent it, how big it is, what kind it is.
+        ("pgp-ambiguous-author", LinkAction.jump, "pgp-reject"),
+        ("pgp-author-without-key", LinkAction.jump, "pgp-reject"),
+        ("pgp-too-large", LinkAction.jump, "pgp-reject"),
+        ("pgp-not-encrypted", LinkAction.jump, "pgp-reject"),
+        ("pgp-message-id-taken", LinkAction.jump, "pgp-reject"),
+        # Decrypted, in memory, at most [posting] max_plaintext_size.
+        ("pgp-not-decryptable", LinkAction.jump, "pgp-reject"),
+        ("pgp-not-signed-by-sender", LinkAction.jump, "pgp-reject"),
         ("truth", LinkAction.jump, "default-posting-chain"),
     )
 

@@ -13,11 +13,12 @@ from public import public
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
-from mailman_pgp.mime import MIMEError
 from mailman_pgp.model import PGPAddressKey, PGPMailingList
 from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
-from mailman_pgp.openpgp import Certificate, OpenPGPError
-from mailman_pgp.posting.sealed import NotEncrypted, post_content
+from mailman_pgp.openpgp import Certificate
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.notice import may_tell, tell_undelivered
+from mailman_pgp.posting.sealed import NotTheCheckedPost, post_content
 
 log = logging.getLogger("mailman.smtp")
 
@@ -52,14 +53,7 @@ class PGPDelivery(VERPMixin, BaseDelivery):
         pgp_list = PGPMailingList.for_list_id(mlist.list_id)
         if pgp_list is None:
             raise UndeliverablePost(f"{mlist.list_id} is not a PGP list.")
-        key = pgp_list.secret_key()
-        try:
-            content = post_content(msg, key, sop=pgp_config().sop())
-            signed = sign_content(content, key)
-        except (NotEncrypted, MIMEError, OpenPGPError) as error:
-            raise UndeliverablePost(
-                f"The list cannot open or sign post {msg.get('message-id', 'n/a')}: {error}"
-            ) from error
+        signed = _signed_content(mlist, pgp_list, msg, msgdata)
         keys = _usable_keys(recipients)
         without_key = [recipient for recipient in recipients if recipient.lower() not in keys]
         if without_key:
@@ -105,6 +99,42 @@ class PGPDelivery(VERPMixin, BaseDelivery):
             # Nothing was delivered: a temporary failure (444), as Mailman counts it.
             log.error("%s low level smtp error: %s", msg["message-id"], error)
             return {recipient: (444, str(error))}
+
+
+def _signed_content(mlist, pgp_list: PGPMailingList, msg: Message,
+                    msgdata: dict[str, Any]) -> bytes:
+    """The post's content signed by the list: opened only if it is the post checked.
+
+    Any failure is logged and raised as `UndeliverablePost`, so the post is shunted
+    and never sent in plaintext; the author is told, unless the post was not the one
+    checked (then the author named in it is not who sent it).
+    """
+    message_id = msg.get("message-id", "n/a").strip()
+    check = PostCheck.load(msgdata)
+    if check is None:
+        raise UndeliverablePost(
+            f"Post {message_id} to the PGP list {mlist.list_id} did not pass the PGP posting"
+            " chain; it is not delivered.")
+    settings = pgp_config()
+    key = pgp_list.secret_key()
+    try:
+        content = post_content(msg, key, digest=check.digest, sop=settings.sop(),
+                               max_plaintext=settings.plaintext_limit(mlist.max_message_size))
+        return sign_content(content, key)
+    except NotTheCheckedPost as error:
+        log.error("%s to %s is not delivered: %s", message_id, mlist.list_id, error)
+        raise UndeliverablePost(f"Post {message_id} to {mlist.list_id}: {error}") from error
+    except Exception as error:
+        # Whatever it is (a PGP error, or the email package failing on what it was
+        # given), the author hears of it and the post is kept in the shunt queue.
+        reason = str(error) if isinstance(error, PGPError) else (
+            "The list could not sign your message.")
+        log.error("%s to %s is not delivered, the list cannot open or sign it: %s",
+                  message_id, mlist.list_id, f"{type(error).__name__}: {error}")
+        if may_tell(check.author):
+            tell_undelivered(mlist, check.author, message_id, [reason])
+        raise UndeliverablePost(
+            f"The list cannot open or sign post {message_id}: {reason}") from error
 
 
 def _usable_keys(recipients: list[str]) -> dict[str, Certificate]:

@@ -16,6 +16,8 @@ class PGPPostingPipeline(BasePipeline):
     name = "pgp-posting-pipeline"
     description = "The posting pipeline of a PGP list: headers only, the body stays sealed."
 
-    _default_handlers = tuple(
+    # First the check that this is the post the posting chain checked (a held post
+    # comes back by Message-ID), then Mailman's handlers that leave the body alone.
+    _default_handlers = ("pgp-checked-post",) + tuple(
         handler for handler in PostingPipeline._default_handlers if handler not in BODY_HANDLERS
     )

@@ -29,6 +29,20 @@ BAD_SIGNATURE = (
 EXPIRED_KEY = "Your key {} has expired. Extend it and send the list the updated key."
 REVOKED_KEY = "Your key {} has been revoked. Register a new key."
 OTHER_KEY = "Your message was signed by key {}, not by your confirmed key {}."
+AMBIGUOUS_AUTHOR = (
+    "Your message does not name exactly one author: it needs one From header with one "
+    "address."
+)
+TOO_LARGE = "Your message is {} KB, larger than the {} KB this list accepts."
+PLAINTEXT_TOO_LARGE = (
+    "Your message is larger than {} KB once decrypted and decompressed, more than this list "
+    "reads."
+)
+TIMED_OUT = "The list could not read your message within {} seconds."
+MESSAGE_ID_TAKEN = (
+    "Another message with the Message-ID {} is already waiting on this server. Send your "
+    "message again as a new message."
+)
 
 ALL = (
     NOT_ENCRYPTED,
@@ -43,4 +57,9 @@ ALL = (
     EXPIRED_KEY,
     REVOKED_KEY,
     OTHER_KEY,
+    AMBIGUOUS_AUTHOR,
+    TOO_LARGE,
+    PLAINTEXT_TOO_LARGE,
+    TIMED_OUT,
+    MESSAGE_ID_TAKEN,
 )

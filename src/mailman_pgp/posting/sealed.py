@@ -1,11 +1,14 @@
 """A sealed post: the message as it arrived, encrypted to the list key, opened in memory only.
 
 A post stays sealed in every queue file, held message and notice. Whoever needs its
-content opens it with `open_post`, uses the result and lets it go.
+content opens it with `open_post`, uses the result and lets it go. What was checked is
+bound to what is delivered by the digest of the ciphertext (`Sealed.digest`): delivery
+opens a post with `post_content` only when its ciphertext is the one checked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import quopri
 import re
 from collections.abc import Sequence
@@ -54,6 +57,26 @@ class NotEncrypted(PGPError):
 
 
 @public
+class NotTheCheckedPost(PGPError):
+    """The post's ciphertext is not the one the posting chain checked; it is not opened."""
+
+
+@public
+@dataclass(frozen=True)
+class Sealed:
+    """The encrypted part of a post: its kind, the armored ciphertext, the charset around it."""
+
+    kind: MessageKind
+    ciphertext: bytes
+    charset: str
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the ciphertext, hex: what binds a check to the post it checked."""
+        return hashlib.sha256(self.ciphertext).hexdigest()
+
+
+@public
 @dataclass(frozen=True)
 class OpenedPost:
     """What a sealed post holds, in memory.
@@ -62,11 +85,13 @@ class OpenedPost:
     (a ``multipart/signed`` wrapper or an inline clear-signature) taken off.
     ``verification`` is the check of the sender's signature, combined with the
     encryption or nested inside it, against the certificates given to `open_post`.
+    ``digest`` is the `Sealed.digest` of what was opened.
     """
 
     kind: MessageKind
     content: Message
     verification: Verification
+    digest: str
 
 
 @public
@@ -76,58 +101,68 @@ def is_sealed(msg: Message) -> bool:
 
 
 @public
+def sealed(msg: Message) -> Sealed:
+    """The encrypted part of ``msg``; `NotEncrypted` or `MalformedPGPMIME` if there is none."""
+    kind = classify(msg)
+    if kind is MessageKind.PGP_MIME_ENCRYPTED:
+        return Sealed(kind, encrypted_payload(msg), "us-ascii")
+    if kind is MessageKind.INLINE_ENCRYPTED:
+        inline = find_inline(msg)
+        return Sealed(kind, inline.armor, inline.charset)
+    raise NotEncrypted(kind)
+
+
+@public
 def open_post(
     msg: Message,
     key: SecretKey,
     *,
     verify_with: Sequence[Certificate],
     sop: SOP,
+    max_plaintext: int,
 ) -> OpenedPost:
     """Decrypt ``msg`` with the list's ``key`` and check its signature, once, in memory.
 
     Raises `NotEncrypted` for a message that is not encrypted, `MalformedPGPMIME`
-    for broken PGP/MIME and `DecryptionError` when the list key cannot open it.
+    for broken PGP/MIME (a `MIMEError` for content the list cannot read),
+    `DecryptionError` when the list key cannot open it and `PlaintextTooLarge` when
+    it holds more than ``max_plaintext`` bytes.
     """
-    kind, ciphertext, charset = _sealed(msg)
-    decrypted = decrypt(ciphertext, key, verify_with=verify_with, sop=sop)
+    post = sealed(msg)
+    decrypted = decrypt(post.ciphertext, key, verify_with=verify_with, sop=sop,
+                        max_plaintext=max_plaintext)
     _refuse_empty(decrypted.plaintext)
-    if kind is MessageKind.PGP_MIME_ENCRYPTED:
-        return _open_mime(kind, parse_entity(decrypted.plaintext), decrypted.verification,
+    if post.kind is MessageKind.PGP_MIME_ENCRYPTED:
+        return _open_mime(post, parse_entity(decrypted.plaintext), decrypted.verification,
                           verify_with, sop)
-    return _open_inline(kind, decrypted.plaintext, charset, decrypted.verification,
-                        verify_with, sop)
+    return _open_inline(post, decrypted.plaintext, decrypted.verification, verify_with, sop)
 
 
 @public
-def post_content(msg: Message, key: SecretKey, *, sop: SOP) -> Message:
+def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
+                 max_plaintext: int) -> Message:
     """The entity to deliver of a post whose signature the posting chain already judged.
 
-    Decrypted with one run of the SOP command, the sender's signature (a
-    ``multipart/signed`` wrapper or an inline clear-signature) taken off unchecked.
-    Raises as `open_post` does.
+    Opened only when its ciphertext has the ``digest`` the chain recorded
+    (`NotTheCheckedPost` otherwise); decrypted with one run of the SOP command, the
+    sender's signature (a ``multipart/signed`` wrapper or an inline clear-signature)
+    taken off unchecked. Raises as `open_post` does.
     """
-    kind, ciphertext, charset = _sealed(msg)
-    plaintext = decrypt_content(ciphertext, key, sop=sop)
+    post = sealed(msg)
+    if post.digest != digest:
+        raise NotTheCheckedPost(
+            "The message is not the one the list checked when it arrived: its encrypted"
+            " content differs.")
+    plaintext = decrypt_content(post.ciphertext, key, sop=sop, max_plaintext=max_plaintext)
     _refuse_empty(plaintext)
-    if kind is MessageKind.PGP_MIME_ENCRYPTED:
+    if post.kind is MessageKind.PGP_MIME_ENCRYPTED:
         entity = parse_entity(plaintext)
         if classify(entity) is MessageKind.PGP_MIME_SIGNED:
             return split_signed(entity).content
         return entity
     if _CLEARSIGNED.match(plaintext):
         plaintext = verify_cleartext(plaintext, (), sop=sop).text
-    return text_entity(plaintext, _charset_of(plaintext, charset))
-
-
-def _sealed(msg: Message) -> tuple[MessageKind, bytes, str]:
-    """The kind of encryption of ``msg``, its ciphertext, and the charset around it."""
-    kind = classify(msg)
-    if kind is MessageKind.PGP_MIME_ENCRYPTED:
-        return kind, encrypted_payload(msg), "us-ascii"
-    if kind is MessageKind.INLINE_ENCRYPTED:
-        inline = find_inline(msg)
-        return kind, inline.armor, inline.charset
-    raise NotEncrypted(kind)
+    return text_entity(plaintext, _charset_of(plaintext, post.charset))
 
 
 def _refuse_empty(plaintext: bytes) -> None:
@@ -138,25 +173,26 @@ def _refuse_empty(plaintext: bytes) -> None:
         raise DecryptionError("The message decrypted to nothing.")
 
 
-def _open_mime(kind: MessageKind, entity: Message, verification: Verification,
+def _open_mime(post: Sealed, entity: Message, verification: Verification,
                verify_with: Sequence[Certificate], sop: SOP) -> OpenedPost:
     # RFC 3156 6.1: a client may sign first (multipart/signed) and encrypt that entity.
     if classify(entity) is not MessageKind.PGP_MIME_SIGNED:
-        return OpenedPost(kind, entity, verification)
+        return OpenedPost(post.kind, entity, verification, post.digest)
     parts = split_signed(entity)
     if verification.status is SignatureStatus.NO_SIGNATURE:
         verification = verify_detached(parts.signed_bytes, parts.signature, verify_with, sop=sop)
-    return OpenedPost(kind, parts.content, verification)
+    return OpenedPost(post.kind, parts.content, verification, post.digest)
 
 
-def _open_inline(kind: MessageKind, plaintext: bytes, charset: str, verification: Verification,
+def _open_inline(post: Sealed, plaintext: bytes, verification: Verification,
                  verify_with: Sequence[Certificate], sop: SOP) -> OpenedPost:
     if _CLEARSIGNED.match(plaintext):
         checked = verify_cleartext(plaintext, verify_with, sop=sop)
         plaintext = checked.text
         if verification.status is SignatureStatus.NO_SIGNATURE:
             verification = checked.verification
-    return OpenedPost(kind, text_entity(plaintext, _charset_of(plaintext, charset)), verification)
+    content = text_entity(plaintext, _charset_of(plaintext, post.charset))
+    return OpenedPost(post.kind, content, verification, post.digest)
 
 
 def _charset_of(text: bytes, declared: str) -> str:

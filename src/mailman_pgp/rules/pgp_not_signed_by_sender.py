@@ -39,7 +39,7 @@ class PGPNotSignedBySender:
         if check.signed_by_sender:
             return False
         if check.sender_key is None:
-            refuse(msgdata, msg, reasons.NO_SENDER_KEY, msg.sender or "")
+            refuse(msgdata, msg, reasons.NO_SENDER_KEY, check.author)
         elif check.status in _REASONS:
             refuse(msgdata, msg, _REASONS[check.status], check.sender_key)
         else:

@@ -1,5 +1,6 @@
-# Test that the PGP posting chain refuses bad posts with a notice that holds no plaintext,
-# decrypts a post once per run, and hands good posts on to Mailman's own posting chain.
+# Test that the PGP posting chain refuses bad posts with a notice that holds neither the post
+# nor plaintext, decides what it can before decrypting, decrypts a post once per run, and hands
+# good posts on to Mailman's own posting chain.
 
 import pytest
 from mailman.config import config
@@ -57,9 +58,13 @@ def test_the_pgp_checks_come_before_mailmans_chain(mailman):
         ("no-senders", "discard"),
         ("loop", "discard"),
         ("banned-address", "discard"),
-        ("pgp-not-encrypted", "reject"),
-        ("pgp-not-decryptable", "reject"),
-        ("pgp-not-signed-by-sender", "reject"),
+        ("pgp-ambiguous-author", "pgp-reject"),
+        ("pgp-author-without-key", "pgp-reject"),
+        ("pgp-too-large", "pgp-reject"),
+        ("pgp-not-encrypted", "pgp-reject"),
+        ("pgp-message-id-taken", "pgp-reject"),
+        ("pgp-not-decryptable", "pgp-reject"),
+        ("pgp-not-signed-by-sender", "pgp-reject"),
         ("truth", "default-posting-chain"),
     ]
 
@@ -109,10 +114,12 @@ def test_a_refused_post_draws_a_notice_naming_the_reason_without_plaintext(
     assert get_queue_messages("pipeline") == []
     [notice] = get_queue_messages("virgin", expected_count=1)
     assert notice.msgdata["recipients"] == {"anne@example.com"}
-    explanation, attached = notice.msg.get_payload()
-    assert reason in explanation.get_payload(decode=True).decode()
+    assert notice.msg.get_content_type() == "text/plain"
+    explanation = notice.msg.get_payload(decode=True).decode()
+    assert reason in explanation
+    assert "not attached to this notice" in explanation
     assert SECRET.encode() not in notice.msg.as_bytes()
-    assert attached.get_payload()[0].get_content_type() in ("multipart/encrypted", "text/plain")
+    assert b"BEGIN PGP" not in notice.msg.as_bytes()
 
 
 def with_transaction(change) -> None:

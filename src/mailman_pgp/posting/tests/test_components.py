@@ -1,9 +1,10 @@
-# Test that every rule, chain and pipeline of the posting flow fits its Mailman interface and
-# is registered by Mailman under its name.
+# Test that every rule, chain, handler and pipeline of the posting flow fits its Mailman
+# interface and is registered by Mailman under its name.
 
 import pytest
 from mailman.config import config
 from mailman.interfaces.chain import IChain
+from mailman.interfaces.handler import IHandler
 from mailman.interfaces.pipeline import IPipeline
 from mailman.interfaces.rules import IRule
 from mailman.utilities.modules import find_components
@@ -11,14 +12,16 @@ from zope.interface.verify import verifyObject
 
 KINDS = [
     ("mailman_pgp.rules", IRule, "rules",
-     {"pgp-not-encrypted", "pgp-not-decryptable", "pgp-not-signed-by-sender"}),
-    ("mailman_pgp.chains", IChain, "chains", {"pgp-posting-chain"}),
+     {"pgp-ambiguous-author", "pgp-author-without-key", "pgp-too-large", "pgp-not-encrypted",
+      "pgp-message-id-taken", "pgp-not-decryptable", "pgp-not-signed-by-sender"}),
+    ("mailman_pgp.chains", IChain, "chains", {"pgp-posting-chain", "pgp-reject"}),
+    ("mailman_pgp.handlers", IHandler, "handlers", {"pgp-checked-post"}),
     ("mailman_pgp.pipelines", IPipeline, "pipelines", {"pgp-posting-pipeline"}),
 ]
 
 
 @pytest.mark.parametrize(("package", "interface", "registry", "names"), KINDS,
-                         ids=["rules", "chains", "pipelines"])
+                         ids=["rules", "chains", "handlers", "pipelines"])
 def test_components_conform_and_are_registered(mailman, package, interface, registry, names):
     found = {component().name: component for component in find_components(package, interface)}
     assert set(found) == names

@@ -1,5 +1,6 @@
 # Test that a sealed post opens in memory into its content and the check of its signature,
-# whatever way a client signed and encrypted it, and that what is not sealed is refused.
+# whatever way a client signed and encrypted it, that what is not sealed is refused, and that
+# delivery opens only the ciphertext that was checked.
 
 import pytest
 from mailman.email.message import Message
@@ -9,9 +10,11 @@ from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_
 from mailman_pgp.openpgp.keys import load_certificate
 from mailman_pgp.posting.sealed import (
     NotEncrypted,
+    NotTheCheckedPost,
     is_sealed,
     open_post,
     post_content,
+    sealed,
     text_entity,
 )
 from mailman_pgp.testing.client_mail import (
@@ -24,6 +27,7 @@ from mailman_pgp.testing.gnupg import GnuPGClient
 
 HEADERS = {"From": "anne@example.com", "To": "crypto@example.com", "Subject": "Hi"}
 TEXT = "Grüße — first line\nFrom here on, a line that mbox would mangle.\n"
+LIMIT = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +53,12 @@ def parsed(raw: bytes) -> Message:
     return parse_entity(raw, _class=Message)
 
 
+def content_of(msg: Message, list_key) -> Message:
+    """What delivery opens of a post the chain checked as it is."""
+    return post_content(msg, list_key, digest=sealed(msg).digest, sop=SOP(),
+                        max_plaintext=LIMIT)
+
+
 def text_of(entity) -> str:
     return entity.get_payload(decode=True).decode(entity.get_content_charset()).replace(
         "\r\n", "\n")
@@ -58,7 +68,7 @@ def test_pgp_mime_signed_and_encrypted_in_one_go(list_key, anne, anne_cert):
     armor = anne.encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com")
     msg = parsed(pgp_mime_message(armor, HEADERS))
     before = msg.as_bytes()
-    opened = open_post(msg, list_key, verify_with=[anne_cert], sop=SOP())
+    opened = open_post(msg, list_key, verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
     assert opened.verification.status is SignatureStatus.GOOD
     assert opened.verification.signer_fingerprint == anne_cert.fingerprint
     assert opened.content.get_content_type() == "text/plain"
@@ -71,7 +81,7 @@ def test_pgp_mime_signed_first_then_encrypted(list_key, anne, anne_cert):
     entity = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
     armor = anne.encrypt(entity, list_key.fingerprint, None)
     opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
-                       verify_with=[anne_cert], sop=SOP())
+                       verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
     assert opened.verification.status is SignatureStatus.GOOD
     assert opened.verification.signer_fingerprint == anne_cert.fingerprint
     assert opened.content.get_content_type() == "text/plain"
@@ -85,7 +95,7 @@ def test_post_content_takes_the_signed_wrapper_off_without_judging_it_again(
     armor = anne.encrypt(entity, list_key.fingerprint, "anne@example.com")
     judged = []
     monkeypatch.setattr(messages, "_gnupg", lambda sop: judged.append(sop))
-    opened = post_content(parsed(pgp_mime_message(armor, HEADERS)), list_key, sop=SOP())
+    opened = content_of(parsed(pgp_mime_message(armor, HEADERS)), list_key)
     assert judged == []
     assert opened.get_content_type() == "text/plain"
     assert text_of(opened) == TEXT
@@ -94,7 +104,7 @@ def test_post_content_takes_the_signed_wrapper_off_without_judging_it_again(
 def test_post_content_of_inline_clearsigned_text_is_the_text(list_key, anne):
     clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
     armor = anne.encrypt(clearsigned, list_key.fingerprint, None)
-    opened = post_content(parsed(inline_message(armor, HEADERS)), list_key, sop=SOP())
+    opened = content_of(parsed(inline_message(armor, HEADERS)), list_key)
     assert text_of(opened).rstrip("\n") == TEXT.rstrip("\n")
     assert b"BEGIN PGP" not in opened.as_bytes()
 
@@ -102,7 +112,7 @@ def test_post_content_of_inline_clearsigned_text_is_the_text(list_key, anne):
 def test_inline_pgp(list_key, anne, anne_cert):
     armor = anne.encrypt(TEXT.encode(), list_key.fingerprint, "anne@example.com")
     opened = open_post(parsed(inline_message(armor, HEADERS)), list_key,
-                       verify_with=[anne_cert], sop=SOP())
+                       verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
     assert opened.verification.status is SignatureStatus.GOOD
     assert opened.content.get_content_charset() == "utf-8"
     assert text_of(opened.content) == TEXT
@@ -112,7 +122,7 @@ def test_inline_pgp_clearsigned_inside_the_encryption(list_key, anne, anne_cert)
     clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
     armor = anne.encrypt(clearsigned, list_key.fingerprint, None)
     opened = open_post(parsed(inline_message(armor, HEADERS)), list_key,
-                       verify_with=[anne_cert], sop=SOP())
+                       verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
     assert opened.verification.status is SignatureStatus.GOOD
     assert text_of(opened.content).rstrip("\n") == TEXT.rstrip("\n")
     assert b"BEGIN PGP" not in opened.content.as_bytes()
@@ -121,7 +131,7 @@ def test_inline_pgp_clearsigned_inside_the_encryption(list_key, anne, anne_cert)
 def test_an_unsigned_post_opens_with_no_signature(list_key, anne, anne_cert):
     armor = anne.encrypt(text_body(TEXT), list_key.fingerprint, None)
     opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
-                       verify_with=[anne_cert], sop=SOP())
+                       verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
     assert opened.verification.status is SignatureStatus.NO_SIGNATURE
     assert text_of(opened.content) == TEXT
 
@@ -130,7 +140,7 @@ def test_a_post_for_another_key_does_not_open(list_key, anne):
     armor = anne.encrypt(text_body(TEXT), "anne@example.com", "anne@example.com")
     with pytest.raises(DecryptionError):
         open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key, verify_with=[],
-                  sop=SOP())
+                  sop=SOP(), max_plaintext=LIMIT)
 
 
 def test_plain_and_signed_only_posts_are_not_sealed(list_key, anne):
@@ -139,9 +149,9 @@ def test_plain_and_signed_only_posts_are_not_sealed(list_key, anne):
     assert not is_sealed(plain)
     assert not is_sealed(signed)
     with pytest.raises(NotEncrypted, match="not encrypted"):
-        open_post(plain, list_key, verify_with=[], sop=SOP())
+        open_post(plain, list_key, verify_with=[], sop=SOP(), max_plaintext=LIMIT)
     with pytest.raises(NotEncrypted, match="signed but not encrypted"):
-        open_post(signed, list_key, verify_with=[], sop=SOP())
+        open_post(signed, list_key, verify_with=[], sop=SOP(), max_plaintext=LIMIT)
 
 
 def test_text_entity_keeps_every_byte():
@@ -149,3 +159,30 @@ def test_text_entity_keeps_every_byte():
     entity = text_entity(text, "utf-8")
     assert entity.get_payload(decode=True) == text
     assert entity.as_bytes().isascii()
+
+
+def test_the_digest_names_the_ciphertext_opened(list_key, anne, anne_cert):
+    first = parsed(pgp_mime_message(
+        anne.encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com"), HEADERS))
+    again = parsed(pgp_mime_message(
+        anne.encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com"), HEADERS))
+    opened = open_post(first, list_key, verify_with=[anne_cert], sop=SOP(),
+                       max_plaintext=LIMIT)
+    assert opened.digest == sealed(first).digest
+    # The same text encrypted again is another ciphertext, hence another post.
+    assert sealed(again).digest != opened.digest
+
+
+def test_delivery_does_not_open_a_ciphertext_other_than_the_one_checked(
+        list_key, anne, anne_cert, monkeypatch):
+    checked = parsed(pgp_mime_message(
+        anne.encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com"), HEADERS))
+    swapped = parsed(pgp_mime_message(
+        anne.encrypt(text_body("forged\n"), list_key.fingerprint, None), HEADERS))
+    decrypted = []
+    monkeypatch.setattr("mailman_pgp.posting.sealed.decrypt_content",
+                        lambda *a, **k: decrypted.append(a))
+    with pytest.raises(NotTheCheckedPost, match="not the one the list checked"):
+        post_content(swapped, list_key, digest=sealed(checked).digest, sop=SOP(),
+                     max_plaintext=LIMIT)
+    assert decrypted == []

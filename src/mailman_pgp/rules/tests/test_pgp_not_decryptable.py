@@ -1,6 +1,7 @@
 # Test that the pgp-not-decryptable rule opens a post once with the list key, records only
 # fingerprints and a status, and refuses what the list key cannot open, saying why.
 
+import hashlib
 import pickle
 from email import message_from_bytes
 
@@ -50,11 +51,14 @@ def run(mlist, raw: bytes) -> tuple[bool, dict]:
 def test_a_good_post_is_opened_once_and_only_its_check_is_recorded(
         scenario, people, decrypt_calls):
     anne = people["anne"]
-    hit, msgdata = run(scenario.mlist, scenario.pgp_mime_post(anne, f"{SECRET}\n"))
+    raw = scenario.pgp_mime_post(anne, f"{SECRET}\n")
+    hit, msgdata = run(scenario.mlist, raw)
     assert hit is False
     assert len(decrypt_calls) == 1
+    ciphertext = sealed.sealed(message_from_bytes(raw, Message)).ciphertext
     assert PostCheck.load(msgdata) == PostCheck(
-        SignatureStatus.GOOD, anne.fingerprint, PostCheck.load(msgdata).issuer, anne.fingerprint)
+        SignatureStatus.GOOD, hashlib.sha256(ciphertext).hexdigest(), "anne@example.com",
+        anne.fingerprint, PostCheck.load(msgdata).issuer, anne.fingerprint)
     assert SECRET.encode() not in pickle.dumps(msgdata)
 
 

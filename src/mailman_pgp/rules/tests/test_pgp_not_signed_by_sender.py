@@ -13,50 +13,54 @@ SENDER_KEY = "1" * 40
 OTHER_KEY = "2" * 40
 
 
+def check(status, signer, issuer, sender_key) -> PostCheck:
+    return PostCheck(status, "d" * 64, "anne@example.com", signer, issuer, sender_key)
+
+
 def post() -> Message:
     msg = Message()
     msg["From"] = "anne@example.com"
     return msg
 
 
-def run(check: PostCheck | None) -> tuple[bool, list[str]]:
+def run(outcome: PostCheck | None) -> tuple[bool, list[str]]:
     msgdata = {}
-    if check is not None:
-        check.save(msgdata)
+    if outcome is not None:
+        outcome.save(msgdata)
     hit = PGPNotSignedBySender().check(None, post(), msgdata)
     return hit, format_reasons(msgdata.get("moderation_reasons", []))
 
 
 def test_a_good_signature_by_the_senders_key_passes(mailman):
-    hit, reasons = run(PostCheck(SignatureStatus.GOOD, SENDER_KEY, None, SENDER_KEY))
+    hit, reasons = run(check(SignatureStatus.GOOD, SENDER_KEY, None, SENDER_KEY))
     assert hit is False
     assert reasons == []
 
 
 @pytest.mark.parametrize(
-    ("check", "words"),
+    ("outcome", "words"),
     [
-        (PostCheck(SignatureStatus.NO_SIGNATURE, None, None, SENDER_KEY),
+        (check(SignatureStatus.NO_SIGNATURE, None, None, SENDER_KEY),
          ["was not signed", SENDER_KEY]),
-        (PostCheck(SignatureStatus.BAD, SENDER_KEY, None, SENDER_KEY),
+        (check(SignatureStatus.BAD, SENDER_KEY, None, SENDER_KEY),
          ["not valid", "altered"]),
-        (PostCheck(SignatureStatus.EXPIRED_KEY, SENDER_KEY, None, SENDER_KEY),
+        (check(SignatureStatus.EXPIRED_KEY, SENDER_KEY, None, SENDER_KEY),
          [SENDER_KEY, "has expired"]),
-        (PostCheck(SignatureStatus.REVOKED_KEY, SENDER_KEY, None, SENDER_KEY),
+        (check(SignatureStatus.REVOKED_KEY, SENDER_KEY, None, SENDER_KEY),
          [SENDER_KEY, "has been revoked"]),
-        (PostCheck(SignatureStatus.UNKNOWN_KEY, None, OTHER_KEY, SENDER_KEY),
+        (check(SignatureStatus.UNKNOWN_KEY, None, OTHER_KEY, SENDER_KEY),
          [f"signed by key {OTHER_KEY}, not by your confirmed key {SENDER_KEY}"]),
-        (PostCheck(SignatureStatus.GOOD, OTHER_KEY, None, SENDER_KEY),
+        (check(SignatureStatus.GOOD, OTHER_KEY, None, SENDER_KEY),
          [f"signed by key {OTHER_KEY}, not by your confirmed key {SENDER_KEY}"]),
-        (PostCheck(SignatureStatus.GOOD, OTHER_KEY, None, None),
+        (check(SignatureStatus.GOOD, OTHER_KEY, None, None),
          ["anne@example.com has no confirmed key"]),
         (None, ["could not check the signature"]),
     ],
     ids=["unsigned", "bad", "expired", "revoked", "unknown-key", "other-good-key",
          "no-sender-key", "never-checked"],
 )
-def test_every_other_outcome_is_refused_with_its_reason(mailman, check, words):
-    hit, reasons = run(check)
+def test_every_other_outcome_is_refused_with_its_reason(mailman, outcome, words):
+    hit, reasons = run(outcome)
     assert hit is True
     [reason] = reasons
     for word in words:

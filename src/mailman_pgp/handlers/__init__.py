@@ -1,0 +1,1 @@
+"""Handlers of the PGP posting pipeline, discovered by Mailman (one handler per module)."""

@@ -1,0 +1,58 @@
+"""The handler that lets only the post the PGP posting chain checked through the pipeline."""
+
+import logging
+
+from mailman.interfaces.handler import IHandler
+from public import public
+from zope.interface import implementer
+
+from mailman_pgp.mime import MIMEError
+from mailman_pgp.posting.author import AmbiguousAuthor, post_author
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.sealed import NotEncrypted, NotTheCheckedPost, sealed
+
+log = logging.getLogger("mailman.vette")
+
+
+@public
+@implementer(IHandler)
+class PGPCheckedPost:
+    """See `IHandler`: raises `NotTheCheckedPost` for a post the chain did not check as it is.
+
+    A held post comes back from Mailman's message store by Message-ID, which another
+    message may have taken; so the post entering the pipeline must have the author
+    and the ciphertext digest the chain recorded (`PostCheck`). Checked here, first,
+    because later handlers may rewrite From (DMARC mitigation). The exception makes the
+    runner shunt the message, kept for inspection and never delivered.
+    """
+
+    name = "pgp-checked-post"
+    description = "Stop a post to a PGP list that is not the one its posting chain checked."
+
+    def process(self, mlist, msg, msgdata) -> None:
+        """See `IHandler`."""
+        problem = _mismatch(msg, PostCheck.load(msgdata))
+        if problem is None:
+            return
+        log.error("%s: post %s is stopped, shunted and not delivered: %s", mlist.list_id,
+                  msg.get("message-id", "n/a").strip(), problem)
+        raise NotTheCheckedPost(f"The post is not the one the PGP posting chain checked: "
+                                f"{problem}.")
+
+
+def _mismatch(msg, check: PostCheck | None) -> str | None:
+    if check is None:
+        return "it carries no record of the PGP posting chain's check"
+    try:
+        author = post_author(msg)
+    except AmbiguousAuthor:
+        return "it has no single From address"
+    if author != check.author:
+        return f"its From {author} is not the author checked, {check.author}"
+    try:
+        digest = sealed(msg).digest
+    except (NotEncrypted, MIMEError):
+        return "it is not encrypted"
+    if digest != check.digest:
+        return "its ciphertext is not the one checked"
+    return None

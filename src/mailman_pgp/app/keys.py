@@ -8,7 +8,7 @@ from zope.component import getUtility
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
 from mailman_pgp.model import PGPAddressKey
-from mailman_pgp.openpgp import parse_certificate
+from mailman_pgp.openpgp import NotAnUpdate, RevocationGiven, parse_certificate
 
 
 @public
@@ -24,24 +24,53 @@ class InvalidEmail(PGPError):
 class NoAddressKey(PGPError):
     """No key is registered for the address."""
 
-    def __init__(self, email: str) -> None:
-        super().__init__(f"No key is registered for {email}.")
+    def __init__(self, email: str, detail: str = "") -> None:
+        message = f"No key is registered for {email}."
+        super().__init__(f"{message} {detail}" if detail else message)
         self.email = email
 
 
 @public
-def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> PGPAddressKey:
-    """Register ``armor`` as the key of ``email``, replacing any key it had.
+class NothingToRevoke(NoAddressKey):
+    """A revocation certificate was given for an address that has no key to revoke."""
 
-    The key must parse as exactly one public certificate usable now and, unless
-    ``[keys] require_user_id`` is off, carry ``email`` in a user ID; otherwise the
-    `mailman_pgp.openpgp` error says why. ``confirmed`` says the holder proved
-    the key (or an administrator vouches for it). The caller commits.
+    def __init__(self, email: str) -> None:
+        super().__init__(
+            email, "A revocation certificate only updates a registered key, so there is"
+            " nothing to revoke.")
+
+
+@public
+def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> PGPAddressKey:
+    """Register ``armor`` as the key of ``email``, or update the key it has.
+
+    When ``armor`` is the key ``email`` has (same fingerprint) as its owner exports it
+    now, or a revocation certificate for it, the stored key is updated with it and kept
+    even if it is now revoked or expired: that is the truth about the key, and the list
+    stops using it. Its confirmed flag stays as it was, since it is still the same key.
+
+    Anything else replaces the key: it must parse as exactly one public certificate
+    usable now and, unless ``[keys] require_user_id`` is off, carry ``email`` in a user
+    ID; otherwise the `mailman_pgp.openpgp` error says why (`NothingToRevoke` for a
+    revocation certificate when there is no key). ``confirmed`` says the holder proved
+    the new key (or an administrator vouches for it). The caller commits.
     """
     email = _checked(email)
-    required = email if pgp_config().require_user_id else None
-    certificate = parse_certificate(armor, email=required)
     key = PGPAddressKey.for_email(email)
+    if key is not None:
+        try:
+            updated = key.certificate().update(armor)
+        except NotAnUpdate:
+            # Another key: a replacement, judged below like any new key.
+            pass
+        else:
+            key.replace(updated, confirmed=key.confirmed)
+            return key
+    required = email if pgp_config().require_user_id else None
+    try:
+        certificate = parse_certificate(armor, email=required)
+    except RevocationGiven as error:
+        raise NothingToRevoke(email) from error
     if key is None:
         key = PGPAddressKey(email, certificate, confirmed=confirmed)
         config.db.store.add(key)

@@ -98,3 +98,19 @@ class PlaintextTooLarge(OpenPGPError):
             f"The message is larger than {limit} bytes once decrypted and decompressed,"
             " more than the list reads.")
         self.limit = limit
+
+
+@public
+class NotAnUpdate(KeyParseError):
+    """A certificate given as an update of a key is another key."""
+
+
+@public
+class RevocationGiven(KeyParseError):
+    """A bare revocation certificate was given where a whole public key belongs."""
+
+
+@public
+class RevocationRefused(OpenPGPError):
+    """A revocation certificate that the key it would revoke did not make, or that does
+    not verify with that key."""

@@ -3,7 +3,14 @@
 Keys are handled in-process with pysequoia. ``parse_certificate`` is the gate for keys that
 people send us: it accepts exactly one public certificate that is usable now for signing and
 encryption (and, if asked, carries a given address), and says precisely why otherwise.
-``load_certificate`` reads a certificate we already hold without judging it.
+``load_certificate`` reads a certificate we already hold without judging it, and
+``Certificate.update`` brings it up to date (a revocation, a new expiry) without judging the
+result either: a revoked key is the truth about that key.
+
+A key counts as revoked only by a revocation it made itself and Sequoia verified. pysequoia's
+``Cert.is_revoked`` also says yes when a certificate merely carries a revocation that names
+another key as its issuer, which Sequoia leaves unverified (it might come from a designated
+revoker): anyone can make one, so such revocations are left out (``_revoked``).
 
 The list's own key (``generate_key``) is a version 4 key (RFC 4880 profile) so that GnuPG 2.2
 imports it and encrypts to it: by default an Ed25519 primary key (certification) with an
@@ -35,7 +42,10 @@ from mailman_pgp.openpgp.errors import (
     KeyExpired,
     KeyParseError,
     KeyRevoked,
+    NotAnUpdate,
     NotASingleCertificate,
+    RevocationGiven,
+    RevocationRefused,
     SecretKeyGiven,
     UserIDMismatch,
 )
@@ -136,10 +146,59 @@ class Certificate:
     def merge(self, other: Certificate) -> Certificate:
         """This certificate updated with ``other`` (same key): new signatures, revocations."""
         if other.fingerprint != self.fingerprint:
-            raise KeyParseError(
+            raise NotAnUpdate(
                 f"The key {other.fingerprint} is not an update of the key {self.fingerprint}.")
         merged = _to_cert(self).merge(_to_cert(other))
         return _certificate(merged)
+
+    def update(self, data: bytes | str) -> Certificate:
+        """This certificate updated with ``data``; the result is not judged.
+
+        ``data`` is either this key as its owner exports it now, carrying a revocation, a new
+        expiry, new subkeys or user IDs (merged as by `merge`), or a bare revocation
+        certificate for it as GnuPG makes it: ``gpg --gen-revoke``, or the file GnuPG keeps
+        in ``openpgp-revocs.d`` once the ':' that guards its armor line is removed. The
+        result may be revoked or expired: it is the truth about the key.
+
+        Raises `NotAnUpdate` when ``data`` is one certificate of another key (a replacement,
+        for `parse_certificate` to judge), `RevocationRefused` for a revocation that this key
+        did not make or that does not verify, `SecretKeyGiven`, `NotASingleCertificate` or
+        `KeyParseError` for anything else.
+        """
+        signatures = _signatures_only(_as_bytes(data))
+        if signatures is not None:
+            return self._with_revocation(signatures)
+        return self.merge(_certificate(_one_public_cert(data)))
+
+    def _with_revocation(self, signatures: list) -> Certificate:
+        """This certificate with a bare revocation signature attached, if Sequoia verifies it.
+
+        A revocation certificate is one signature packet over the primary key. Placed
+        after that key's packet it makes a certificate of its own, which Sequoia
+        canonicalizes: a revocation naming this key as its issuer is kept only if it
+        verifies with this key, else it is set aside and the key is not revoked. Only then
+        is it merged into this certificate, so a forged one leaves nothing behind.
+        """
+        if len(signatures) != 1 or signatures[0].signature_type != SignatureType.KeyRevocation:
+            raise KeyParseError(
+                "What you sent is an OpenPGP signature, but not the revocation certificate of"
+                " a key; please send a revocation certificate or the whole public key.")
+        [signature] = signatures
+        primary = _packets(_to_cert(self))[0]
+        issuer = (signature.issuer_fingerprint or signature.issuer_key_id or "").upper()
+        if issuer not in (self.fingerprint, primary.key_id.upper()):
+            raise RevocationRefused(
+                f"This revocation certificate was made by the key {issuer or '(not named)'},"
+                f" not by the key {self.fingerprint}; a key can only be revoked by itself.")
+        try:
+            revocation = pysequoia.Cert.from_packets([primary, signature])
+        except RuntimeError as error:
+            raise KeyParseError("This revocation certificate cannot be read.") from error
+        if not _revoked(revocation, [primary, signature]):
+            raise RevocationRefused(
+                f"This revocation certificate does not verify with the key {self.fingerprint}:"
+                " it is damaged, or it was not made with that key.")
+        return _certificate(_to_cert(self).merge(revocation))
 
     def key_part(self, fingerprint_or_key_id: str) -> KeyPart | None:
         """The primary key or subkey with this fingerprint or key ID, if it is ours."""
@@ -232,19 +291,10 @@ def parse_certificate(data: bytes | str, *, email: str | None = None) -> Certifi
     """Exactly one public certificate, usable now for signing and encryption.
 
     With ``email``, one of its user IDs must carry that address (case-insensitive).
-    Raises `KeyParseError`, `NotASingleCertificate`, `SecretKeyGiven` or a `KeyUnusable`.
+    Raises `KeyParseError` (`RevocationGiven` for a bare revocation certificate),
+    `NotASingleCertificate`, `SecretKeyGiven` or a `KeyUnusable`.
     """
-    certs = _split(data)
-    if not certs:
-        raise NotASingleCertificate("No OpenPGP key was found in what you sent.")
-    if len(certs) > 1:
-        raise NotASingleCertificate(
-            f"What you sent holds {len(certs)} OpenPGP keys; please send exactly one.")
-    if _holds_secret(certs[0]):
-        raise SecretKeyGiven(
-            "What you sent holds a secret key. Never share it: send only your public key,"
-            " and consider this secret key compromised.")
-    certificate = _certificate(certs[0])
+    certificate = _certificate(_one_public_cert(data))
     certificate.check_usable()
     certificate.encryption_probe()
     if email is not None and email.lower() not in certificate.emails:
@@ -270,6 +320,26 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
+def _one_public_cert(data: bytes | str) -> pysequoia.Cert:
+    """The one public certificate in ``data``, or the error that says why there is none."""
+    certs = _split(data)
+    if not certs:
+        raise NotASingleCertificate("No OpenPGP key was found in what you sent.")
+    if len(certs) > 1:
+        raise NotASingleCertificate(
+            f"What you sent holds {len(certs)} OpenPGP keys; please send exactly one.")
+    if _holds_secret(certs[0]):
+        raise SecretKeyGiven(
+            "What you sent holds a secret key. Never share it: send only your public key,"
+            " and consider this secret key compromised.")
+    return certs[0]
+
+
+# How GnuPG guards the armor of the revocation certificate it keeps in openpgp-revocs.d,
+# so that the file is not imported by accident.
+_GUARDED_REVOCATION = b":-----BEGIN PGP PUBLIC KEY BLOCK-----"
+
+
 def _split(data: bytes | str) -> list[pysequoia.Cert]:
     raw = _as_bytes(data)
     if not raw.strip():
@@ -281,9 +351,33 @@ def _split(data: bytes | str) -> list[pysequoia.Cert]:
             warnings.simplefilter("ignore", DeprecationWarning)
             return pysequoia.Cert.split_bytes(raw)
     except RuntimeError as error:
+        signatures = _signatures_only(raw)
+        if signatures is not None and all(
+                s.signature_type == SignatureType.KeyRevocation for s in signatures):
+            raise RevocationGiven(
+                "What you sent is a revocation certificate, not a public key.") from error
+        if signatures is not None:
+            raise KeyParseError(
+                "What you sent is an OpenPGP signature, not a public key.") from error
+        if _GUARDED_REVOCATION in raw:
+            raise KeyParseError(
+                "This looks like a revocation certificate as GnuPG keeps it: remove the ':'"
+                " before '-----BEGIN PGP PUBLIC KEY BLOCK-----' and send it again.") from error
         raise KeyParseError(
             "This is not a readable OpenPGP public key (it may be truncated or damaged);"
             " please send the whole ASCII-armored key block.") from error
+
+
+def _signatures_only(raw: bytes) -> list | None:
+    """The packets of ``raw`` if it holds signatures and nothing else (as a revocation
+    certificate does), else None."""
+    try:
+        packets = list(PacketPile.from_bytes(raw))
+    except RuntimeError:
+        return None
+    if packets and all(p.tag == Tag.Signature for p in packets):
+        return packets
+    return None
 
 
 def _holds_secret(cert: pysequoia.Cert) -> bool:
@@ -309,9 +403,38 @@ def _to_cert(certificate: Certificate) -> pysequoia.Cert:
     return pysequoia.Cert.from_bytes(certificate.armor.encode("ascii"))
 
 
+def _packets(cert: pysequoia.Cert) -> list:
+    return list(PacketPile.from_bytes(bytes(cert)))
+
+
+def _revoked(cert: pysequoia.Cert, packets: list) -> bool:
+    """Whether the key revoked itself, as Sequoia verified; revocations by others left out.
+
+    pysequoia's ``is_revoked`` is also true when the certificate carries a revocation naming
+    another key as its issuer, unverified (tried: with a garbage signature value). Sequoia
+    verifies a revocation only when it names the key itself (or no issuer), and sets one
+    that fails aside; so without the ones naming another key its verdict is the key's own.
+    """
+    if not cert.is_revoked:
+        return False
+    primary = packets[0]
+    own = {primary.fingerprint, primary.key_id}
+    kept = [p for p in packets if not _revocation_by_another_key(p, own)]
+    if len(kept) == len(packets):
+        return True
+    return pysequoia.Cert.from_packets(kept).is_revoked
+
+
+def _revocation_by_another_key(packet, own: set[str]) -> bool:
+    if packet.tag != Tag.Signature or packet.signature_type != SignatureType.KeyRevocation:
+        return False
+    issuers = {packet.issuer_fingerprint, packet.issuer_key_id} - {None}
+    return bool(issuers) and not issuers & own
+
+
 def _certificate(cert: pysequoia.Cert) -> Certificate:
     user_ids = tuple(str(uid) for uid in cert.user_ids)
-    packets = list(PacketPile.from_bytes(bytes(cert)))
+    packets = _packets(cert)
     emails = frozenset(
         p.user_id_email.lower() for p in packets
         if p.tag == Tag.UserID and p.user_id_email and p.user_id in user_ids)
@@ -321,7 +444,7 @@ def _certificate(cert: pysequoia.Cert) -> Certificate:
         emails=emails,
         expires=cert.expiration,
         armor=str(cert),
-        revoked=cert.is_revoked,
+        revoked=_revoked(cert, packets),
         keys=tuple(_key_parts(packets)),
         _parsed=cert,
     )

@@ -26,22 +26,31 @@ class AnAddressKey:
         self._email = email
 
     def on_get(self, request, response) -> None:
-        """GET: fingerprint, public_key (armor) and confirmed; 404 without a key."""
+        """GET: fingerprint, public_key (armor), confirmed, revoked and expires; 404 without
+        a key."""
         key = PGPAddressKey.for_email(self._email)
         if key is None:
             not_found(response, str(NoAddressKey(self._email)))
             return
+        certificate = key.certificate()
         resource = dict(
             email=key.email,
             fingerprint=key.fingerprint,
             public_key=key.public_key,
             confirmed=key.confirmed,
+            revoked=certificate.revoked,
+            # ISO 8601 (Mailman's JSON encoder), or null for a key that does not expire.
+            expires=certificate.expires,
             self_link=self._paths.path(self.api, "addresses", key.email, "key"),
         )
         okay(response, etag(resource))
 
     def on_put(self, request, response) -> None:
-        """PUT {"public_key": armor}: set as confirmed; 201 new, 204 replaced, 400 unusable."""
+        """PUT {"public_key": armor}: a new key, set as confirmed (201 when the address had
+        none, 204 when it replaced one), or an update of the key the address has (the same
+        key exported anew, or a revocation certificate for it; 204, confirmed flag kept).
+        400 for an unusable key or a revocation the key did not make; 404 for a revocation
+        when the address has no key."""
         try:
             armor = Validator(public_key=str)(request)["public_key"]
         except ValueError as error:
@@ -52,6 +61,9 @@ class AnAddressKey:
             key = set_address_key(self._email, armor, confirmed=True)
         except (InvalidEmail, OpenPGPError) as error:
             bad_request(response, str(error))
+            return
+        except NoAddressKey as error:
+            not_found(response, str(error))
             return
         if had_key:
             no_content(response)

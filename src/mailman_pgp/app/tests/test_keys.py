@@ -1,18 +1,39 @@
-# Test that an address's key is validated, stored, replaced and removed.
+# Test that an address's key is validated, stored, replaced, updated (revoked) and removed.
 
 import pytest
 from mailman.database.transaction import transaction
 from mailman.testing.helpers import configuration
 
-from mailman_pgp.app.keys import InvalidEmail, NoAddressKey, delete_address_key, set_address_key
+from mailman_pgp.app.keys import (
+    InvalidEmail,
+    NoAddressKey,
+    NothingToRevoke,
+    delete_address_key,
+    set_address_key,
+)
 from mailman_pgp.config import reload_pgp_config
 from mailman_pgp.model import PGPAddressKey
-from mailman_pgp.openpgp import UserIDMismatch, generate_key
+from mailman_pgp.openpgp import RevocationRefused, UserIDMismatch, generate_key
+from mailman_pgp.testing.gnupg import GnuPGClient
 
 
 @pytest.fixture
 def anne_key():
     return generate_key("Anne <anne@example.com>")
+
+
+@pytest.fixture
+def anne_gpg():
+    """Anne's own gpg, with her key and the revocation certificate gpg made for it."""
+    client = GnuPGClient()
+    client.generate("Anne <anne@example.com>")
+    yield client
+    client.close()
+
+
+def revocation_of(client: GnuPGClient) -> str:
+    """The revocation certificate gpg made with the client's key, armor line unguarded."""
+    return client.revocation_certificate(client.fingerprint()).replace(":-----", "-----")
 
 
 def test_a_valid_key_is_stored(mailman, anne_key):
@@ -72,3 +93,34 @@ def test_delete_removes_the_key(mailman, anne_key):
 def test_delete_without_a_key_says_so(mailman):
     with pytest.raises(NoAddressKey, match="No key is registered for anne@example.com"):
         delete_address_key("anne@example.com")
+
+
+def test_a_revocation_updates_the_key_and_keeps_its_confirmed_flag(mailman, anne_gpg):
+    with transaction():
+        set_address_key("anne@example.com", anne_gpg.export(), confirmed=False)
+    with transaction():
+        set_address_key("anne@example.com", revocation_of(anne_gpg), confirmed=True)
+    key = PGPAddressKey.for_email("anne@example.com")
+    assert (key.fingerprint, key.confirmed) == (anne_gpg.fingerprint(), False)
+    assert key.certificate().revoked
+
+
+def test_a_revocation_without_a_key_has_nothing_to_revoke(mailman, anne_gpg):
+    with pytest.raises(NothingToRevoke, match="nothing to revoke") as raised:
+        set_address_key("anne@example.com", revocation_of(anne_gpg), confirmed=True)
+    assert isinstance(raised.value, NoAddressKey)
+    assert PGPAddressKey.for_email("anne@example.com") is None
+
+
+def test_a_revocation_by_another_key_leaves_the_key_alone(mailman, anne_gpg):
+    bart = GnuPGClient()
+    try:
+        bart.generate("Bart <bart@example.com>")
+        bart_revocation = revocation_of(bart)
+    finally:
+        bart.close()
+    with transaction():
+        set_address_key("anne@example.com", anne_gpg.export(), confirmed=True)
+    with pytest.raises(RevocationRefused):
+        set_address_key("anne@example.com", bart_revocation, confirmed=True)
+    assert not PGPAddressKey.for_email("anne@example.com").certificate().revoked

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pysequoia
 import pytest
+from pysequoia.packet import PacketPile
 
 from mailman_pgp.errors import PGPError
 from mailman_pgp.openpgp import (
+    Certificate,
     KeyAlgorithm,
     KeyCannotEncrypt,
     KeyCannotSign,
     KeyExpired,
     KeyParseError,
     KeyRevoked,
+    NotAnUpdate,
     NotASingleCertificate,
+    RevocationGiven,
+    RevocationRefused,
     SecretKey,
     SecretKeyGiven,
     UserIDMismatch,
     decrypt,
+    encrypt,
     generate_key,
     load_certificate,
     load_secret_key,
@@ -113,6 +121,155 @@ def test_merging_a_revocation_revokes_the_held_certificate() -> None:
 def test_merging_another_key_is_refused() -> None:
     with pytest.raises(KeyParseError):
         cert("alice_cv25519").merge(cert("bob_rsa4096"))
+
+
+@pytest.fixture
+def erin() -> Iterator[GnuPGClient]:
+    """A subscriber's own gpg holding one fresh key, with the revocation certificate gpg
+    made beside it."""
+    client = GnuPGClient()
+    client.generate("Erin <erin@example.com>", expire="2y")
+    yield client
+    client.close()
+
+
+def held(client: GnuPGClient) -> Certificate:
+    """The key as the list holds it: registered while it was usable."""
+    return parse_certificate(client.export())
+
+
+def unguarded(revocation_file: str) -> str:
+    """GnuPG's revocation certificate file without the ':' guarding its armor line."""
+    return revocation_file.replace(":-----BEGIN", "-----BEGIN")
+
+
+def gen_revoke(client: GnuPGClient, fingerprint: str) -> str:
+    """What ``gpg --gen-revoke`` prints, answering its questions (reason: compromised)."""
+    return client.run("--no-batch", "--command-fd", "0", "--armor", "--gen-revoke",
+                      fingerprint, input="y\n1\nThe laptop was stolen\n\ny\n").output.decode()
+
+
+def gpg_validity(client: GnuPGClient, armor: str) -> str:
+    """GnuPG's own reading of a key's validity ("r" for revoked), without importing it."""
+    listed = client.run("--with-colons", "--show-keys", input=armor).output.decode()
+    return next(line.split(":")[1] for line in listed.splitlines() if line.startswith("pub:"))
+
+
+@pytest.mark.parametrize("made_by", ["revocs-file", "gen-revoke"])
+def test_a_gnupg_revocation_certificate_revokes_the_held_key(
+        erin: GnuPGClient, made_by: str) -> None:
+    fingerprint = erin.fingerprint()
+    key = held(erin)
+    revocation = (unguarded(erin.revocation_certificate(fingerprint)) if made_by == "revocs-file"
+                  else gen_revoke(erin, fingerprint))
+    updated = key.update(revocation)
+    assert not key.revoked and updated.revoked
+    assert (updated.fingerprint, updated.user_ids) == (key.fingerprint, key.user_ids)
+    with pytest.raises(KeyRevoked):
+        updated.check_usable()
+    with pytest.raises(KeyRevoked):
+        encrypt(b"a post", updated)
+    # What is stored carries the revocation: GnuPG reads it as revoked, too.
+    assert gpg_validity(erin, key.armor) != "r"
+    assert gpg_validity(erin, updated.armor) == "r"
+    assert load_certificate(updated.armor).revoked
+
+
+def test_an_exported_update_of_the_same_key_is_merged_even_if_revoked(erin: GnuPGClient) -> None:
+    fingerprint = erin.fingerprint()
+    key = held(erin)
+    erin.run("--quick-set-expire", fingerprint, "5y")
+    erin.run("--quick-add-key", fingerprint, "cv25519", "encr", "3y")
+    extended = key.update(erin.export())
+    assert extended.expires > key.expires
+    assert len(extended.keys) == len(key.keys) + 1
+    extended.check_usable()
+    erin.revoke(fingerprint)
+    revoked = extended.update(erin.export())
+    assert revoked.revoked
+    assert len(revoked.keys) == len(extended.keys)
+
+
+def test_another_key_is_not_an_update(erin: GnuPGClient) -> None:
+    with pytest.raises(NotAnUpdate):
+        held(erin).update(ALICE_PUB)
+
+
+def test_a_revocation_made_by_another_key_is_refused(erin: GnuPGClient) -> None:
+    key = held(erin)
+    # Bart's own revocation certificate, sent for erin's key.
+    bart = GnuPGClient()
+    try:
+        bart_fingerprint = bart.generate("Bart <bart@example.com>")
+        bart_revocation = unguarded(bart.revocation_certificate(bart_fingerprint))
+    finally:
+        bart.close()
+    with pytest.raises(RevocationRefused, match=f"made by the key {bart_fingerprint}, not by"
+                                                f" the key {key.fingerprint}"):
+        key.update(bart_revocation)
+    # A revocation of erin's key, signed by a key that is not hers: a real signature over
+    # her key, by the wrong key.
+    mallory = generate_key("Mallory <mallory@example.com>")
+    forged = pysequoia.Cert.from_bytes(key.armor.encode()).revoke(mallory._tsk.certifier())
+    with pytest.raises(RevocationRefused, match=f"made by the key {mallory.fingerprint}"):
+        key.update(str(forged))
+
+
+def test_a_revocation_that_does_not_verify_with_the_key_is_refused(erin: GnuPGClient) -> None:
+    key = held(erin)
+    genuine = pysequoia.Sig.from_bytes(
+        unguarded(erin.revocation_certificate(key.fingerprint)).encode())
+    # It names erin's key as its issuer, but its signature value is not one her key made.
+    damaged = bytearray(bytes(genuine))
+    damaged[-5] ^= 0x55
+    with pytest.raises(RevocationRefused, match="does not verify with the key"):
+        key.update(bytes(damaged))
+    assert key.update(bytes(genuine)).revoked
+
+
+def test_a_certificate_carrying_a_revocation_by_another_key_is_not_revoked(
+        erin: GnuPGClient) -> None:
+    # pysequoia's is_revoked says yes to any revocation that names another key as its
+    # issuer, unverified; a key counts as revoked only by its own, verified revocation.
+    key = held(erin)
+    mallory = generate_key("Mallory <mallory@example.com>")
+    forged = pysequoia.Cert.from_bytes(key.armor.encode()).revoke(mallory._tsk.certifier())
+    [primary, *rest] = PacketPile.from_bytes(key.armor.encode())
+    carrying = pysequoia.Cert.from_packets([primary, *PacketPile.from_bytes(bytes(forged)),
+                                            *rest])
+    assert carrying.is_revoked
+    assert not load_certificate(str(carrying)).revoked
+    assert not key.update(str(carrying)).revoked
+    parse_certificate(str(carrying)).check_usable()
+
+
+@pytest.mark.parametrize(("data", "error", "message"), [
+    pytest.param(b"this is not a key\n", KeyParseError, "not a readable", id="garbage"),
+    pytest.param(bytes(range(256)), KeyParseError, "not a readable", id="garbage-bytes"),
+    pytest.param(b"", NotASingleCertificate, "No OpenPGP key", id="empty"),
+    pytest.param("guarded", KeyParseError, "remove the ':'", id="guarded-revocation-file"),
+    pytest.param("data-signature", KeyParseError, "not the revocation certificate",
+                 id="data-signature"),
+    pytest.param("secret", SecretKeyGiven, "secret key", id="own-secret-key"),
+])
+def test_what_is_neither_an_update_nor_a_revocation_is_refused_saying_why(
+        erin: GnuPGClient, data, error: type[PGPError], message: str) -> None:
+    key = held(erin)
+    data = {
+        "guarded": lambda: erin.revocation_certificate(key.fingerprint),
+        "data-signature": lambda: erin.sign_detached(b"a post\n"),
+        "secret": lambda: erin.export_secret(),
+    }.get(data, lambda: data)()
+    with pytest.raises(error, match=message) as raised:
+        key.update(data)
+    text = str(raised.value)
+    assert text.endswith(".") and "\n" not in text
+    assert "backtrace" not in text.lower() and "sequoia" not in text.lower()
+
+
+def test_a_revocation_certificate_is_not_a_new_key(erin: GnuPGClient) -> None:
+    with pytest.raises(RevocationGiven, match="a revocation certificate, not a public key"):
+        parse_certificate(unguarded(erin.revocation_certificate(erin.fingerprint())))
 
 
 def test_a_generated_list_key_is_v4_usable_and_gnupg_encrypts_to_it(

@@ -13,10 +13,13 @@ class GpgKeys:
 
     anne: str
     anne_fingerprint: str
+    # The revocation certificate gpg made with anne's key, its armor line unguarded.
+    anne_revocation: str
     anne_second: str
     anne_second_fingerprint: str
     anne_secret: str
     bart: str
+    bart_revocation: str
     carol_expired: str
     dave_revoked: str
 
@@ -36,15 +39,22 @@ def gpg_keys():
         yield GpgKeys(
             anne=gpg.export(anne),
             anne_fingerprint=anne,
+            anne_revocation=unguarded(gpg.revocation_certificate(anne)),
             anne_second=gpg.export(anne_second),
             anne_second_fingerprint=anne_second,
             anne_secret=gpg.export_secret(anne),
             bart=gpg.export(bart),
+            bart_revocation=unguarded(gpg.revocation_certificate(bart)),
             carol_expired=gpg.export(carol),
             dave_revoked=gpg.export(dave),
         )
     finally:
         gpg.close()
+
+
+def unguarded(revocation_file: str) -> str:
+    """GnuPG's revocation certificate file without the ':' that guards its armor line."""
+    return revocation_file.replace(":-----BEGIN", "-----BEGIN")
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
-# Test that the REST API sets, shows and removes an address's key, refusing unusable keys.
+# Test that the REST API sets, shows, updates (revocation, expiry) and removes an address's key.
 
 import re
+from datetime import datetime
 from urllib.error import HTTPError
 
 import pytest
 from mailman.config import config
+from mailman.database.transaction import transaction
 from mailman.testing.helpers import call_api
 
+from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.model import PGPAddressKey
 
 
@@ -42,6 +45,18 @@ def test_get_shows_fingerprint_armor_and_confirmed(anne_url, gpg_keys):
     assert content["public_key"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
     assert content["confirmed"] is True
     assert content["self_link"] == anne_url
+    assert content["revoked"] is False
+    # gpg_keys made anne's key to expire in two years.
+    expires = datetime.fromisoformat(content["expires"])
+    assert expires.utcoffset().total_seconds() == 0
+    assert 700 < (expires - datetime.now(expires.tzinfo)).days < 732
+
+
+def test_get_shows_no_expiry_as_null(anne_url, subscriber_gpg):
+    subscriber_gpg.generate("Anne Person <anne@example.com>")
+    put_key(anne_url, subscriber_gpg.export())
+    content, response = call_api(anne_url)
+    assert content["expires"] is None
 
 
 def test_put_again_replaces_the_key(anne_url, gpg_keys):
@@ -122,3 +137,74 @@ def test_delete_without_a_key_is_not_found(anne_url):
 
 def test_an_address_has_no_other_resource(rest_url):
     assert api_error(rest_url("3.1/plugins/pgp/addresses/anne@example.com"))[0] == 404
+
+
+def test_a_revocation_certificate_revokes_the_registered_key(anne_url, gpg_keys):
+    put_key(anne_url, gpg_keys.anne)
+    content, response = put_key(anne_url, gpg_keys.anne_revocation)
+    assert response.status_code == 204
+    content, response = call_api(anne_url)
+    assert content["fingerprint"] == gpg_keys.anne_fingerprint
+    assert (content["revoked"], content["confirmed"]) == (True, True)
+    config.db.abort()
+    certificate = PGPAddressKey.for_email("anne@example.com").certificate()
+    assert certificate.revoked
+
+
+def test_the_same_key_exported_anew_updates_it_even_when_revoked(anne_url, subscriber_gpg):
+    gpg = subscriber_gpg
+    fingerprint = gpg.generate("Anne Person <anne@example.com>", expire="1y")
+    put_key(anne_url, gpg.export())
+    before, response = call_api(anne_url)
+    gpg.run("--quick-set-expire", fingerprint, "3y")
+    content, response = put_key(anne_url, gpg.export())
+    assert response.status_code == 204
+    extended, response = call_api(anne_url)
+    assert extended["expires"] > before["expires"]
+    assert extended["revoked"] is False
+    gpg.revoke(fingerprint)
+    content, response = put_key(anne_url, gpg.export())
+    assert response.status_code == 204
+    revoked, response = call_api(anne_url)
+    assert (revoked["fingerprint"], revoked["revoked"]) == (fingerprint, True)
+    assert revoked["expires"] == extended["expires"]
+
+
+def test_an_update_keeps_an_unconfirmed_key_unconfirmed(anne_url, gpg_keys):
+    with transaction():
+        set_address_key("anne@example.com", gpg_keys.anne, confirmed=False)
+    put_key(anne_url, gpg_keys.anne_revocation)
+    content, response = call_api(anne_url)
+    assert (content["revoked"], content["confirmed"]) == (True, False)
+
+
+def test_a_revocation_of_another_key_is_a_bad_request_saying_why(anne_url, gpg_keys):
+    put_key(anne_url, gpg_keys.anne)
+    code, reason = api_error(anne_url, method="PUT",
+                             json={"public_key": gpg_keys.bart_revocation})
+    assert code == 400
+    assert "This revocation certificate was made by the key" in reason
+    assert f"not by the key {gpg_keys.anne_fingerprint}" in reason
+    content, response = call_api(anne_url)
+    assert content["revoked"] is False
+
+
+def test_a_revocation_without_a_key_is_not_found(anne_url, gpg_keys):
+    assert api_error(anne_url, method="PUT", json={"public_key": gpg_keys.anne_revocation}) == (
+        404,
+        "No key is registered for anne@example.com. A revocation certificate only updates"
+        " a registered key, so there is nothing to revoke.",
+    )
+    config.db.abort()
+    assert PGPAddressKey.for_email("anne@example.com") is None
+
+
+def test_a_revoked_key_of_another_fingerprint_is_still_refused(anne_url, gpg_keys, subscriber_gpg):
+    put_key(anne_url, gpg_keys.anne)
+    fingerprint = subscriber_gpg.generate("Anne Person <anne@example.com>")
+    subscriber_gpg.revoke(fingerprint)
+    code, reason = api_error(anne_url, method="PUT",
+                             json={"public_key": subscriber_gpg.export()})
+    assert (code, reason) == (400, f"The key {fingerprint} has been revoked by its owner.")
+    content, response = call_api(anne_url)
+    assert (content["fingerprint"], content["revoked"]) == (gpg_keys.anne_fingerprint, False)

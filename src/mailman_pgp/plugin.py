@@ -13,7 +13,7 @@ from mailman.interfaces.plugin import IPlugin
 from public import public
 from zope.interface import implementer
 
-from mailman_pgp.app import events
+from mailman_pgp.app import events, template_guard
 from mailman_pgp.config import reload_pgp_config
 from mailman_pgp.model import ensure_schema
 from mailman_pgp.rest.paths import PluginPaths
@@ -58,6 +58,14 @@ class PGPPlugin:
         config.push(SETTINGS_NAME, MAILMAN_SETTINGS)
 
     def post_hook(self) -> None:
-        """See `IPlugin`."""
+        """See `IPlugin`.
+
+        Mailman logs an exception raised here and starts anyway; a template that
+        would mail the list-key passphrase must stop the process instead.
+        """
         ensure_schema()
         events.initialize()
+        try:
+            template_guard.initialize()
+        except template_guard.SecretTemplate as error:
+            raise SystemExit(f"PGP plugin: {error}") from None

@@ -18,8 +18,9 @@ log = logging.getLogger("mailman.vette")
 class PGPRejectChain(TerminalChainBase):
     """See `IChain`: like Mailman's ``reject``, without attaching the post or backscatter.
 
-    The notice goes to the post's author only if `may_tell` allows it; it gives the
-    reasons the rules recorded and never attaches the post. Either way vette.log says
+    The notice goes to the post's author (of a post without one author, Mailman's
+    sender) only if `may_tell` allows it; it gives the reasons the rules recorded and
+    never attaches the post. Either way vette.log says
     what was refused and why, and `RejectEvent` is announced as Mailman's chain does.
     """
 
@@ -32,7 +33,8 @@ class PGPRejectChain(TerminalChainBase):
         try:
             author: str | None = post_author(msg)
         except AmbiguousAuthor:
-            author = None
+            # Mailman's pick among the senders (the first valid From address).
+            author = msg.sender or None
         told = author is not None and may_tell(author)
         if told:
             tell_refused(mlist, author, reasons)

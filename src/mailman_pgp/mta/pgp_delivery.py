@@ -13,16 +13,26 @@ from public import public
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
+from mailman_pgp.mime import MIMEError
 from mailman_pgp.model import PGPAddressKey, PGPMailingList
 from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
-from mailman_pgp.openpgp import Certificate
+from mailman_pgp.openpgp import (
+    Certificate,
+    DecryptionError,
+    MalformedMessage,
+    PlaintextTooLarge,
+)
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.notice import may_tell, tell_undelivered
-from mailman_pgp.posting.sealed import NotTheCheckedPost, post_content
+from mailman_pgp.posting.sealed import NotEncrypted, NotTheCheckedPost, post_content
 
 log = logging.getLogger("mailman.smtp")
 
 Refused = dict[str, tuple[int, str]]
+# Failures at delivery that say something about the post rather than the server.
+_AUTHORS_PROBLEMS = (NotEncrypted, MIMEError, DecryptionError, MalformedMessage,
+                     PlaintextTooLarge)
+SERVER_PROBLEM = "A problem on the list's server stopped the list from decrypting or signing it."
 # Recipients without a key named in one log line; the rest are counted.
 _LOGGED_ADDRESSES = 20
 
@@ -126,9 +136,9 @@ def _signed_content(mlist, pgp_list: PGPMailingList, msg: Message,
         raise UndeliverablePost(f"Post {message_id} to {mlist.list_id}: {error}") from error
     except Exception as error:
         # Whatever it is (a PGP error, or the email package failing on what it was
-        # given), the author hears of it and the post is kept in the shunt queue.
-        reason = str(error) if isinstance(error, PGPError) else (
-            "The list could not sign your message.")
+        # given), the author hears of it and the post is kept in the shunt queue; what
+        # went wrong on the server itself is told in the log, not to the author.
+        reason = str(error) if isinstance(error, _AUTHORS_PROBLEMS) else SERVER_PROBLEM
         log.error("%s to %s is not delivered, the list cannot open or sign it: %s",
                   message_id, mlist.list_id, f"{type(error).__name__}: {error}")
         if may_tell(check.author):

@@ -147,8 +147,8 @@ class PGPListScenario:
         msg = email.message_from_bytes(raw, MailmanMessage)
         inject_message(self.mlist, msg, to_list=True)
 
-    def send_by_lmtp(self, raw: bytes) -> dict[str, tuple[int, bytes]]:
-        """Send ``raw`` to the list through Mailman's own LMTP server, as an MTA does.
+    def send_by_lmtp(self, raw: bytes, to: str | None = None) -> dict[str, tuple[int, bytes]]:
+        """Send ``raw`` to the list (or ``to``) through Mailman's LMTP server, as an MTA does.
 
         Mailman's LMTP handler runs in a thread of this process (its database session
         is thread-local); it parses the message and queues it in the in queue.
@@ -166,7 +166,7 @@ class PGPListScenario:
         server.start()
         try:
             with smtplib.LMTP(host, port) as client:
-                return client.sendmail(sender, [self.mlist.posting_address], raw)
+                return client.sendmail(sender, [to or self.mlist.posting_address], raw)
         finally:
             server.stop()
 

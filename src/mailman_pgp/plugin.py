@@ -1,9 +1,10 @@
 """The PGP plugin's entry point, named in ``[plugin.pgp] class:``.
 
 The hooks only wire: read the plugin's settings, push the Mailman settings it
-needs, create its tables, subscribe its event handlers. Chains, rules, handlers
-and pipelines under ``mailman_pgp`` are found by Mailman itself through
-``component_package: mailman_pgp``.
+needs, create its tables, subscribe its event handlers, guard Mailman's templates.
+A configuration the plugin cannot work with stops Mailman's start-up, naming the
+problem. Chains, rules, handlers and pipelines under ``mailman_pgp`` are found by
+Mailman itself through ``component_package: mailman_pgp``.
 """
 
 import logging
@@ -14,10 +15,12 @@ from public import public
 from zope.interface import implementer
 
 from mailman_pgp.app import events, template_guard
-from mailman_pgp.config import reload_pgp_config
+from mailman_pgp.config import ConfigError, load_pgp_config
 from mailman_pgp.model import ensure_schema
-from mailman_pgp.rest.paths import PluginPaths
 from mailman_pgp.rest.root import PGPRoot
+from mailman_plugin_kit.rest import PluginPaths
+from mailman_plugin_kit.schema import SchemaTooNew
+from mailman_plugin_kit.startup import stops_start
 
 log = logging.getLogger("mailman.plugins")
 
@@ -44,7 +47,8 @@ class PGPPlugin:
 
     def pre_hook(self) -> None:
         """See `IPlugin`."""
-        settings = reload_pgp_config()
+        with stops_start("PGP", ConfigError):
+            settings = load_pgp_config(self.name)
         log.info("PGP plugin: list key passphrase from %s", settings.passphrase_path)
         outgoing = config.mta.outgoing.strip()
         if outgoing not in (STOCK_OUTGOING, OUTGOING):
@@ -60,12 +64,10 @@ class PGPPlugin:
     def post_hook(self) -> None:
         """See `IPlugin`.
 
-        Mailman logs an exception raised here and starts anyway; a template that
-        would mail the list-key passphrase must stop the process instead.
+        Mailman logs an exception raised here and starts anyway; a database ahead of the
+        plugin, or a template that would mail the list-key passphrase, stops it instead.
         """
-        ensure_schema()
-        events.initialize()
-        try:
+        with stops_start("PGP", SchemaTooNew, template_guard.SecretTemplate):
+            ensure_schema()
+            events.initialize()
             template_guard.initialize()
-        except template_guard.SecretTemplate as error:
-            raise SystemExit(f"PGP plugin: {error}") from None

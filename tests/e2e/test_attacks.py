@@ -25,10 +25,9 @@ from mailman.interfaces.requests import IListRequests, RequestType
 from mailman.testing.helpers import LogFileMark, get_queue_messages
 from zope.component import getUtility
 
-import mailman_pgp.config
 import mailman_pgp.posting.sealed as sealed_module
 from mailman_pgp.app.keys import set_address_key
-from mailman_pgp.config import pgp_config
+from mailman_pgp.config import SETTINGS, pgp_config
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 from mailman_pgp.testing.calls import record_calls
 from mailman_pgp.testing.client_mail import pgp_mime_message, text_body
@@ -64,7 +63,7 @@ def settings(monkeypatch):
     """Change the PGP plugin's settings for one test: ``settings(field=value, ...)``."""
 
     def change(**values) -> None:
-        monkeypatch.setattr(mailman_pgp.config, "_current", replace(pgp_config(), **values))
+        monkeypatch.setattr(SETTINGS, "_value", replace(pgp_config(), **values))
 
     return change
 

@@ -1,8 +1,9 @@
-"""The PGP plugin's own settings, read once per process.
+"""The PGP plugin's own settings, read once per process by the plugin's ``pre_hook``.
 
 `pgp_config()` is what every other module asks. The plugin's ``pre_hook`` calls
-`reload_pgp_config()` so that a broken configuration stops the plugin at start-up
-(and a missing passphrase is generated then), not at the first message.
+`load_pgp_config()` with the name of its ``[plugin.NAME]`` section, so that a broken
+configuration stops Mailman at start-up (and a missing passphrase is generated then),
+not at the first message.
 """
 
 from mailman.config import config
@@ -10,32 +11,25 @@ from public import public
 
 from mailman_pgp.config.errors import ConfigError
 from mailman_pgp.config.settings import PGPConfig, load_config
+from mailman_plugin_kit.settings import ProcessSettings
 
-PLUGIN_CLASS = "mailman_pgp.plugin.PGPPlugin"
+SETTINGS: ProcessSettings[PGPConfig] = ProcessSettings("PGP")
 
-_current: PGPConfig | None = None
-
-public(ConfigError=ConfigError, PGPConfig=PGPConfig, load_config=load_config)
+public(ConfigError=ConfigError, PGPConfig=PGPConfig, SETTINGS=SETTINGS, load_config=load_config)
 
 
 @public
 def pgp_config() -> PGPConfig:
-    """The plugin's settings in this process, read on first use."""
-    return _current if _current is not None else reload_pgp_config()
+    """The plugin's settings in this process."""
+    return SETTINGS.get()
 
 
 @public
-def reload_pgp_config() -> PGPConfig:
-    """Read the settings again from the files Mailman's configuration names."""
-    global _current
-    _current = load_config(configuration_path(), var_dir=config.VAR_DIR)
-    return _current
+def load_pgp_config(plugin_name: str) -> PGPConfig:
+    """Read the settings from the file ``[plugin.<plugin_name>] configuration:`` names.
 
-
-@public
-def configuration_path() -> str | None:
-    """The ``configuration:`` of the enabled ``[plugin.*]`` section running this plugin."""
-    for name, section in config.plugin_configs:
-        if name in config.plugins and section["class"].strip() == PLUGIN_CLASS:
-            return section["configuration"].strip() or None
-    return None
+    They become this process's settings; `ConfigError` says what is wrong with them.
+    """
+    section = getattr(config, f"plugin.{plugin_name}")
+    path = section.configuration.strip() or None
+    return SETTINGS.set(load_config(path, var_dir=config.VAR_DIR))

@@ -5,13 +5,12 @@ They commit and roll back with ``config.db.store``, like Mailman's own models.
 
 from mailman_pgp.model.address_key import PGPAddressKey
 from mailman_pgp.model.pgp_list import PGPMailingList
-from mailman_pgp.model.schema import SCHEMA_VERSION, PGPSchemaVersion, SchemaError, ensure_schema
+from mailman_pgp.model.schema import SCHEMA_VERSION, ensure_schema, pgp_schema
 
 __all__ = [
     "SCHEMA_VERSION",
     "PGPAddressKey",
     "PGPMailingList",
-    "PGPSchemaVersion",
-    "SchemaError",
     "ensure_schema",
+    "pgp_schema",
 ]

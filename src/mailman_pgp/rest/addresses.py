@@ -14,7 +14,7 @@ from public import public
 from mailman_pgp.app.keys import InvalidEmail, NoAddressKey, delete_address_key, set_address_key
 from mailman_pgp.model import PGPAddressKey
 from mailman_pgp.openpgp import OpenPGPError
-from mailman_pgp.rest.paths import PluginPaths
+from mailman_plugin_kit.rest import PluginPaths
 
 
 @public

@@ -17,7 +17,7 @@ from zope.component import getUtility
 
 from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
 from mailman_pgp.model import PGPMailingList
-from mailman_pgp.rest.paths import PluginPaths
+from mailman_plugin_kit.rest import PluginPaths
 
 
 class _PGPListBase(CollectionMixin):

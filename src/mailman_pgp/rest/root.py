@@ -8,7 +8,7 @@ from public import public
 
 from mailman_pgp.rest.addresses import AnAddressKey
 from mailman_pgp.rest.lists import AllPGPLists, APGPList
-from mailman_pgp.rest.paths import PluginPaths
+from mailman_plugin_kit.rest import PluginPaths
 
 
 @public

@@ -11,7 +11,7 @@ from mailman_pgp.app.keys import (
     delete_address_key,
     set_address_key,
 )
-from mailman_pgp.config import reload_pgp_config
+from mailman_pgp.config import load_pgp_config
 from mailman_pgp.model import PGPAddressKey
 from mailman_pgp.openpgp import RevocationRefused, UserIDMismatch, generate_key
 from mailman_pgp.testing.gnupg import GnuPGClient
@@ -69,11 +69,11 @@ def test_user_id_check_can_be_turned_off(mailman, tmp_path):
     other = generate_key("Bart <bart@example.com>")
     try:
         with configuration("plugin.pgp", configuration=str(site)):
-            reload_pgp_config()
+            load_pgp_config("pgp")
             with transaction():
                 set_address_key("anne@example.com", other.certificate.armor, confirmed=True)
     finally:
-        reload_pgp_config()
+        load_pgp_config("pgp")
     assert PGPAddressKey.for_email("anne@example.com").fingerprint == other.fingerprint
 
 

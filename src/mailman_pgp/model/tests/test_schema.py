@@ -1,20 +1,33 @@
-# Test that the plugin creates its missing tables and keeps its own schema version.
+# Test that the plugin creates its missing tables, keeps its own schema version, refuses a newer
+# one, and migrates a database made by today's schema through its migration steps.
 
 import pytest
 from mailman.config import config
-from sqlalchemy import inspect
+from mailman.database.transaction import transaction
+from sqlalchemy import inspect, select, text, update
 
-from mailman_pgp.model import (
-    SCHEMA_VERSION,
-    PGPAddressKey,
-    PGPSchemaVersion,
-    SchemaError,
-    ensure_schema,
-)
+from mailman_pgp.model import SCHEMA_VERSION, PGPAddressKey, ensure_schema, schema
+from mailman_pgp.openpgp import load_certificate
+from mailman_pgp.openpgp.tests.key_files import key_data
+from mailman_plugin_kit.schema import SchemaTooNew
 
 
 def table_names() -> set[str]:
     return set(inspect(config.db.engine).get_table_names())
+
+
+def columns(table: str) -> set[str]:
+    return {column["name"] for column in inspect(config.db.engine).get_columns(table)}
+
+
+def versions() -> list[int]:
+    with config.db.engine.connect() as connection:
+        return list(connection.execute(select(schema.schema_version_table.c.version)).scalars())
+
+
+def set_version(version: int) -> None:
+    with config.db.engine.begin() as connection:
+        connection.execute(update(schema.schema_version_table).values(version=version))
 
 
 def test_a_missing_table_is_created(mailman):
@@ -28,7 +41,8 @@ def test_a_missing_table_is_created(mailman):
 
 def test_the_version_is_recorded_in_the_plugins_own_table(mailman):
     ensure_schema()
-    assert [row.version for row in config.db.store.query(PGPSchemaVersion)] == [SCHEMA_VERSION]
+    assert versions() == [SCHEMA_VERSION]
+    assert "alembic_version" not in {table.name for table in schema.TABLES}
 
 
 def test_running_again_changes_nothing(mailman):
@@ -36,12 +50,56 @@ def test_running_again_changes_nothing(mailman):
     before = table_names()
     assert ensure_schema() == SCHEMA_VERSION
     assert table_names() == before
-    assert config.db.store.query(PGPSchemaVersion).count() == 1
+    assert versions() == [SCHEMA_VERSION]
 
 
 def test_a_newer_schema_than_the_code_is_refused(mailman):
     ensure_schema()
-    config.db.store.query(PGPSchemaVersion).one().version = SCHEMA_VERSION + 1
+    set_version(SCHEMA_VERSION + 1)
+    try:
+        with pytest.raises(SchemaTooNew, match="install the newer plugin"):
+            ensure_schema()
+    finally:
+        set_version(SCHEMA_VERSION)
+
+
+def test_a_database_of_todays_schema_is_migrated_step_by_step(mailman, monkeypatch):
+    # Today's schema with a key in it; then a plugin two versions ahead whose steps add
+    # a column and fill it from the rows there.
+    from mailman_pgp.app.keys import set_address_key
+
+    ensure_schema()
+    with transaction():
+        set_address_key("alice@example.com", key_data("alice_cv25519.pub.asc"), confirmed=True)
+    fingerprint = load_certificate(key_data("alice_cv25519.pub.asc")).fingerprint
+    ran = []
+
+    def add_column(connection):
+        ran.append(SCHEMA_VERSION)
+        connection.execute(text("ALTER TABLE pgp_address_key ADD COLUMN note VARCHAR(80)"))
+
+    def fill_column(connection):
+        ran.append(SCHEMA_VERSION + 1)
+        connection.execute(text("UPDATE pgp_address_key SET note = 'migrated'"))
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", {SCHEMA_VERSION: add_column,
+                                               SCHEMA_VERSION + 1: fill_column})
     config.db.commit()
-    with pytest.raises(SchemaError, match="upgrade the plugin"):
-        ensure_schema()
+    try:
+        assert ensure_schema() == SCHEMA_VERSION + 2
+        assert ran == [SCHEMA_VERSION, SCHEMA_VERSION + 1]
+        assert versions() == [SCHEMA_VERSION + 2]
+        with config.db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT email, fingerprint, note FROM pgp_address_key")).all()
+        assert [tuple(row) for row in rows] == [("alice@example.com", fingerprint, "migrated")]
+        # Run again at the new version: no step runs twice.
+        assert ensure_schema() == SCHEMA_VERSION + 2
+        assert ran == [SCHEMA_VERSION, SCHEMA_VERSION + 1]
+    finally:
+        with config.db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM pgp_address_key"))
+            connection.execute(text("ALTER TABLE pgp_address_key DROP COLUMN note"))
+        set_version(SCHEMA_VERSION)
+    assert "note" not in columns("pgp_address_key")

@@ -10,6 +10,7 @@ its errors, and those of the commands, are translated here (`errors`).
 
 from mailman_pgp.openpgp.errors import (
     CommandTimedOut,
+    CommandUnavailable,
     DecryptionError,
     KeyCannotEncrypt,
     KeyCannotSign,
@@ -26,7 +27,6 @@ from mailman_pgp.openpgp.errors import (
     RevocationRefused,
     SecretKeyGiven,
     SigningError,
-    SOPUnavailable,
     UserIDMismatch,
 )
 from mailman_pgp.openpgp.keys import (
@@ -43,12 +43,11 @@ from mailman_pgp.openpgp.messages import (
     CleartextVerified,
     Decrypted,
     DetachedSignature,
+    cleartext_text,
     decrypt,
     decrypt_content,
     encrypt,
-    seal,
     sign_detached,
-    unseal,
     verify_cleartext,
     verify_detached,
 )
@@ -78,13 +77,14 @@ __all__ = [
     "PlaintextTooLarge",
     "RevocationGiven",
     "RevocationRefused",
-    "SOPUnavailable",
+    "CommandUnavailable",
     "SecretKey",
     "SecretKeyGiven",
     "SignatureStatus",
     "SigningError",
     "UserIDMismatch",
     "Verification",
+    "cleartext_text",
     "decrypt",
     "decrypt_content",
     "encrypt",
@@ -92,9 +92,7 @@ __all__ = [
     "load_certificate",
     "load_secret_key",
     "parse_certificate",
-    "seal",
     "sign_detached",
-    "unseal",
     "verify_cleartext",
     "verify_detached",
 ]

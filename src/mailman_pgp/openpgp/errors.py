@@ -76,12 +76,13 @@ class MalformedMessage(OpenPGPError):
 
 
 @public
-class SOPUnavailable(OpenPGPError):
-    """The SOP command (or the gpg used for diagnosis) is missing, failed, or timed out."""
+class CommandUnavailable(OpenPGPError):
+    """An OpenPGP command the list runs (the SOP command, or gpg for the diagnosis of a
+    signature) is missing, failed, or timed out."""
 
 
 @public
-class CommandTimedOut(SOPUnavailable):
+class CommandTimedOut(CommandUnavailable):
     """The SOP command (or gpg) did not finish in time and was killed.
 
     Unlike a missing command, a timeout says something about the message: one that

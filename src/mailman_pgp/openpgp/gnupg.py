@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 
-from mailman_pgp.openpgp.errors import SOPUnavailable
+from mailman_pgp.openpgp.errors import CommandUnavailable
 from mailman_pgp.openpgp.process import PipeIn, PipeOut, minimal_env, run
 
 _STATUS_PREFIX = "[GNUPG:] "
@@ -92,7 +92,7 @@ class GnuPG:
                 imported = run([*common, "--import"], stdin=b"".join(certs),
                                timeout=self.timeout, env=env)
                 if imported.returncode != 0:
-                    raise SOPUnavailable("gpg could not read the certificates to check"
+                    raise CommandUnavailable("gpg could not read the certificates to check"
                                          " a signature against.")
             done = run([*common, "--status-fd", PipeOut("{}"), *argv], stdin=stdin,
                        timeout=self.timeout, env=env)

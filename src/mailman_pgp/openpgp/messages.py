@@ -19,11 +19,7 @@ compressed signed-and-encrypted messages, BZip2. Signatures are judged in two st
    signature gpg accepts but Sequoia's stricter policy refused (SHA-1, weak keys) is
    ``BAD``: ``GOOD`` needs both. Of several signatures, the most alarming status wins.
    If gpg cannot open what the SOP command decrypted, the status is ``BAD`` (a signature
-   may be inside); a missing gpg raises `SOPUnavailable`, like a missing SOP command.
-
-``seal`` and ``unseal`` keep data for the list itself (encrypted to the list's key, signed by
-it) in-process: pysequoia encrypts to a key it made with SEIPDv2, which neither sqop 0.27 nor
-GnuPG 2.2 reads, so ``decrypt`` is not the way back for those.
+   may be inside); a missing gpg raises `CommandUnavailable`, like a missing SOP command.
 
 Verification never raises for a bad signature: it returns a `Verification` value, so
 policies act on it. Unreadable input raises (`DecryptionError`, `MalformedMessage`).
@@ -40,7 +36,6 @@ import pysequoia
 from public import public
 
 from mailman_pgp.openpgp.errors import (
-    DecryptionError,
     KeyCannotEncrypt,
     KeyCannotSign,
     MalformedMessage,
@@ -49,7 +44,7 @@ from mailman_pgp.openpgp.errors import (
 from mailman_pgp.openpgp.gnupg import GnuPG, GpgReport, GpgSignature, GpgVerdict
 from mailman_pgp.openpgp.keys import Certificate, SecretKey, _to_cert
 from mailman_pgp.openpgp.sop import SOP, GoodSignature
-from mailman_pgp.openpgp.verification import NO_SIGNATURE, SignatureStatus, Verification
+from mailman_pgp.openpgp.verification import NOT_SIGNED, SignatureStatus, Verification
 
 _HASH_NAMES = {
     "MD5": "md5", "SHA1": "sha1", "RipeMD": "ripemd160", "SHA224": "sha224",
@@ -63,6 +58,7 @@ DEFAULT_SOP = SOP()
 _SEVERITY = [SignatureStatus.BAD, SignatureStatus.REVOKED_KEY, SignatureStatus.EXPIRED_KEY,
              SignatureStatus.UNKNOWN_KEY, SignatureStatus.NO_SIGNATURE]
 
+_SIGNATURE_BEGIN = b"-----BEGIN PGP SIGNATURE-----"
 _CLEARTEXT = re.compile(
     rb"\A\s*-----BEGIN PGP SIGNED MESSAGE-----\r?\n.*?"
     rb"^-----END PGP SIGNATURE-----[ \t]*(\r?\n)?\s*\Z",
@@ -126,7 +122,7 @@ def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] =
 
     The secret key reaches the SOP command through a pipe. Raises `DecryptionError` when the
     message is not for ``key``, tampered with or not OpenPGP; `PlaintextTooLarge` as soon as
-    the plaintext grows past ``max_plaintext`` bytes; `SOPUnavailable` when the command is
+    the plaintext grows past ``max_plaintext`` bytes; `CommandUnavailable` when the command is
     missing, and its `CommandTimedOut` when it does not answer in time.
     """
     certs = [c.armor.encode("ascii") for c in verify_with]
@@ -147,27 +143,6 @@ def decrypt_content(data: bytes, key: SecretKey, *, sop: SOP = DEFAULT_SOP,
     `decrypt` does.
     """
     return sop.decrypt(bytes(data), key._secret(), (), max_plaintext=max_plaintext).plaintext
-
-
-@public
-def seal(data: bytes, key: SecretKey) -> bytes:
-    """``data`` encrypted to the list's own ``key`` and signed by it, to keep (ASCII armor)."""
-    return pysequoia.encrypt(bytes(data), [key._cert()], signer=key._signer(), armor=True)
-
-
-@public
-def unseal(data: bytes, key: SecretKey) -> bytes:
-    """What `seal` sealed with ``key``; `DecryptionError` for anything else or tampering."""
-    cert = key._cert()
-    try:
-        opened = pysequoia.decrypt(bytes(data), key._decryptor(), store=lambda ids: [cert])
-    except RuntimeError as error:
-        raise DecryptionError(
-            "The sealed data could not be opened: it was not sealed with this list's key"
-            " (encrypted to it and signed by it), or it was damaged.") from error
-    if not opened.valid_sigs or opened.bytes is None:
-        raise DecryptionError("The sealed data was not sealed with this list's key.")
-    return opened.bytes
 
 
 @public
@@ -196,6 +171,38 @@ def verify_detached(data: bytes, signature: bytes, certs: Sequence[Certificate],
         # A signature part that holds no readable signature fails closed.
         return Verification(SignatureStatus.BAD)
     return _judge_report(report, certs)
+
+
+@public
+def cleartext_text(data: bytes) -> bytes:
+    """The text of a cleartext-signed message, its signature not checked.
+
+    What verifiers (sqop, gpg) give for it, without running one: the lines between the
+    armor headers and the signature, dash-escaping removed and trailing blanks dropped
+    (RFC 4880 7.1), each with its own line ending. For a message whose signature was
+    judged before. `MalformedMessage` for anything that is not cleartext-signed.
+    """
+    data = bytes(data)
+    if not _CLEARTEXT.match(data):
+        raise MalformedMessage(
+            "This is not a cleartext-signed OpenPGP message, or it carries text outside"
+            " the signed block.")
+    lines = data.lstrip().splitlines(keepends=True)
+    # After the BEGIN line come the armor headers ("Hash: ..."), then an empty line.
+    blank = next((index for index, line in enumerate(lines[1:], 1) if not line.strip()), None)
+    if blank is None:
+        raise MalformedMessage("The cleartext-signed message has no empty line after its"
+                               " armor headers.")
+    text = []
+    for line in lines[blank + 1:]:
+        if line.rstrip(b"\r\n") == _SIGNATURE_BEGIN:
+            break
+        body = line.rstrip(b"\r\n")
+        ending = line[len(body):]
+        if body.startswith(b"- "):
+            body = body[2:]
+        text.append(body.rstrip(b" \t") + ending)
+    return b"".join(text)
 
 
 @public
@@ -252,7 +259,7 @@ def _judge_accepted(good: Sequence[GoodSignature],
 def _judge_report(report: GpgReport, certs: Sequence[Certificate]) -> Verification:
     if not report.signatures:
         # If gpg could not look inside, a signature may be there: fail closed.
-        return Verification(SignatureStatus.BAD) if report.unreadable else NO_SIGNATURE
+        return Verification(SignatureStatus.BAD) if report.unreadable else NOT_SIGNED
     return _worst([_from_gpg(s, certs) for s in report.signatures])
 
 
@@ -275,7 +282,7 @@ def _worst(verdicts: Sequence[Verification]) -> Verification:
     for verdict in verdicts:
         if verdict.is_good:
             return verdict
-    return min(verdicts, key=lambda v: _SEVERITY.index(v.status), default=NO_SIGNATURE)
+    return min(verdicts, key=lambda v: _SEVERITY.index(v.status), default=NOT_SIGNED)
 
 
 def _find(certs: Sequence[Certificate], fingerprint: str) -> Certificate | None:

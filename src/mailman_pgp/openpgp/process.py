@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from mailman_pgp.openpgp.errors import CommandTimedOut, SOPUnavailable
+from mailman_pgp.openpgp.errors import CommandTimedOut, CommandUnavailable
 
 # What a command may write to each extra output (verifications, a session key, gpg's
 # status lines): far more than any real message makes, far less than memory.
@@ -56,10 +56,10 @@ def minimal_env(**extra: str) -> dict[str, str]:
 
 
 def resolve(command: str) -> str:
-    """The executable for ``command``, or `SOPUnavailable` naming the missing command."""
+    """The executable for ``command``, or `CommandUnavailable` naming the missing command."""
     found = shutil.which(command, path=os.environ.get("PATH") or os.defpath)
     if found is None:
-        raise SOPUnavailable(
+        raise CommandUnavailable(
             f"The OpenPGP command {command!r} is not installed (not found on the PATH).")
     return found
 
@@ -79,7 +79,7 @@ def run(argv: Sequence[str | PipeIn | PipeOut], *, stdin: bytes, timeout: float,
     With ``max_output``, the child is killed as soon as its standard output grows past
     that many bytes, and `OutputTooLarge` is raised: memory stays near the limit however
     much the child would write (a decompression bomb). Each extra output is held to
-    `EXTRA_OUTPUT_LIMIT` the same way. `SOPUnavailable` when the command is missing,
+    `EXTRA_OUTPUT_LIMIT` the same way. `CommandUnavailable` when the command is missing,
     cannot start, or does not finish within ``timeout`` seconds (`CommandTimedOut`).
     """
     command = str(argv[0])
@@ -112,7 +112,7 @@ def run(argv: Sequence[str | PipeIn | PipeOut], *, stdin: bytes, timeout: float,
                 args, stdin=stdin_read, stdout=stdout_write, stderr=subprocess.DEVNULL,
                 pass_fds=child_fds, env=dict(env))
         except OSError as error:
-            raise SOPUnavailable(f"The OpenPGP command {command!r} could not be started.") \
+            raise CommandUnavailable(f"The OpenPGP command {command!r} could not be started.") \
                 from error
     except BaseException:
         for fd in [*child_fds, *(fd for fd, _ in writers), *(fd for fd, _ in readers)]:

@@ -26,8 +26,8 @@ from mailman_pgp.openpgp.process import (
 )
 
 # Exit codes of the SOP specification that we act on.
-NO_SIGNATURE = 3
-CANNOT_DECRYPT = 29
+EXIT_NO_SIGNATURE = 3
+EXIT_CANNOT_DECRYPT = 29
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class SOP:
             if done.returncode == 0:
                 return SOPDecrypted(done.stdout, done.outputs[0].strip(),
                                     _good_signatures(done.outputs[1]))
-            if done.returncode != NO_SIGNATURE:
+            if done.returncode != EXIT_NO_SIGNATURE:
                 raise _decryption_error(done.returncode)
         done = self._run("decrypt", "--session-key-out", PipeOut(), "--", PipeIn(key),
                          stdin=message, max_output=max_plaintext)
@@ -130,7 +130,7 @@ def _good_signatures(output: bytes) -> tuple[GoodSignature, ...]:
 
 
 def _decryption_error(returncode: int) -> DecryptionError:
-    if returncode == CANNOT_DECRYPT:
+    if returncode == EXIT_CANNOT_DECRYPT:
         return DecryptionError(
             "The message could not be decrypted: it is not encrypted to this list's key,"
             " or it was damaged or tampered with on the way.")

@@ -44,4 +44,4 @@ class Verification:
         return self.status is SignatureStatus.GOOD
 
 
-NO_SIGNATURE = Verification(SignatureStatus.NO_SIGNATURE)
+NOT_SIGNED = Verification(SignatureStatus.NO_SIGNATURE)

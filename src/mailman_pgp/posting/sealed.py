@@ -33,6 +33,7 @@ from mailman_pgp.openpgp import (
     SecretKey,
     SignatureStatus,
     Verification,
+    cleartext_text,
     decrypt,
     decrypt_content,
     verify_cleartext,
@@ -144,9 +145,9 @@ def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
     """The entity to deliver of a post whose signature the posting chain already judged.
 
     Opened only when its ciphertext has the ``digest`` the chain recorded
-    (`NotTheCheckedPost` otherwise); decrypted with one run of the SOP command, the
-    sender's signature (a ``multipart/signed`` wrapper or an inline clear-signature)
-    taken off unchecked. Raises as `open_post` does.
+    (`NotTheCheckedPost` otherwise); decrypted with one run of the SOP command and no
+    other process, the sender's signature (a ``multipart/signed`` wrapper or an inline
+    clear-signature) taken off unchecked. Raises as `open_post` does.
     """
     post = sealed(msg)
     if post.digest != digest:
@@ -161,7 +162,7 @@ def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
             return split_signed(entity).content
         return entity
     if _CLEARSIGNED.match(plaintext):
-        plaintext = verify_cleartext(plaintext, (), sop=sop).text
+        plaintext = cleartext_text(plaintext)
     return text_entity(plaintext, _charset_of(plaintext, post.charset))
 
 

@@ -5,8 +5,8 @@
 import pytest
 
 from mailman_pgp.mime import InlinePGP, MalformedPGPMIME, MessageKind, find_inline, parse_entity
-from mailman_pgp.mime.tests import clients
 from mailman_pgp.mime.tests.conftest import message_bytes
+from mailman_pgp.testing import client_mail
 
 
 def test_cleartext_signed_utf8_body_verifies(verifier):
@@ -38,13 +38,13 @@ def test_inline_encrypted_body_decrypts(corpus_gpg):
 
 
 def test_freshly_clearsigned_message_verifies_after_lf_delivery(alice):
-    wire = clients.inline_clearsigned(alice, "x", "Hallo Welt, Grüße\nFrom Alice\n")
-    found = find_inline(parse_entity(clients.as_delivered(wire)))
+    wire = client_mail.inline_clearsigned(alice, "x", "Hallo Welt, Grüße\nFrom Alice\n")
+    found = find_inline(parse_entity(client_mail.as_delivered(wire)))
     assert alice.verify_cleartext(found.armor).verdict == "GOODSIG"
 
 
 def test_text_around_the_block_is_marked_unprotected(alice):
-    wire = clients.inline_clearsigned(alice, "x", "signed text\n")
+    wire = client_mail.inline_clearsigned(alice, "x", "signed text\n")
     wire += b"\r\n-- \r\nA footer the list added\r\n"
     found = find_inline(parse_entity(wire))
     assert found.unprotected

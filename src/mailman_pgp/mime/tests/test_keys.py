@@ -5,8 +5,8 @@
 import pytest
 
 from mailman_pgp.mime import MalformedPGPMIME, extract_key_blocks, parse_entity
-from mailman_pgp.mime.tests import clients
 from mailman_pgp.mime.tests.conftest import KEYS, message_bytes
+from mailman_pgp.testing import client_mail
 from mailman_pgp.testing.gnupg import GnuPGClient
 
 
@@ -38,14 +38,14 @@ def test_pasted_key_and_revocation_certificate_are_both_found(verifier):
 @pytest.mark.parametrize("cte", ["quoted-printable", "base64"])
 def test_attached_key_in_any_transfer_encoding_comes_back_as_exported(alice, cte):
     exported = alice.export().encode()
-    blocks = extract_key_blocks(parse_entity(clients.key_attached(exported, cte)))
+    blocks = extract_key_blocks(parse_entity(client_mail.key_attached(exported, cte)))
     assert [block.replace(b"\r\n", b"\n") for block in blocks] == [exported]
 
 
 def test_binary_key_attachment_is_returned_as_it_is(alice):
     binary = alice.run("--export", alice.fingerprint()).output
     msg = parse_entity(
-        clients.key_attached(binary, "base64").replace(
+        client_mail.key_attached(binary, "base64").replace(
             b"Content-Type: text/plain", b"Content-Type: text/x-none"
         )
     )
@@ -55,7 +55,7 @@ def test_binary_key_attachment_is_returned_as_it_is(alice):
 
 def test_keys_in_several_parts_come_in_order(alice, verifier):
     corpus_key = (KEYS / "alice_public.asc").read_bytes()
-    data = clients.key_pasted(alice.export().encode(), corpus_key)
+    data = client_mail.key_pasted(alice.export().encode(), corpus_key)
     blocks = extract_key_blocks(parse_entity(data))
     assert [alice.fingerprints(block)[0] for block in blocks] == [
         alice.fingerprint(), verifier.fingerprint()
@@ -63,14 +63,14 @@ def test_keys_in_several_parts_come_in_order(alice, verifier):
 
 
 def test_private_key_blocks_are_never_returned(alice):
-    data = clients.key_pasted(alice.export_secret().encode(), alice.export().encode())
+    data = client_mail.key_pasted(alice.export_secret().encode(), alice.export().encode())
     blocks = extract_key_blocks(parse_entity(data))
     assert len(blocks) == 1
     assert b"PRIVATE" not in blocks[0]
 
 
 def test_attachment_that_is_no_key_raises():
-    msg = parse_entity(clients.key_attached(b"just some text\n"))
+    msg = parse_entity(client_mail.key_attached(b"just some text\n"))
     with pytest.raises(MalformedPGPMIME, match="neither an armored public key block"):
         extract_key_blocks(msg)
 
@@ -79,7 +79,7 @@ def test_damaged_pasted_key_raises(alice):
     exported = alice.export().encode()
     damaged = exported.replace(exported.splitlines()[3], b"*" * 64)
     with pytest.raises(MalformedPGPMIME, match="damaged Radix-64"):
-        extract_key_blocks(parse_entity(clients.key_pasted(damaged)))
+        extract_key_blocks(parse_entity(client_mail.key_pasted(damaged)))
 
 
 def test_message_without_keys_gives_none():

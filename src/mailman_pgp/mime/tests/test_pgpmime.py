@@ -29,9 +29,9 @@ from mailman_pgp.mime import (
     parse_entity,
     split_signed,
 )
-from mailman_pgp.mime.tests import clients
 from mailman_pgp.mime.tests.conftest import message_bytes
 from mailman_pgp.mime.tests.data.make_corpus import BINARY, BODY
+from mailman_pgp.testing import client_mail
 
 TEXT_WITH_TRAPS = (
     "Grüße aus Zürich\n"
@@ -62,15 +62,15 @@ def _between_boundaries(wire: bytes, boundary: str) -> bytes:
 
 def _client_made(alice, name: str) -> bytes:
     if name == "thunderbird":
-        return clients.thunderbird_signed(alice, "Grüße", BODY, attachment=("a.bin", BINARY))
-    return clients.mutt_signed(alice, "mutt", BODY)
+        return client_mail.thunderbird_signed(alice, "Grüße", BODY, attachment=("a.bin", BINARY))
+    return client_mail.mutt_signed(alice, "mutt", BODY)
 
 
 @pytest.mark.parametrize("transport", ["crlf_wire", "lf_delivered"])
 @pytest.mark.parametrize("client", ["thunderbird", "mutt"])
 def test_signed_bytes_of_client_messages_verify_with_gpg(alice, client, transport):
     wire = _client_made(alice, client)
-    data = wire if transport == "crlf_wire" else clients.as_delivered(wire)
+    data = wire if transport == "crlf_wire" else client_mail.as_delivered(wire)
     parts = split_signed(parse_entity(data))
     assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
     assert parts.micalg == ("pgp-sha256" if client == "thunderbird" else "pgp-sha512")
@@ -106,14 +106,14 @@ def test_signed_bytes_are_the_raw_part_not_a_regenerated_one(alice, quirk):
         b"Content-Type: application/pgp-signature\r\n\r\n"
         + alice.sign_detached(part) + b"\r\n--out--\r\n"
     )
-    for data in (wire, clients.as_delivered(wire)):
+    for data in (wire, client_mail.as_delivered(wire)):
         parts = split_signed(parse_entity(data))
         assert parts.signed_bytes == part
         assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
 
 
 def test_signed_bytes_survive_pickling_of_the_received_message(alice):
-    received = parse_entity(clients.as_delivered(_client_made(alice, "thunderbird")))
+    received = parse_entity(client_mail.as_delivered(_client_made(alice, "thunderbird")))
     parts = split_signed(pickle.loads(pickle.dumps(received, pickle.HIGHEST_PROTOCOL)))
     assert alice.verify_detached(parts.signature, parts.signed_bytes).verdict == "GOODSIG"
 
@@ -246,8 +246,8 @@ def test_built_signed_message_verifies_after_smtp(alice, smtp_sink, content):
     sink, port = smtp_sink
     entity = CONTENTS[content]()
     built = signed_by(alice, entity, "pgp-sha256")
-    built["From"] = clients.ALICE
-    built["To"] = clients.LIST
+    built["From"] = client_mail.ALICE
+    built["To"] = client_mail.LIST
     built["Subject"] = "signed"
     sent = pickle.loads(pickle.dumps(built))
     with smtplib.SMTP("127.0.0.1", port) as smtp:
@@ -344,8 +344,8 @@ def test_build_encrypted_refuses_ciphertext_that_is_not_armored():
 
 
 def test_encrypted_payload_of_a_thunderbird_message_decrypts(alice):
-    inner = clients.thunderbird_inner("Grüße", BODY, "tb")
-    msg = parse_entity(clients.thunderbird_encrypted(alice, alice.fingerprint(), inner))
+    inner = client_mail.thunderbird_inner("Grüße", BODY, "tb")
+    msg = parse_entity(client_mail.thunderbird_encrypted(alice, alice.fingerprint(), inner))
     assert alice.decrypt(encrypted_payload(msg)).output == inner
 
 

@@ -15,13 +15,11 @@ from mailman_pgp.openpgp import (
     MalformedMessage,
     SecretKey,
     SignatureStatus,
+    cleartext_text,
     decrypt,
     encrypt,
-    generate_key,
     load_certificate,
-    seal,
     sign_detached,
-    unseal,
     verify_cleartext,
     verify_detached,
 )
@@ -328,23 +326,24 @@ def test_a_cleartext_with_a_damaged_signature_block_is_malformed(
 
 # What the list keeps for itself.
 
-def test_sealed_data_opens_only_with_the_list_key_and_untampered(
-        list_key: SecretKey, text: bytes) -> None:
-    sealed = seal(text, list_key)
-    assert text not in sealed
-    assert unseal(sealed, list_key) == text
-    with pytest.raises(DecryptionError):
-        unseal(sealed, generate_key("Other <other@example.com>"))
-    lines = sealed.splitlines()
-    # Flip one base64 character in the middle of the armored body.
-    middle = len(lines) // 2
-    lines[middle] = lines[middle].swapcase()
-    damaged = b"\n".join(lines)
-    with pytest.raises(DecryptionError):
-        unseal(damaged, list_key)
+
+@pytest.mark.parametrize("text", [
+    b"hello\n", b"hello", b"- dash line\n-- two\nFrom x\n", b"line\r\nline2\r\n",
+    b"trailing   \nspaces\t\n", b"\n\nblank lines\n\n", b"-----BEGIN PGP SIGNATURE-----\n",
+    "Grüße — ½ €\n".encode(), b"tab\tinside \t \r\nend",
+], ids=["plain", "no-final-newline", "dashes", "crlf", "trailing-blanks", "blank-lines",
+        "armor-line-in-text", "utf-8", "mixed"])
+def test_the_cleartext_text_is_what_the_sop_command_verifies(
+        gnupg: GnuPGClient, text: bytes) -> None:
+    signed = gnupg.clearsign(text, "alice@example.com")
+    verified = verify_cleartext(signed, [ALICE])
+    assert verified.verification.status is SignatureStatus.GOOD
+    assert cleartext_text(signed) == verified.text
 
 
-def test_data_encrypted_to_the_list_key_but_not_signed_by_it_is_refused(
-        list_key: SecretKey, text: bytes) -> None:
-    with pytest.raises(DecryptionError, match="not sealed with this list's key"):
-        unseal(encrypt(text, list_key.certificate), list_key)
+def test_cleartext_text_refuses_what_is_not_cleartext_signed() -> None:
+    with pytest.raises(MalformedMessage):
+        cleartext_text(b"-----BEGIN PGP MESSAGE-----\n\nabc\n-----END PGP MESSAGE-----\n")
+    with pytest.raises(MalformedMessage, match="no empty line"):
+        cleartext_text(b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n"
+                       b"-----BEGIN PGP SIGNATURE-----\nxx\n-----END PGP SIGNATURE-----\n")

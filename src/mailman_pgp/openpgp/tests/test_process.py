@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailman_pgp.openpgp import CommandTimedOut, SOPUnavailable, process
+from mailman_pgp.openpgp import CommandTimedOut, CommandUnavailable, process
 from mailman_pgp.openpgp.process import (
     OutputTooLarge,
     PipeIn,
@@ -47,7 +47,7 @@ def test_the_child_gets_only_the_minimal_environment(monkeypatch) -> None:
 
 
 def test_a_missing_command_names_itself() -> None:
-    with pytest.raises(SOPUnavailable, match="no-such-sop-command"):
+    with pytest.raises(CommandUnavailable, match="no-such-sop-command"):
         resolve("no-such-sop-command")
 
 
@@ -55,7 +55,7 @@ def test_a_command_that_hangs_is_killed_after_the_timeout(tmp_path: Path) -> Non
     script = tmp_path / "hang"
     script.write_text("#!/bin/sh\nexec sleep 30\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    with pytest.raises(SOPUnavailable, match="did not finish within 0.5 seconds"):
+    with pytest.raises(CommandUnavailable, match="did not finish within 0.5 seconds"):
         run([str(script), PipeIn(b"key")], stdin=b"", timeout=0.5, env=minimal_env())
 
 

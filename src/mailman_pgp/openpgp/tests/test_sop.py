@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailman_pgp.openpgp import SOP, SecretKey, SOPUnavailable, decrypt, verify_detached
+from mailman_pgp.openpgp import SOP, CommandUnavailable, SecretKey, decrypt, verify_detached
 from mailman_pgp.openpgp.tests.key_files import cert
 
 RECORDER = """#!/bin/sh
@@ -49,13 +49,13 @@ def test_the_secret_key_reaches_the_command_through_a_pipe(
 
 def test_a_missing_sop_command_is_named(list_key: SecretKey) -> None:
     sop = SOP(command="no-such-sqop")
-    with pytest.raises(SOPUnavailable, match="'no-such-sqop' is not installed"):
+    with pytest.raises(CommandUnavailable, match="'no-such-sqop' is not installed"):
         decrypt(b"message", list_key, sop=sop)
-    with pytest.raises(SOPUnavailable, match="no-such-sqop"):
+    with pytest.raises(CommandUnavailable, match="no-such-sqop"):
         verify_detached(b"data", b"signature", [cert("alice_cv25519")], sop=sop)
 
 
 def test_a_missing_gpg_for_the_diagnosis_is_named(list_key: SecretKey) -> None:
-    with pytest.raises(SOPUnavailable, match="no-such-gpg"):
+    with pytest.raises(CommandUnavailable, match="no-such-gpg"):
         verify_detached(b"data", b"signature", [cert("alice_cv25519")],
                         sop=SOP(gpg="no-such-gpg"))

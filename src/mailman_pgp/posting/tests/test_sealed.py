@@ -7,6 +7,8 @@ from mailman.email.message import Message
 
 from mailman_pgp.mime import parse_entity
 from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_key, messages
+from mailman_pgp.openpgp import gnupg as gnupg_module
+from mailman_pgp.openpgp import sop as sop_module
 from mailman_pgp.openpgp.keys import load_certificate
 from mailman_pgp.posting.sealed import (
     NotEncrypted,
@@ -17,6 +19,7 @@ from mailman_pgp.posting.sealed import (
     sealed,
     text_entity,
 )
+from mailman_pgp.testing.calls import record_calls
 from mailman_pgp.testing.client_mail import (
     inline_message,
     pgp_mime_message,
@@ -101,10 +104,16 @@ def test_post_content_takes_the_signed_wrapper_off_without_judging_it_again(
     assert text_of(opened) == TEXT
 
 
-def test_post_content_of_inline_clearsigned_text_is_the_text(list_key, anne):
+def test_post_content_of_inline_clearsigned_text_is_the_text_in_one_process(
+        list_key, anne, monkeypatch):
     clearsigned = anne.clearsign(TEXT.encode(), "anne@example.com")
     armor = anne.encrypt(clearsigned, list_key.fingerprint, None)
-    opened = content_of(parsed(inline_message(armor, HEADERS)), list_key)
+    msg = parsed(inline_message(armor, HEADERS))
+    sop_runs = record_calls(monkeypatch, sop_module, "run")
+    gpg_runs = record_calls(monkeypatch, gnupg_module, "run")
+    opened = content_of(msg, list_key)
+    assert [run[0][:2] for run in sop_runs] == [["sqop", "decrypt"]]
+    assert gpg_runs == []
     assert text_of(opened).rstrip("\n") == TEXT.rstrip("\n")
     assert b"BEGIN PGP" not in opened.as_bytes()
 

@@ -11,7 +11,7 @@ import base64
 import sys
 from pathlib import Path
 
-from mailman_pgp.mime.tests import clients
+from mailman_pgp.testing import client_mail
 from mailman_pgp.testing.gnupg import GnuPGClient
 
 HERE = Path(__file__).resolve().parent
@@ -159,13 +159,13 @@ def plain_messages() -> dict[str, bytes]:
 def pgp_messages(gpg: GnuPGClient) -> dict[str, bytes]:
     """PGP artefacts as the clients make them, and broken variants of them."""
     recipient = gpg.fingerprint()
-    signed_tb = clients.thunderbird_signed(
+    signed_tb = client_mail.thunderbird_signed(
         gpg, "Grüße", BODY, attachment=("data.bin", BINARY)
     )
-    encrypted = clients.thunderbird_encrypted(
-        gpg, recipient, clients.thunderbird_inner("Grüße", BODY, "tbencrypted")
+    encrypted = client_mail.thunderbird_encrypted(
+        gpg, recipient, client_mail.thunderbird_inner("Grüße", BODY, "tbencrypted")
     )
-    inline_encrypted = clients.inline_encrypted(gpg, recipient, b"Inline secret.\n")
+    inline_encrypted = client_mail.inline_encrypted(gpg, recipient, b"Inline secret.\n")
     public = gpg.export().encode()
     encrypted_head, _, encrypted_rest = encrypted.partition(b"--------------tbencrypted\r\n")
     octet_stream = encrypted_rest.index(
@@ -174,8 +174,8 @@ def pgp_messages(gpg: GnuPGClient) -> dict[str, bytes]:
     armor_line = encrypted.index(b"\r\n\r\n", encrypted.index(b"BEGIN PGP MESSAGE")) + 4
     return {
         "mime_signed_thunderbird_style.eml": signed_tb,
-        "mime_signed_mutt_style.eml": clients.as_delivered(
-            clients.mutt_signed(gpg, "mutt", BODY)
+        "mime_signed_mutt_style.eml": client_mail.as_delivered(
+            client_mail.mutt_signed(gpg, "mutt", BODY)
         ),
         "mime_signed_bad_signature.eml": signed_tb.replace(b"Z=C3=BCrich", b"Z=C3=BCRICH"),
         "mime_signed_one_part.eml": _drop_signature_part(signed_tb),
@@ -200,14 +200,14 @@ def pgp_messages(gpg: GnuPGClient) -> dict[str, bytes]:
         "mime_encrypted_truncated_armor.eml": encrypted.replace(
             b"-----END PGP MESSAGE-----", b""
         ),
-        "inline_clearsigned_utf8.eml": clients.inline_clearsigned(gpg, "inline", BODY),
-        "inline_clearsigned_latin1_qp.eml": clients.inline_clearsigned(
+        "inline_clearsigned_utf8.eml": client_mail.inline_clearsigned(gpg, "inline", BODY),
+        "inline_clearsigned_latin1_qp.eml": client_mail.inline_clearsigned(
             gpg, "inline", "Déjà vu, à bientôt.\n", charset="iso-8859-1", cte="quoted-printable"
         ),
         "inline_encrypted.eml": inline_encrypted,
         "inline_broken_armor.eml": inline_encrypted.replace(b"-----END PGP MESSAGE-----", b""),
-        "key_attached_thunderbird_style.eml": clients.key_attached(public),
-        "key_pasted_with_revocation.eml": clients.key_pasted(
+        "key_attached_thunderbird_style.eml": client_mail.key_attached(public),
+        "key_pasted_with_revocation.eml": client_mail.key_pasted(
             public, gpg.revocation_certificate(gpg.fingerprint()).encode()
         ),
     }
@@ -225,7 +225,7 @@ def main(new_key: bool) -> None:
     gpg = GnuPGClient()
     try:
         if new_key or not SECRET.exists():
-            gpg.generate(clients.ALICE)
+            gpg.generate(client_mail.ALICE)
             SECRET.write_bytes(gpg.export_secret().encode())
             PUBLIC.write_bytes(gpg.export().encode())
             (KEYS / "alice_revocation.rev").write_bytes(

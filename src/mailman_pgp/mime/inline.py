@@ -7,12 +7,7 @@ from public import public
 
 from mailman_pgp.mime import armor
 from mailman_pgp.mime.errors import MalformedPGPMIME
-from mailman_pgp.mime.kinds import MessageKind
-
-_KINDS = {
-    armor.MESSAGE: MessageKind.INLINE_ENCRYPTED,
-    armor.SIGNED_MESSAGE: MessageKind.INLINE_SIGNED,
-}
+from mailman_pgp.mime.kinds import INLINE_KINDS, MessageKind, leaves
 
 
 @public
@@ -34,49 +29,20 @@ def find_inline(msg: Message) -> InlinePGP:
 
     ``MalformedPGPMIME`` when there is none, or when the block's armor is damaged.
     """
-    for part in _leaves(msg):
+    for part in leaves(msg):
         if part.get_content_type() != "text/plain":
             continue
         data = part.get_payload(decode=True) or b""
         for block in armor.find_blocks(data):
-            if block.label not in _KINDS:
+            if block.label not in INLINE_KINDS:
                 continue
             armor.check_block(block)
             around = (data[: block.start] + data[block.end :]).strip()
             others = any(
                 other is not part and (other.get_payload(decode=True) or b"").strip()
-                for other in _leaves(msg)
+                for other in leaves(msg)
             )
             charset = (part.get_content_charset() or "us-ascii").lower()
-            return InlinePGP(_KINDS[block.label], block.data, charset, bool(around) or others)
+            return InlinePGP(INLINE_KINDS[block.label], block.data, charset,
+                             bool(around) or others)
     raise MalformedPGPMIME("The message holds no inline PGP message or signed text.")
-
-
-def scan_inline(msg: Message) -> MessageKind:
-    """The inline kind of ``msg``, or PLAIN; damaged armor still counts as inline PGP."""
-    for part in _leaves(msg):
-        if part.get_content_type() != "text/plain":
-            continue
-        data = part.get_payload(decode=True) or b""
-        try:
-            blocks = armor.find_blocks(data)
-        except MalformedPGPMIME:
-            return _kind_of_unfinished(data)
-        for block in blocks:
-            if block.label in _KINDS:
-                return _KINDS[block.label]
-    return MessageKind.PLAIN
-
-
-def _kind_of_unfinished(data: bytes) -> MessageKind:
-    # A BEGIN line without an END line: say what it claims to be, so that the caller
-    # tries it and gets the error, instead of passing damaged PGP on as plain text.
-    if b"-----BEGIN PGP SIGNED MESSAGE-----" in data:
-        return MessageKind.INLINE_SIGNED
-    if b"-----BEGIN PGP MESSAGE-----" in data:
-        return MessageKind.INLINE_ENCRYPTED
-    return MessageKind.PLAIN
-
-
-def _leaves(msg: Message) -> list[Message]:
-    return [part for part in msg.walk() if not part.is_multipart()]

@@ -5,6 +5,9 @@ from enum import Enum
 
 from public import public
 
+from mailman_pgp.mime import armor
+from mailman_pgp.mime.errors import MalformedPGPMIME
+
 
 @public
 class MessageKind(Enum):
@@ -17,20 +20,51 @@ class MessageKind(Enum):
     PLAIN = "plain"
 
 
+# The armor labels that make a text part inline PGP, and the kind each makes.
+INLINE_KINDS = {
+    armor.MESSAGE: MessageKind.INLINE_ENCRYPTED,
+    armor.SIGNED_MESSAGE: MessageKind.INLINE_SIGNED,
+}
+
+
 @public
 def classify(msg: Message) -> MessageKind:
     """The kind of ``msg``, from its top-level content type or an inline armored block.
 
     Any ``multipart/encrypted`` or ``multipart/signed`` is classified as PGP/MIME, whatever
     its ``protocol``: ``encrypted_payload`` and ``split_signed`` then say what is wrong
-    with it, so a malformed message cannot pass as plain. Never raises for bad input.
+    with it, so a malformed message cannot pass as plain. Damaged armor still counts as
+    inline PGP, for the same reason. Never raises for bad input.
     """
-    # inline.py imports MessageKind from here.
-    from mailman_pgp.mime.inline import scan_inline
-
     content_type = msg.get_content_type()
     if content_type == "multipart/encrypted":
         return MessageKind.PGP_MIME_ENCRYPTED
     if content_type == "multipart/signed":
         return MessageKind.PGP_MIME_SIGNED
-    return scan_inline(msg)
+    for part in leaves(msg):
+        if part.get_content_type() != "text/plain":
+            continue
+        data = part.get_payload(decode=True) or b""
+        try:
+            blocks = armor.find_blocks(data)
+        except MalformedPGPMIME:
+            return _kind_of_unfinished(data)
+        for block in blocks:
+            if block.label in INLINE_KINDS:
+                return INLINE_KINDS[block.label]
+    return MessageKind.PLAIN
+
+
+def leaves(msg: Message) -> list[Message]:
+    """The parts of ``msg`` that are not multipart, in order."""
+    return [part for part in msg.walk() if not part.is_multipart()]
+
+
+def _kind_of_unfinished(data: bytes) -> MessageKind:
+    # A BEGIN line without an END line: say what it claims to be, so that the caller
+    # tries it and gets the error, instead of passing damaged PGP on as plain text.
+    if b"-----BEGIN PGP SIGNED MESSAGE-----" in data:
+        return MessageKind.INLINE_SIGNED
+    if b"-----BEGIN PGP MESSAGE-----" in data:
+        return MessageKind.INLINE_ENCRYPTED
+    return MessageKind.PLAIN

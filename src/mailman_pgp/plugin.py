@@ -12,11 +12,20 @@ import logging
 from mailman.config import config
 from mailman.interfaces.plugin import IPlugin
 from public import public
+from zope.component import getGlobalSiteManager
 from zope.interface import implementer
 
 from mailman_pgp.app import events, template_guard
-from mailman_pgp.config import ConfigError, load_pgp_config
-from mailman_pgp.model import ensure_schema
+from mailman_pgp.config import ConfigError, load_pgp_config, pgp_config
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
+from mailman_pgp.interfaces.lists import IPGPListManager
+from mailman_pgp.model import PGPAddressKeyManager, PGPListManager, ensure_schema
+from mailman_pgp.mta.site_outgoing import (
+    OUTGOING,
+    STOCK_OUTGOING,
+    remember_site_outgoing,
+    site_outgoing_name,
+)
 from mailman_pgp.rest.root import PGPRoot
 from mailman_plugin_kit.rest import PluginPaths
 from mailman_plugin_kit.schema import SchemaTooNew
@@ -24,12 +33,9 @@ from mailman_plugin_kit.startup import stops_start
 
 log = logging.getLogger("mailman.plugins")
 
-STOCK_OUTGOING = "mailman.mta.deliver.deliver"
-OUTGOING = "mailman_pgp.mta.deliver.deliver"
-
 # Pushed in pre_hook, which every Mailman process runs, so all of them see it.
-# The PGP deliver encrypts for PGP lists and hands every other list to Mailman's
-# stock deliver unchanged.
+# The PGP deliver encrypts PGP list posts and hands all other mail on to the
+# callable the site had configured, which pre_hook records just before.
 MAILMAN_SETTINGS = f"""
 [mta]
 outgoing: {OUTGOING}
@@ -50,14 +56,12 @@ class PGPPlugin:
         with stops_start("PGP", ConfigError):
             settings = load_pgp_config(self.name)
         log.info("PGP plugin: list key passphrase from %s", settings.passphrase_path)
-        outgoing = config.mta.outgoing.strip()
-        if outgoing not in (STOCK_OUTGOING, OUTGOING):
-            log.warning(
-                "PGP plugin: replacing [mta] outgoing %s with %s, which delivers "
-                "lists that are not PGP lists with Mailman's stock %s",
-                outgoing,
-                OUTGOING,
-                STOCK_OUTGOING,
+        remember_site_outgoing(config.mta.outgoing)
+        if site_outgoing_name() != STOCK_OUTGOING:
+            log.info(
+                "PGP plugin: mail that is not a PGP list post goes on to the site's "
+                "[mta] outgoing %s",
+                site_outgoing_name(),
             )
         config.push(SETTINGS_NAME, MAILMAN_SETTINGS)
 
@@ -67,6 +71,9 @@ class PGPPlugin:
         Mailman logs an exception raised here and starts anyway; a database ahead of the
         plugin, or a template that would mail the list-key passphrase, stops it instead.
         """
+        site = getGlobalSiteManager()
+        site.registerUtility(PGPListManager(pgp_config().key_passphrase), IPGPListManager)
+        site.registerUtility(PGPAddressKeyManager(), IPGPAddressKeyManager)
         with stops_start("PGP", SchemaTooNew, template_guard.SecretTemplate):
             ensure_schema()
             events.initialize()

@@ -1,17 +1,15 @@
 """The plugin's event subscribers, registered in one place by the plugin's ``post_hook``."""
 
-from mailman.config import config
 from mailman.interfaces.listmanager import ListCreatedEvent, ListDeletingEvent
 from public import public
 from zope import event
+from zope.component import getUtility
 
-from mailman_pgp.model import PGPMailingList
+from mailman_pgp.interfaces.lists import IPGPListManager
 
 
 def _forget_key_pair(list_id: str) -> None:
-    pgp_list = PGPMailingList.for_list_id(list_id)
-    if pgp_list is not None:
-        config.db.store.delete(pgp_list)
+    getUtility(IPGPListManager).delete(list_id)
 
 
 @public

@@ -1,13 +1,12 @@
 """Setting and removing the public key registered for an email address."""
 
-from mailman.config import config
 from mailman.interfaces.address import IEmailValidator
 from public import public
 from zope.component import getUtility
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
-from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.interfaces.keys import IPGPAddressKey, IPGPAddressKeyManager
 from mailman_pgp.openpgp import NotAnUpdate, RevocationGiven, parse_certificate
 
 
@@ -41,7 +40,7 @@ class NothingToRevoke(NoAddressKey):
 
 
 @public
-def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> PGPAddressKey:
+def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> IPGPAddressKey:
     """Register ``armor`` as the key of ``email``, or update the key it has.
 
     When ``armor`` is the key ``email`` has (same fingerprint) as its owner exports it
@@ -56,7 +55,7 @@ def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> PGPAd
     the new key (or an administrator vouches for it). The caller commits.
     """
     email = _checked(email)
-    key = PGPAddressKey.for_email(email)
+    key = getUtility(IPGPAddressKeyManager).get(email)
     if key is not None:
         try:
             updated = key.certificate().update(armor)
@@ -72,8 +71,7 @@ def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> PGPAd
     except RevocationGiven as error:
         raise NothingToRevoke(email) from error
     if key is None:
-        key = PGPAddressKey(email, certificate, confirmed=confirmed)
-        config.db.store.add(key)
+        key = getUtility(IPGPAddressKeyManager).add(email, certificate, confirmed=confirmed)
     else:
         key.replace(certificate, confirmed=confirmed)
     return key
@@ -82,10 +80,10 @@ def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> PGPAd
 @public
 def delete_address_key(email: str) -> None:
     """Forget the key of ``email``; `NoAddressKey` if it has none. The caller commits."""
-    key = PGPAddressKey.for_email(email)
-    if key is None:
+    keys = getUtility(IPGPAddressKeyManager)
+    if keys.get(email) is None:
         raise NoAddressKey(email)
-    config.db.store.delete(key)
+    keys.delete(email)
 
 
 def _checked(email: str) -> str:

@@ -1,12 +1,12 @@
 """Making a Mailman list a PGP list: its key pair, and the chain and pipeline it posts through."""
 
-from mailman.config import config
 from mailman.interfaces.mailinglist import IMailingList
 from public import public
+from zope.component import getUtility
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
-from mailman_pgp.model import PGPMailingList
+from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_pgp.openpgp import generate_key
 
 POSTING_CHAIN = "pgp-posting-chain"
@@ -30,18 +30,16 @@ def list_user_id(mlist: IMailingList) -> str:
 
 
 @public
-def make_pgp_list(mlist: IMailingList) -> PGPMailingList:
+def make_pgp_list(mlist: IMailingList) -> IPGPMailingList:
     """Give ``mlist`` a key pair and switch it to `POSTING_CHAIN` and `POSTING_PIPELINE`.
 
     The secret key is stored protected with the plugin's passphrase, never in the
     clear. Raises `AlreadyPGPList` when the list is one already. The caller commits.
     """
-    if PGPMailingList.for_list_id(mlist.list_id) is not None:
+    if getUtility(IPGPListManager).get(mlist.list_id) is not None:
         raise AlreadyPGPList(mlist.list_id)
-    settings = pgp_config()
-    key = generate_key(list_user_id(mlist), settings.key_algorithm)
-    pgp_list = PGPMailingList(mlist.list_id, key, settings.key_passphrase)
-    config.db.store.add(pgp_list)
+    key = generate_key(list_user_id(mlist), pgp_config().key_algorithm)
+    pgp_list = getUtility(IPGPListManager).create(mlist.list_id, key)
     mlist.posting_chain = POSTING_CHAIN
     mlist.posting_pipeline = POSTING_PIPELINE
     return pgp_list

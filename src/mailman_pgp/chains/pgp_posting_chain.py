@@ -5,6 +5,9 @@ from mailman.interfaces.chain import IChain, LinkAction
 from public import public
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
+from mailman_pgp.posting.checker import check_post
+
 
 @public
 @implementer(IChain)
@@ -15,14 +18,15 @@ class PGPPostingChain:
     built-in chain would, so they draw no notice. Then what can be decided without
     decrypting: a post without exactly one author, from an author without a
     confirmed key, over the list's size limit, not encrypted, or whose Message-ID
-    already names another message on the server. Only then is the post decrypted,
-    and refused if the list key cannot open it or it is not signed by the author's
-    confirmed key. Refusals go to ``pgp-reject``. What passes continues in
+    already names another message on the server. Only then does the PGP check
+    (`check_post`) decrypt the post and record what it found; the rules after it
+    refuse a post it could not open or that is not signed by the author's confirmed
+    key. Refusals go to ``pgp-reject``. What passes continues in
     ``default-posting-chain``: moderation and the list's other rules still apply.
     """
 
     name = "pgp-posting-chain"
-    description = "Check encryption and signature of posts to a PGP list, then moderate."
+    description = N_("Check encryption and signature of posts to a PGP list, then moderate.")
 
     _link_descriptions = (
         ("no-senders", LinkAction.jump, "discard"),
@@ -34,7 +38,9 @@ class PGPPostingChain:
         ("pgp-too-large", LinkAction.jump, "pgp-reject"),
         ("pgp-not-encrypted", LinkAction.jump, "pgp-reject"),
         ("pgp-message-id-taken", LinkAction.jump, "pgp-reject"),
-        # Decrypted, in memory, at most [posting] max_plaintext_size.
+        # The PGP check: decrypts in memory, at most [posting] max_plaintext_size, and
+        # records its outcome for the rules below (mailman_pgp.posting.check).
+        ("truth", LinkAction.run, None, check_post),
         ("pgp-not-decryptable", LinkAction.jump, "pgp-reject"),
         ("pgp-not-signed-by-sender", LinkAction.jump, "pgp-reject"),
         ("truth", LinkAction.jump, "default-posting-chain"),

@@ -8,6 +8,7 @@ from mailman.interfaces.chain import RejectEvent
 from public import public
 from zope.event import notify
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.notice import may_tell, tell_refused
 
@@ -25,7 +26,7 @@ class PGPRejectChain(TerminalChainBase):
     """
 
     name = "pgp-reject"
-    description = "Refuse a post to a PGP list and tell its author why, without the post."
+    description = N_("Refuse a post to a PGP list and tell its author why, without the post.")
 
     def _process(self, mlist, msg, msgdata) -> None:
         """See `TerminalChainBase`."""

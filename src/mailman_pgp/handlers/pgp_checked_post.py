@@ -6,6 +6,7 @@ from mailman.interfaces.handler import IHandler
 from public import public
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MIMEError
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.check import PostCheck
@@ -27,7 +28,7 @@ class PGPCheckedPost:
     """
 
     name = "pgp-checked-post"
-    description = "Stop a post to a PGP list that is not the one its posting chain checked."
+    description = N_("Stop a post to a PGP list that is not the one its posting chain checked.")
 
     def process(self, mlist, msg, msgdata) -> None:
         """See `IHandler`."""
@@ -43,6 +44,8 @@ class PGPCheckedPost:
 def _mismatch(msg, check: PostCheck | None) -> str | None:
     if check is None:
         return "it carries no record of the PGP posting chain's check"
+    if not check.opened:
+        return "the PGP check did not open it"
     try:
         author = post_author(msg)
     except AmbiguousAuthor:

@@ -5,25 +5,25 @@ administrator may set a key before the address is known to Mailman, and the
 posting flow looks keys up by the addresses it delivers to.
 """
 
-from collections.abc import Iterable
 from functools import lru_cache
 
 from mailman.database.model import Model
-from mailman.database.transaction import dbconnection
 from mailman.database.types import SAText, SAUnicode
 from mailman.utilities.datetime import now
 from public import public
 from sqlalchemy import Boolean, Column, DateTime, Integer
+from zope.interface import implementer
 
+from mailman_pgp.interfaces.keys import IPGPAddressKey
 from mailman_pgp.openpgp import Certificate, load_certificate
 
-QUERY_CHUNK = 500
 MEMBER_KEYS_KEPT = 50_000
 
 
 @public
+@implementer(IPGPAddressKey)
 class PGPAddressKey(Model):
-    """The public key registered for one email address, and whether it is confirmed."""
+    """See `IPGPAddressKey`."""
 
     __tablename__ = "pgp_address_key"
 
@@ -44,35 +44,14 @@ class PGPAddressKey(Model):
         return f"<PGPAddressKey {self.email} {self.fingerprint} {state}>"
 
     def replace(self, certificate: Certificate, *, confirmed: bool) -> None:
-        """Hold ``certificate`` instead of the current key."""
+        """See `IPGPAddressKey`."""
         self.fingerprint = certificate.fingerprint
         self.public_key = certificate.armor
         self.confirmed = confirmed
         self.updated_at = now()
 
-    @classmethod
-    @dbconnection
-    def for_email(cls, store, email: str) -> "PGPAddressKey | None":
-        """The key of ``email`` (any case), confirmed or not; None if there is none."""
-        return store.query(cls).filter_by(email=email.lower()).one_or_none()
-
-    @classmethod
-    @dbconnection
-    def confirmed_for(cls, store, emails: Iterable[str]) -> dict[str, "PGPAddressKey"]:
-        """Lower-cased email to confirmed key, for those of ``emails`` that have one.
-
-        One query per `QUERY_CHUNK` addresses (SQLite limits bound parameters).
-        """
-        wanted = sorted({email.lower() for email in emails})
-        found = {}
-        for start in range(0, len(wanted), QUERY_CHUNK):
-            chunk = wanted[start : start + QUERY_CHUNK]
-            rows = store.query(cls).filter(cls.email.in_(chunk), cls.confirmed.is_(True))
-            found.update((row.email, row) for row in rows)
-        return found
-
     def certificate(self) -> Certificate:
-        """The key, parsed (without checking it is still usable)."""
+        """See `IPGPAddressKey`; parsed once per process."""
         return _parsed(self.public_key)
 
 

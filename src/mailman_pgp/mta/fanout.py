@@ -10,6 +10,7 @@ encryption itself. No SMTP here, so the fan-out can be timed on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from copy import deepcopy
 from dataclasses import dataclass
 from email.message import Message
 
@@ -64,6 +65,19 @@ def envelope_headers(post: Message) -> list[tuple[str, object]]:
     which describe the sealed body rather than the copy.
     """
     return [(name, value) for name, value in post.items() if name.lower() not in _CONTENT_HEADERS]
+
+
+@public
+def message_content(msg: Message) -> Message:
+    """A copy of ``msg`` with only the headers that describe its body: what gets signed.
+
+    The complement of `envelope_headers`, for a message the list writes itself (a
+    notice, a reply) rather than a post it opened.
+    """
+    content = deepcopy(msg)
+    for name in {name.lower() for name in content.keys()} - _CONTENT_HEADERS:
+        del content[name]
+    return content
 
 
 @public

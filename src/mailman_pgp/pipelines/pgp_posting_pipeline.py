@@ -4,6 +4,8 @@ from mailman.pipelines.base import BasePipeline
 from mailman.pipelines.builtin import PostingPipeline
 from public import public
 
+from mailman_pgp.i18n import N_
+
 # Handlers that alter the body (content filtering, header/footer decoration) or copy
 # it somewhere outside the list (archives, digests, Usenet). Header handlers stay.
 BODY_HANDLERS = frozenset({"mime-delete", "decorate", "to-archive", "to-digest", "to-usenet"})
@@ -14,7 +16,7 @@ class PGPPostingPipeline(BasePipeline):
     """See `IPipeline`."""
 
     name = "pgp-posting-pipeline"
-    description = "The posting pipeline of a PGP list: headers only, the body stays sealed."
+    description = N_("The posting pipeline of a PGP list: headers only, the body stays sealed.")
 
     # First the check that this is the post the posting chain checked (a held post
     # comes back by Message-ID), then Mailman's handlers that leave the body alone.

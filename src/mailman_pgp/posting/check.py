@@ -1,17 +1,27 @@
-"""The non-secret outcome of checking a post, kept in the message metadata.
+"""The outcome of the PGP check of a post, kept in the message metadata: the contract.
 
-The rule that opens a post records here who signed it and how the signature
-checked out, and what exactly it checked: the digest of the ciphertext and the
-author (From) it was checked for. Later rules, the pipeline and delivery read it,
-and refuse a message that is not the one checked. Only fingerprints, a digest and
-a status go into msgdata, which Mailman pickles to disk: never anything from the
-plaintext.
+The check (`mailman_pgp.posting.checker.check_post`) is one named step of
+``pgp-posting-chain``: it runs once, after the rules that decide without decrypting and
+before every rule that reads its outcome, and saves a `PostCheck` here. Rules, the
+posting pipeline and delivery read it and never decrypt to judge a post again:
+
+* a missing or unreadable record means the post was not checked: fail closed;
+* only an ``OPENED`` outcome with a digest and an author binds the record to a post:
+  the pipeline and delivery refuse a message whose author or ciphertext digest
+  (`Sealed.digest`) differs, so a check is never spent on another message;
+* everything else (who signed, how the signature checked out) is for the rules to
+  judge; a rule added for a new policy reads the record, and the chain's order of
+  rules does not change.
+
+Only fingerprints, a digest, an address, a status and a short non-secret detail go into
+msgdata, which Mailman pickles to disk: never anything from the plaintext.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import Any
 
 from public import public
@@ -22,29 +32,58 @@ MSGDATA_KEY = "pgp_post_check"
 
 
 @public
+class CheckOutcome(Enum):
+    """How far the check of a post got, and if not to the end, why."""
+
+    # Decrypted: the signature fields say how the signature checked out.
+    OPENED = "opened"
+    NO_LIST_KEY = "no_list_key"
+    NO_AUTHOR = "no_author"
+    NOT_ENCRYPTED = "not_encrypted"
+    # ``detail``: the sentence saying what is wrong.
+    MALFORMED = "malformed"
+    # ``detail``: the fingerprint of the list key the post should be encrypted to.
+    UNDECRYPTABLE = "undecryptable"
+    # ``detail``: the plaintext limit in KB.
+    TOO_LARGE = "too_large"
+    # ``detail``: the time limit in seconds.
+    TIMED_OUT = "timed_out"
+
+
+@public
 @dataclass(frozen=True)
 class PostCheck:
-    """How the sender's signature on a post checked out, and which post was checked.
+    """What the check of a post found, and which post it checked.
 
-    ``digest`` is the SHA-256 of the ciphertext checked (`Sealed.digest`), ``author``
-    the post's From address then; ``signer`` is the signer's primary key fingerprint
-    when the signer was among the certificates checked against; ``issuer`` what the
-    signature itself names; and ``sender_key`` the fingerprint of the sender's
-    confirmed key, None without one.
+    ``author`` is the post's single From address (None without one); ``digest`` the
+    SHA-256 of the ciphertext checked (`Sealed.digest`), when there was one to read.
+    For an ``OPENED`` post, ``status`` is how the signature checked out, ``signer`` the
+    signer's primary key fingerprint when the signer was among the certificates
+    checked against, ``issuer`` what the signature itself names, and ``sender_key`` the
+    fingerprint of the author's confirmed key, None without one.
     """
 
-    status: SignatureStatus
-    digest: str
-    author: str
+    outcome: CheckOutcome
+    author: str | None
+    digest: str | None = None
+    status: SignatureStatus | None = None
     signer: str | None = None
     issuer: str | None = None
     sender_key: str | None = None
+    detail: str | None = None
+
+    @property
+    def opened(self) -> bool:
+        """The post was decrypted, and the record says which post and whose it is."""
+        return (self.outcome is CheckOutcome.OPENED and bool(self.digest)
+                and bool(self.author) and self.status is not None)
 
     @property
     def signed_by_sender(self) -> bool:
-        """A good signature by the sender's own confirmed key."""
+        """A good signature by the author's own confirmed key."""
         return (
-            self.status is SignatureStatus.GOOD
+            self.opened
+            and self.status is SignatureStatus.GOOD
             and self.sender_key is not None
             and self.signer == self.sender_key
         )
@@ -52,29 +91,37 @@ class PostCheck:
     def save(self, msgdata: MutableMapping[str, Any]) -> None:
         """Record this outcome in ``msgdata``, as plain strings."""
         record = asdict(self)
-        record["status"] = self.status.value
+        record["outcome"] = self.outcome.value
+        record["status"] = None if self.status is None else self.status.value
         msgdata[MSGDATA_KEY] = record
 
     @classmethod
     def load(cls, msgdata: MutableMapping[str, Any]) -> PostCheck | None:
         """The outcome recorded in ``msgdata``, or None when the post was not checked.
 
-        A record without what it was made for (digest, author) counts as none.
+        A record that is garbled, or an ``OPENED`` one without the digest, author and
+        status that bind it to a post, counts as none.
         """
         record = msgdata.get(MSGDATA_KEY)
         if not isinstance(record, dict):
             return None
         try:
-            return cls(
-                status=SignatureStatus(record["status"]),
-                digest=_text(record["digest"]),
-                author=_text(record["author"]),
-                signer=record.get("signer"),
-                issuer=record.get("issuer"),
-                sender_key=record.get("sender_key"),
+            status = record.get("status")
+            check = cls(
+                outcome=CheckOutcome(record["outcome"]),
+                author=_optional_text(record.get("author")),
+                digest=_optional_text(record.get("digest")),
+                status=None if status is None else SignatureStatus(status),
+                signer=_optional_text(record.get("signer")),
+                issuer=_optional_text(record.get("issuer")),
+                sender_key=_optional_text(record.get("sender_key")),
+                detail=_optional_text(record.get("detail")),
             )
         except (KeyError, ValueError):
             return None
+        if check.outcome is CheckOutcome.OPENED and not check.opened:
+            return None
+        return check
 
     @staticmethod
     def forget(msgdata: MutableMapping[str, Any]) -> None:
@@ -82,7 +129,9 @@ class PostCheck:
         msgdata.pop(MSGDATA_KEY, None)
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value:
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise ValueError(value)
     return value

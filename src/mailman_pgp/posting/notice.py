@@ -13,20 +13,22 @@ from collections.abc import Sequence
 from mailman.email.message import UserNotification
 from mailman.interfaces.mailinglist import IMailingList
 from public import public
+from zope.component import getUtility
 
 from mailman_pgp.config import pgp_config
-from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.i18n import N_, translate
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 
-REFUSED = """\
+REFUSED = N_("""\
 Your message to the {list} mailing list ({posting}) was refused:
 
 {reasons}
 
 Nobody on the list received it, and it is not attached to this notice.
 Questions about the list go to its owners at {owners}.
-"""
+""")
 
-UNDELIVERED = """\
+UNDELIVERED = N_("""\
 Your message to the {list} mailing list ({posting}), Message-ID {message_id},
 was accepted, but the list could not deliver it:
 
@@ -34,16 +36,16 @@ was accepted, but the list could not deliver it:
 
 It was kept on the server for the list's administrators, and it is not attached
 to this notice. Questions about the list go to its owners at {owners}.
-"""
+""")
 
-NOT_PROCESSED = """\
+NOT_PROCESSED = N_("""\
 Your message to the {list} mailing list ({posting}), Message-ID {message_id},
 could not be processed because of a problem on the list's server.
 
 It was kept on the server, and the list's administrators can deliver it once the
 problem is mended; it is not attached to this notice. Questions about the list go
 to its owners at {owners}.
-"""
+""")
 
 
 @public
@@ -51,36 +53,36 @@ def may_tell(author: str) -> bool:
     """Whether ``author`` may be sent a notice: a confirmed key, or the site allows all."""
     if pgp_config().notify_senders_without_key:
         return True
-    return bool(PGPAddressKey.confirmed_for([author]))
+    return bool(getUtility(IPGPAddressKeyManager).confirmed_for([author]))
 
 
 @public
 def tell_refused(mlist: IMailingList, author: str, reasons: Sequence[str]) -> None:
     """Send ``author`` the ``reasons`` (sentences) why their post to ``mlist`` was refused."""
-    _send(mlist, author, f"Your message to {mlist.display_name} was refused",
-          REFUSED, reasons)
+    _send(mlist, author, N_("Your message to {list} was refused"), REFUSED, reasons)
 
 
 @public
 def tell_undelivered(mlist: IMailingList, author: str, message_id: str,
                      reasons: Sequence[str]) -> None:
     """Tell ``author`` that their accepted post could not be delivered, and why."""
-    _send(mlist, author, f"Your message to {mlist.display_name} was not delivered",
-          UNDELIVERED, reasons, message_id=message_id)
+    _send(mlist, author, N_("Your message to {list} was not delivered"), UNDELIVERED,
+          reasons, message_id=message_id)
 
 
 @public
 def tell_not_processed(mlist: IMailingList, author: str, message_id: str) -> None:
     """Tell ``author`` that the server failed while checking their post, which was kept."""
-    _send(mlist, author, f"Your message to {mlist.display_name} is delayed",
-          NOT_PROCESSED, (), message_id=message_id)
+    _send(mlist, author, N_("Your message to {list} is delayed"), NOT_PROCESSED, (),
+          message_id=message_id)
 
 
 def _send(mlist: IMailingList, author: str, subject: str, template: str,
           reasons: Sequence[str], **values: str) -> None:
-    text = template.format(
+    text = translate(template).format(
         list=mlist.display_name, posting=mlist.posting_address, owners=mlist.owner_address,
         reasons="\n".join(f"* {reason}" for reason in reasons), **values)
-    notice = UserNotification(author, mlist.bounces_address, subject, text,
+    notice = UserNotification(author, mlist.bounces_address,
+                              translate(subject).format(list=mlist.display_name), text,
                               mlist.preferred_language)
     notice.send(mlist)

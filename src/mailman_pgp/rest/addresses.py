@@ -10,9 +10,10 @@ from mailman.rest.helpers import (
 )
 from mailman.rest.validator import Validator
 from public import public
+from zope.component import getUtility
 
 from mailman_pgp.app.keys import InvalidEmail, NoAddressKey, delete_address_key, set_address_key
-from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.openpgp import OpenPGPError
 from mailman_plugin_kit.rest import PluginPaths
 
@@ -28,7 +29,7 @@ class AnAddressKey:
     def on_get(self, request, response) -> None:
         """GET: fingerprint, public_key (armor), confirmed, revoked and expires; 404 without
         a key."""
-        key = PGPAddressKey.for_email(self._email)
+        key = getUtility(IPGPAddressKeyManager).get(self._email)
         if key is None:
             not_found(response, str(NoAddressKey(self._email)))
             return
@@ -56,7 +57,7 @@ class AnAddressKey:
         except ValueError as error:
             bad_request(response, str(error))
             return
-        had_key = PGPAddressKey.for_email(self._email) is not None
+        had_key = getUtility(IPGPAddressKeyManager).get(self._email) is not None
         try:
             key = set_address_key(self._email, armor, confirmed=True)
         except (InvalidEmail, OpenPGPError) as error:

@@ -16,7 +16,7 @@ from public import public
 from zope.component import getUtility
 
 from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
-from mailman_pgp.model import PGPMailingList
+from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_plugin_kit.rest import PluginPaths
 
 
@@ -24,7 +24,7 @@ class _PGPListBase(CollectionMixin):
     def __init__(self, paths: PluginPaths) -> None:
         self._paths = paths
 
-    def _resource_as_dict(self, pgp_list: PGPMailingList, fields=None) -> dict:
+    def _resource_as_dict(self, pgp_list: IPGPMailingList, fields=None) -> dict:
         """See `CollectionMixin`."""
         # None for a key pair left behind by a list deleted while the plugin was off.
         mlist = getUtility(IListManager).get_by_list_id(pgp_list.list_id)
@@ -42,9 +42,9 @@ class _PGPListBase(CollectionMixin):
 class AllPGPLists(_PGPListBase):
     """The PGP lists; POST makes an existing Mailman list one."""
 
-    def _get_collection(self, request) -> list[PGPMailingList]:
+    def _get_collection(self, request) -> list[IPGPMailingList]:
         """See `CollectionMixin`."""
-        return PGPMailingList.all()
+        return list(getUtility(IPGPListManager).lists)
 
     def on_get(self, request, response) -> None:
         """GET lists"""
@@ -76,7 +76,7 @@ class APGPList(_PGPListBase):
     def __init__(self, paths: PluginPaths, list_id: str) -> None:
         super().__init__(paths)
         self._list_id = list_id
-        self._pgp_list = PGPMailingList.for_list_id(list_id)
+        self._pgp_list = getUtility(IPGPListManager).get(list_id)
 
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>"""
@@ -95,7 +95,7 @@ class APGPList(_PGPListBase):
 class AListKey:
     """A PGP list's public key; its secret half is never served."""
 
-    def __init__(self, list_id: str, pgp_list: PGPMailingList | None) -> None:
+    def __init__(self, list_id: str, pgp_list: IPGPMailingList | None) -> None:
         self._list_id = list_id
         self._pgp_list = pgp_list
 

@@ -4,6 +4,7 @@ from mailman.interfaces.rules import IRule
 from public import public
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.posting import reasons
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.refusal import refuse
@@ -19,7 +20,7 @@ class PGPAmbiguousAuthor:
     """
 
     name = "pgp-ambiguous-author"
-    description = "Catch posts to a PGP list without exactly one From address."
+    description = N_("Catch posts to a PGP list without exactly one From address.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:

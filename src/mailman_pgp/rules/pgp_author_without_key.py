@@ -2,9 +2,11 @@
 
 from mailman.interfaces.rules import IRule
 from public import public
+from zope.component import getUtility
 from zope.interface import implementer
 
-from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.i18n import N_
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.posting import reasons
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.refusal import refuse
@@ -20,7 +22,7 @@ class PGPAuthorWithoutKey:
     """
 
     name = "pgp-author-without-key"
-    description = "Catch posts to a PGP list from an address without a confirmed key."
+    description = N_("Catch posts to a PGP list from an address without a confirmed key.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:
@@ -30,7 +32,7 @@ class PGPAuthorWithoutKey:
         except AmbiguousAuthor:
             refuse(msgdata, msg, reasons.AMBIGUOUS_AUTHOR)
             return True
-        if PGPAddressKey.confirmed_for([author]):
+        if getUtility(IPGPAddressKeyManager).confirmed_for([author]):
             return False
         refuse(msgdata, msg, reasons.NO_SENDER_KEY, author)
         return True

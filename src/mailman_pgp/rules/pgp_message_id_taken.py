@@ -6,6 +6,7 @@ from public import public
 from zope.component import getUtility
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MIMEError
 from mailman_pgp.posting import reasons
 from mailman_pgp.posting.refusal import refuse
@@ -24,7 +25,7 @@ class PGPMessageIdTaken:
     """
 
     name = "pgp-message-id-taken"
-    description = "Catch posts to a PGP list whose Message-ID names another stored message."
+    description = N_("Catch posts to a PGP list whose Message-ID names another stored message.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:

@@ -4,6 +4,7 @@ from mailman.interfaces.rules import IRule
 from public import public
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MessageKind, classify
 from mailman_pgp.posting import reasons
 from mailman_pgp.posting.refusal import refuse
@@ -18,7 +19,7 @@ class PGPNotEncrypted:
     """See `IRule`: hits when the post is neither PGP/MIME- nor inline-encrypted."""
 
     name = "pgp-not-encrypted"
-    description = "Catch posts to a PGP list that are not encrypted."
+    description = N_("Catch posts to a PGP list that are not encrypted.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:

@@ -4,6 +4,7 @@ from mailman.interfaces.rules import IRule
 from public import public
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.openpgp import SignatureStatus
 from mailman_pgp.posting import reasons
 from mailman_pgp.posting.check import PostCheck
@@ -22,18 +23,18 @@ _REASONS = {
 class PGPNotSignedBySender:
     """See `IRule`: hits unless the post carries a good signature by the sender's confirmed key.
 
-    It reads the outcome `pgp-not-decryptable` recorded; with none (the post was
-    never opened) it hits, so a post is never accepted unchecked.
+    It reads the outcome the PGP check recorded (`PostCheck`); with none, or for a
+    post the check did not open, it hits, so a post is never accepted unchecked.
     """
 
     name = "pgp-not-signed-by-sender"
-    description = "Catch posts to a PGP list not signed by the sender's confirmed key."
+    description = N_("Catch posts to a PGP list not signed by the sender's confirmed key.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:
         """See `IRule`."""
         check = PostCheck.load(msgdata)
-        if check is None:
+        if check is None or not check.opened:
             refuse(msgdata, msg, reasons.NOT_CHECKED)
             return True
         if check.signed_by_sender:

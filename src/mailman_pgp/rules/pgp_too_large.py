@@ -4,6 +4,7 @@ from mailman.interfaces.rules import IRule
 from public import public
 from zope.interface import implementer
 
+from mailman_pgp.i18n import N_
 from mailman_pgp.posting import reasons
 from mailman_pgp.posting.refusal import refuse
 
@@ -18,7 +19,7 @@ class PGPTooLarge:
     """
 
     name = "pgp-too-large"
-    description = "Catch posts to a PGP list over the list's max_message_size."
+    description = N_("Catch posts to a PGP list over the list's max_message_size.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:

@@ -3,6 +3,7 @@
 import pytest
 from mailman.database.transaction import transaction
 from mailman.testing.helpers import configuration
+from zope.component import getUtility
 
 from mailman_pgp.app.keys import (
     InvalidEmail,
@@ -12,7 +13,7 @@ from mailman_pgp.app.keys import (
     set_address_key,
 )
 from mailman_pgp.config import load_pgp_config
-from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.openpgp import RevocationRefused, UserIDMismatch, generate_key
 from mailman_pgp.testing.gnupg import GnuPGClient
 
@@ -39,7 +40,7 @@ def revocation_of(client: GnuPGClient) -> str:
 def test_a_valid_key_is_stored(mailman, anne_key):
     with transaction():
         set_address_key("Anne@Example.com", anne_key.certificate.armor, confirmed=True)
-    key = PGPAddressKey.for_email("anne@example.com")
+    key = getUtility(IPGPAddressKeyManager).get("anne@example.com")
     assert (key.email, key.fingerprint, key.confirmed) == (
         "anne@example.com",
         anne_key.fingerprint,
@@ -52,7 +53,7 @@ def test_setting_again_replaces_the_key(mailman, anne_key):
     with transaction():
         set_address_key("anne@example.com", anne_key.certificate.armor, confirmed=True)
         set_address_key("anne@example.com", second.certificate.armor, confirmed=False)
-    key = PGPAddressKey.for_email("anne@example.com")
+    key = getUtility(IPGPAddressKeyManager).get("anne@example.com")
     assert (key.fingerprint, key.confirmed) == (second.fingerprint, False)
 
 
@@ -60,7 +61,7 @@ def test_a_key_without_the_address_is_refused(mailman):
     other = generate_key("Bart <bart@example.com>")
     with pytest.raises(UserIDMismatch, match="anne@example.com"):
         set_address_key("anne@example.com", other.certificate.armor, confirmed=True)
-    assert PGPAddressKey.for_email("anne@example.com") is None
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
 
 
 def test_user_id_check_can_be_turned_off(mailman, tmp_path):
@@ -74,7 +75,8 @@ def test_user_id_check_can_be_turned_off(mailman, tmp_path):
                 set_address_key("anne@example.com", other.certificate.armor, confirmed=True)
     finally:
         load_pgp_config("pgp")
-    assert PGPAddressKey.for_email("anne@example.com").fingerprint == other.fingerprint
+    key = getUtility(IPGPAddressKeyManager).get("anne@example.com")
+    assert key.fingerprint == other.fingerprint
 
 
 def test_an_invalid_address_is_refused(mailman, anne_key):
@@ -87,7 +89,7 @@ def test_delete_removes_the_key(mailman, anne_key):
         set_address_key("anne@example.com", anne_key.certificate.armor, confirmed=True)
     with transaction():
         delete_address_key("ANNE@example.com")
-    assert PGPAddressKey.for_email("anne@example.com") is None
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
 
 
 def test_delete_without_a_key_says_so(mailman):
@@ -100,7 +102,7 @@ def test_a_revocation_updates_the_key_and_keeps_its_confirmed_flag(mailman, anne
         set_address_key("anne@example.com", anne_gpg.export(), confirmed=False)
     with transaction():
         set_address_key("anne@example.com", revocation_of(anne_gpg), confirmed=True)
-    key = PGPAddressKey.for_email("anne@example.com")
+    key = getUtility(IPGPAddressKeyManager).get("anne@example.com")
     assert (key.fingerprint, key.confirmed) == (anne_gpg.fingerprint(), False)
     assert key.certificate().revoked
 
@@ -109,7 +111,7 @@ def test_a_revocation_without_a_key_has_nothing_to_revoke(mailman, anne_gpg):
     with pytest.raises(NothingToRevoke, match="nothing to revoke") as raised:
         set_address_key("anne@example.com", revocation_of(anne_gpg), confirmed=True)
     assert isinstance(raised.value, NoAddressKey)
-    assert PGPAddressKey.for_email("anne@example.com") is None
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
 
 
 def test_a_revocation_by_another_key_leaves_the_key_alone(mailman, anne_gpg):
@@ -123,4 +125,4 @@ def test_a_revocation_by_another_key_leaves_the_key_alone(mailman, anne_gpg):
         set_address_key("anne@example.com", anne_gpg.export(), confirmed=True)
     with pytest.raises(RevocationRefused):
         set_address_key("anne@example.com", bart_revocation, confirmed=True)
-    assert not PGPAddressKey.for_email("anne@example.com").certificate().revoked
+    assert not getUtility(IPGPAddressKeyManager).get("anne@example.com").certificate().revoked

@@ -3,6 +3,7 @@
 import pytest
 from mailman.app.lifecycle import create_list
 from mailman.database.transaction import transaction
+from zope.component import getUtility
 
 from mailman_pgp.app.lists import (
     POSTING_CHAIN,
@@ -12,7 +13,7 @@ from mailman_pgp.app.lists import (
     make_pgp_list,
 )
 from mailman_pgp.config import pgp_config
-from mailman_pgp.model import PGPMailingList
+from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.openpgp import SecretKey
 
 
@@ -27,7 +28,7 @@ def mlist(mailman):
 def test_the_list_gets_a_key_with_its_name_and_posting_address(mlist):
     with transaction():
         pgp_list = make_pgp_list(mlist)
-    certificate = PGPMailingList.for_list_id("ant.example.com").certificate()
+    certificate = getUtility(IPGPListManager).get("ant.example.com").certificate()
     assert certificate.fingerprint == pgp_list.fingerprint
     assert certificate.user_ids == ("Ant Colony <ant@example.com>",)
 
@@ -51,7 +52,7 @@ def test_a_pgp_list_cannot_be_made_again(mlist):
         first = make_pgp_list(mlist)
     with pytest.raises(AlreadyPGPList, match="ant.example.com is already a PGP list"):
         make_pgp_list(mlist)
-    assert PGPMailingList.for_list_id("ant.example.com").fingerprint == first.fingerprint
+    assert getUtility(IPGPListManager).get("ant.example.com").fingerprint == first.fingerprint
 
 
 def test_other_lists_keep_mailmans_chain_and_pipeline(mlist):
@@ -60,7 +61,7 @@ def test_other_lists_keep_mailmans_chain_and_pipeline(mlist):
         make_pgp_list(mlist)
     assert other.posting_chain == "default-posting-chain"
     assert other.posting_pipeline == "default-posting-pipeline"
-    assert PGPMailingList.for_list_id("bee.example.com") is None
+    assert getUtility(IPGPListManager).get("bee.example.com") is None
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,8 @@ def run_chain(scenario, raw: bytes) -> dict:
 def test_the_pgp_checks_come_before_mailmans_chain(mailman):
     chain = config.chains["pgp-posting-chain"]
     assert isinstance(chain, PGPPostingChain)
-    names = [(link.rule.name, link.chain.name) for link in chain.get_links(None, None, None)]
+    names = [(link.rule.name, link.chain.name if link.chain else link.function.__name__)
+             for link in chain.get_links(None, None, None)]
     assert names == [
         ("no-senders", "discard"),
         ("loop", "discard"),
@@ -63,6 +64,7 @@ def test_the_pgp_checks_come_before_mailmans_chain(mailman):
         ("pgp-too-large", "pgp-reject"),
         ("pgp-not-encrypted", "pgp-reject"),
         ("pgp-message-id-taken", "pgp-reject"),
+        ("truth", "check_post"),
         ("pgp-not-decryptable", "pgp-reject"),
         ("pgp-not-signed-by-sender", "pgp-reject"),
         ("truth", "default-posting-chain"),

@@ -1,7 +1,9 @@
 # Test that the [mta] outgoing callable sends a checked PGP list post as one encrypted copy per
-# member with a key over one SMTP connection, leaves the queued post untouched, fails closed,
-# and hands everything else to Mailman's own delivery.
+# member with a key over one SMTP connection, through Mailman's own delivery code (its log
+# templates, sessions and failures), leaves the queued post untouched, fails closed, and hands
+# everything else to the outgoing callable the site had configured.
 
+import socket
 from email import message_from_bytes
 
 import pytest
@@ -13,13 +15,19 @@ from mailman.interfaces.bounce import BounceContext, IBounceProcessor
 from mailman.interfaces.mta import SomeRecipientsFailed
 from mailman.runners.outgoing import OutgoingRunner
 from mailman.runners.retry import RetryRunner
-from mailman.testing.helpers import LogFileMark, get_queue_messages, make_testable_runner
+from mailman.testing.helpers import (
+    LogFileMark,
+    configuration,
+    get_queue_messages,
+    make_testable_runner,
+)
 from zope.component import getUtility
 
 from mailman_pgp.mta.deliver import deliver
 from mailman_pgp.mta.pgp_delivery import UndeliverablePost
+from mailman_pgp.mta.site_outgoing import remember_site_outgoing, site_outgoing_name
 from mailman_pgp.openpgp import SignatureStatus
-from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.check import CheckOutcome, PostCheck
 from mailman_pgp.posting.sealed import sealed
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 
@@ -38,6 +46,23 @@ def people():
 
 
 @pytest.fixture
+def site_callable():
+    """A site's own [mta] outgoing callable, recorded as pre_hook records it; its calls."""
+    before = site_outgoing_name()
+    remember_site_outgoing(f"{__name__}.site_deliver")
+    SITE_CALLS.clear()
+    yield SITE_CALLS
+    remember_site_outgoing(before)
+
+
+SITE_CALLS: list[tuple] = []
+
+
+def site_deliver(mlist, msg, msgdata):
+    SITE_CALLS.append((mlist, msg, msgdata))
+
+
+@pytest.fixture
 def scenario(mailman, people):
     scene = PGPListScenario(mailman, people)
     scene.subscribe("anne", "bert", "cleo")
@@ -48,8 +73,9 @@ def checked_post(scenario, people, **kws) -> tuple[Message, dict]:
     anne = people["anne"]
     msg = message_from_bytes(scenario.pgp_mime_post(anne, f"{SECRET}\n", **kws), Message)
     msgdata = {"recipients": set(MEMBERS), "listid": scenario.mlist.list_id, "to_list": True}
-    PostCheck(SignatureStatus.GOOD, sealed(msg).digest, anne.email, anne.fingerprint, None,
-              anne.fingerprint).save(msgdata)
+    PostCheck(CheckOutcome.OPENED, author=anne.email, digest=sealed(msg).digest,
+              status=SignatureStatus.GOOD, signer=anne.fingerprint,
+              sender_key=anne.fingerprint).save(msgdata)
     return msg, msgdata
 
 
@@ -140,6 +166,14 @@ def test_a_post_that_skipped_the_pgp_chain_is_not_sent(scenario, people):
     assert scenario.delivered() == {}
 
 
+def test_a_post_whose_check_did_not_open_it_is_not_sent(scenario, people):
+    msg, msgdata = checked_post(scenario, people)
+    PostCheck(CheckOutcome.NOT_ENCRYPTED, people["anne"].email).save(msgdata)
+    with pytest.raises(UndeliverablePost, match="did not pass the PGP posting chain"):
+        deliver(scenario.mlist, msg, msgdata)
+    assert scenario.delivered() == {}
+
+
 def test_mailmans_own_notices_on_a_pgp_list_go_out_as_mailman_sends_them(scenario):
     notice = message_from_bytes(
         b"From: crypto-owner@example.com\nTo: anne@example.com\nSubject: Welcome\n"
@@ -183,3 +217,77 @@ def test_verp_gives_each_copy_its_own_envelope_sender(scenario, people, mailman)
     for email, [copy] in delivered.items():
         local, domain = email.split("@")
         assert copy["X-MailFrom"] == f"crypto-bounces+{local}={domain}@example.com"
+
+
+def test_a_post_is_logged_with_mailmans_smtp_templates(scenario, people):
+    msg, msgdata = checked_post(scenario, people)
+    mark = LogFileMark("mailman.smtp")
+    with configuration("logging.smtp", every="every: $msgid to $listname, $recip recips",
+                       success="success: $msgid from $sender"):
+        deliver(scenario.mlist, msg, msgdata)
+    log = mark.read()
+    message_id = msg["Message-ID"]
+    assert f"every: {message_id} to crypto@example.com, 3 recips" in log
+    assert f"success: {message_id} from anne@example.com" in log
+
+
+def test_a_refused_copy_is_logged_with_mailmans_smtp_templates(scenario, people, mailman):
+    msg, msgdata = checked_post(scenario, people)
+    mailman.err_queue.put(("rcpt", 550))
+    mark = LogFileMark("mailman.smtp")
+    with configuration("logging.smtp", refused="refused: $msgid, $refused failures",
+                       failure="failure: $recip, code $smtpcode"):
+        deliver(scenario.mlist, msg, msgdata)
+    log = mark.read()
+    assert f"refused: {msg['Message-ID']}, 1 failures" in log
+    assert "failure: anne@example.com, code 550" in log
+
+
+def test_each_copy_is_a_session_of_mailmans_connection(scenario, people, mailman):
+    msg, msgdata = checked_post(scenario, people)
+    with configuration("mta", max_sessions_per_connection=1):
+        deliver(scenario.mlist, msg, msgdata)
+    assert sorted(scenario.delivered()) == ["anne@example.com", "bert@example.com"]
+    assert mailman.get_connection_count() == 2
+
+
+def test_an_mta_that_does_not_answer_is_a_temporary_failure_of_every_copy(scenario, people):
+    msg, msgdata = checked_post(scenario, people)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    with configuration("mta", smtp_port=port), pytest.raises(SomeRecipientsFailed) as failed:
+        deliver(scenario.mlist, msg, msgdata)
+    assert sorted(failed.value.temporary_failures) == ["anne@example.com", "bert@example.com"]
+    assert failed.value.permanent_failures == []
+
+
+def test_lists_that_are_not_pgp_lists_go_to_the_sites_own_outgoing_callable(
+        mailman, site_callable):
+    with transaction():
+        mlist = create_list("plain@example.com")
+    post = message_from_bytes(
+        b"From: anne@example.com\nTo: plain@example.com\nSubject: Hi\n"
+        b"Message-ID: <plain@example.com>\n\nplain text\n", Message)
+    msgdata = {"recipients": {"anne@example.com"}, "to_list": True}
+    deliver(mlist, post, msgdata)
+    assert site_callable == [(mlist, post, msgdata)]
+    assert list(mailman.messages) == []
+
+
+def test_mailmans_own_notices_on_a_pgp_list_go_to_the_sites_own_outgoing_callable(
+        scenario, site_callable):
+    notice = message_from_bytes(
+        b"From: crypto-owner@example.com\nTo: anne@example.com\nSubject: Welcome\n"
+        b"Message-ID: <notice@example.com>\n\nWelcome to the list.\n", Message)
+    msgdata = {"recipients": {"anne@example.com"}, "nodecorate": True}
+    deliver(scenario.mlist, notice, msgdata)
+    assert site_callable == [(scenario.mlist, notice, msgdata)]
+
+
+def test_a_pgp_list_post_never_goes_to_the_sites_own_outgoing_callable(
+        scenario, people, site_callable):
+    msg, msgdata = checked_post(scenario, people)
+    deliver(scenario.mlist, msg, msgdata)
+    assert site_callable == []
+    assert sorted(scenario.delivered()) == ["anne@example.com", "bert@example.com"]

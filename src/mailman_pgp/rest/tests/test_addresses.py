@@ -8,9 +8,10 @@ import pytest
 from mailman.config import config
 from mailman.database.transaction import transaction
 from mailman.testing.helpers import call_api
+from zope.component import getUtility
 
 from mailman_pgp.app.keys import set_address_key
-from mailman_pgp.model import PGPAddressKey
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 
 
 def api_error(url: str, **kws) -> tuple[int, str]:
@@ -33,7 +34,7 @@ def test_put_sets_a_confirmed_key(anne_url, gpg_keys):
     assert response.status_code == 201
     assert response.headers["location"] == anne_url
     config.db.abort()
-    key = PGPAddressKey.for_email("anne@example.com")
+    key = getUtility(IPGPAddressKeyManager).get("anne@example.com")
     assert (key.fingerprint, key.confirmed) == (gpg_keys.anne_fingerprint, True)
 
 
@@ -92,7 +93,7 @@ def test_an_unusable_key_is_a_bad_request_saying_why(anne_url, gpg_keys, key, me
     assert re.search(message, reason), reason
     assert "Traceback" not in reason and "RuntimeError" not in reason
     config.db.abort()
-    assert PGPAddressKey.for_email("anne@example.com") is None
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
 
 
 def test_an_unusable_key_leaves_the_old_one(anne_url, gpg_keys):
@@ -125,7 +126,7 @@ def test_delete_removes_the_key(anne_url, gpg_keys):
     assert response.status_code == 204
     assert api_error(anne_url) == (404, "No key is registered for anne@example.com.")
     config.db.abort()
-    assert PGPAddressKey.for_email("anne@example.com") is None
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
 
 
 def test_delete_without_a_key_is_not_found(anne_url):
@@ -147,7 +148,7 @@ def test_a_revocation_certificate_revokes_the_registered_key(anne_url, gpg_keys)
     assert content["fingerprint"] == gpg_keys.anne_fingerprint
     assert (content["revoked"], content["confirmed"]) == (True, True)
     config.db.abort()
-    certificate = PGPAddressKey.for_email("anne@example.com").certificate()
+    certificate = getUtility(IPGPAddressKeyManager).get("anne@example.com").certificate()
     assert certificate.revoked
 
 
@@ -196,7 +197,7 @@ def test_a_revocation_without_a_key_is_not_found(anne_url, gpg_keys):
         " a registered key, so there is nothing to revoke.",
     )
     config.db.abort()
-    assert PGPAddressKey.for_email("anne@example.com") is None
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
 
 
 def test_a_revoked_key_of_another_fingerprint_is_still_refused(anne_url, gpg_keys, subscriber_gpg):

@@ -10,7 +10,7 @@ from mailman.interfaces.listmanager import IListManager
 from mailman.testing.helpers import call_api
 from zope.component import getUtility
 
-from mailman_pgp.model import PGPMailingList
+from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.openpgp import generate_key, load_certificate
 
 
@@ -37,7 +37,7 @@ def test_post_makes_a_list_a_pgp_list(rest_url, ant):
     assert response.status_code == 201
     assert response.headers["location"] == rest_url(f"3.1/plugins/pgp/lists/{ant}")
     config.db.abort()
-    pgp_list = PGPMailingList.for_list_id(ant)
+    pgp_list = getUtility(IPGPListManager).get(ant)
     assert pgp_list.certificate().user_ids == ("Ant <ant@example.com>",)
     mlist = getUtility(IListManager).get_by_list_id(ant)
     assert (mlist.posting_chain, mlist.posting_pipeline) == (
@@ -50,18 +50,18 @@ def test_post_accepts_a_form_too(rest_url, ant):
     content, response = call_api(rest_url("3.1/plugins/pgp/lists"), data={"list_id": ant})
     assert response.status_code == 201
     config.db.abort()
-    assert PGPMailingList.for_list_id(ant) is not None
+    assert getUtility(IPGPListManager).get(ant) is not None
 
 
 def test_post_for_a_pgp_list_is_a_conflict(rest_url, ant):
     make_pgp(rest_url, ant)
-    fingerprint = PGPMailingList.for_list_id(ant).fingerprint
+    fingerprint = getUtility(IPGPListManager).get(ant).fingerprint
     assert api_error(rest_url("3.1/plugins/pgp/lists"), json={"list_id": ant}) == (
         409,
         "ant.example.com is already a PGP list.",
     )
     config.db.abort()
-    assert PGPMailingList.for_list_id(ant).fingerprint == fingerprint
+    assert getUtility(IPGPListManager).get(ant).fingerprint == fingerprint
 
 
 def test_post_for_an_unknown_list_is_not_found(rest_url, ant):
@@ -118,7 +118,7 @@ def test_a_pgp_list_shows_its_settings(rest_url, ant):
     content, response = call_api(rest_url(f"3.1/plugins/pgp/lists/{ant}"))
     assert response.status_code == 200
     assert content["list_id"] == ant
-    assert content["fingerprint"] == PGPMailingList.for_list_id(ant).fingerprint
+    assert content["fingerprint"] == getUtility(IPGPListManager).get(ant).fingerprint
     assert content["posting_chain"] == "pgp-posting-chain"
     assert content["posting_pipeline"] == "pgp-posting-pipeline"
     assert content["self_link"] == rest_url(f"3.1/plugins/pgp/lists/{ant}")
@@ -150,7 +150,7 @@ def test_the_key_resource_serves_the_public_key_only(rest_url, ant):
     assert content["public_key"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
     assert "PRIVATE KEY" not in response.text
     assert load_certificate(content["public_key"]).fingerprint == content["fingerprint"]
-    assert content["fingerprint"] == PGPMailingList.for_list_id(ant).fingerprint
+    assert content["fingerprint"] == getUtility(IPGPListManager).get(ant).fingerprint
 
 
 def test_a_subscribers_gnupg_imports_the_list_key(rest_url, ant, subscriber_gpg):
@@ -165,7 +165,7 @@ def test_deleting_the_list_in_mailman_forgets_its_pgp_side(rest_url, ant):
     content, response = call_api(rest_url(f"3.1/lists/{ant}"), method="DELETE")
     assert response.status_code == 204
     config.db.abort()
-    assert PGPMailingList.for_list_id(ant) is None
+    assert getUtility(IPGPListManager).get(ant) is None
     assert api_error(rest_url(f"3.1/plugins/pgp/lists/{ant}")) == (
         404,
         "No mailing list ant.example.com.",
@@ -179,9 +179,7 @@ def test_the_api_needs_mailmans_credentials(rest_url, ant):
 
 def test_a_key_pair_left_by_a_list_deleted_without_the_plugin_shows_no_chain(rest_url):
     with transaction():
-        config.db.store.add(
-            PGPMailingList("gone.example.com", generate_key("<gone@example.com>"), "passphrase")
-        )
+        getUtility(IPGPListManager).create("gone.example.com", generate_key("<gone@example.com>"))
     content, response = call_api(rest_url("3.1/plugins/pgp/lists/gone.example.com"))
     assert (content["list_id"], content["posting_chain"], content["posting_pipeline"]) == (
         "gone.example.com",

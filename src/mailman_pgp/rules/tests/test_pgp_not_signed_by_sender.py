@@ -6,7 +6,7 @@ from mailman.core.i18n import format_reasons
 from mailman.email.message import Message
 
 from mailman_pgp.openpgp import SignatureStatus
-from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.check import CheckOutcome, PostCheck
 from mailman_pgp.rules.pgp_not_signed_by_sender import PGPNotSignedBySender
 
 SENDER_KEY = "1" * 40
@@ -14,7 +14,8 @@ OTHER_KEY = "2" * 40
 
 
 def check(status, signer, issuer, sender_key) -> PostCheck:
-    return PostCheck(status, "d" * 64, "anne@example.com", signer, issuer, sender_key)
+    return PostCheck(CheckOutcome.OPENED, "anne@example.com", "d" * 64, status, signer, issuer,
+                     sender_key)
 
 
 def post() -> Message:
@@ -55,9 +56,11 @@ def test_a_good_signature_by_the_senders_key_passes(mailman):
         (check(SignatureStatus.GOOD, OTHER_KEY, None, None),
          ["anne@example.com has no confirmed key"]),
         (None, ["could not check the signature"]),
+        (PostCheck(CheckOutcome.UNDECRYPTABLE, "anne@example.com", "d" * 64,
+                   detail=SENDER_KEY), ["could not check the signature"]),
     ],
     ids=["unsigned", "bad", "expired", "revoked", "unknown-key", "other-good-key",
-         "no-sender-key", "never-checked"],
+         "no-sender-key", "never-checked", "not-opened"],
 )
 def test_every_other_outcome_is_refused_with_its_reason(mailman, outcome, words):
     hit, reasons = run(outcome)

@@ -1,10 +1,13 @@
-# Test that subscriber keys are stored per lower-cased address and found in one query per batch.
+# Test that the address key manager (the IPGPAddressKeyManager utility) stores subscriber keys
+# per lower-cased address, finds them in one query per batch, and parses each once per process.
 
 import pytest
-from mailman.config import config
 from mailman.database.transaction import transaction
+from zope.component import getUtility
+from zope.interface.verify import verifyObject
 
-from mailman_pgp.model import PGPAddressKey, address_key
+from mailman_pgp.interfaces.keys import IPGPAddressKey, IPGPAddressKeyManager
+from mailman_pgp.model import PGPAddressKey, address_key, address_key_manager
 from mailman_pgp.openpgp import generate_key
 
 
@@ -12,16 +15,32 @@ def certificate(email: str):
     return generate_key(f"Someone <{email}>").certificate
 
 
+def keys() -> IPGPAddressKeyManager:
+    return getUtility(IPGPAddressKeyManager)
+
+
 def store_key(email: str, *, confirmed: bool) -> PGPAddressKey:
     with transaction():
-        key = PGPAddressKey(email, certificate(email), confirmed=confirmed)
-        config.db.store.add(key)
+        key = keys().add(email, certificate(email), confirmed=confirmed)
     return key
+
+
+def test_the_manager_and_its_keys_provide_their_interfaces(mailman):
+    assert verifyObject(IPGPAddressKeyManager, keys())
+    assert verifyObject(IPGPAddressKey, store_key("anne@example.com", confirmed=True))
+
+
+def test_delete_forgets_the_key_and_ignores_an_address_without_one(mailman):
+    store_key("anne@example.com", confirmed=True)
+    with transaction():
+        keys().delete("ANNE@example.com")
+        keys().delete("bart@example.com")
+    assert keys().get("anne@example.com") is None
 
 
 def test_email_is_stored_lower_case_and_found_in_any_case(mailman):
     stored = store_key("Anne@Example.COM", confirmed=True)
-    found = PGPAddressKey.for_email("ANNE@example.com")
+    found = keys().get("ANNE@example.com")
     assert found.email == "anne@example.com"
     assert found.fingerprint == stored.fingerprint
     assert found.certificate().fingerprint == stored.fingerprint
@@ -29,7 +48,7 @@ def test_email_is_stored_lower_case_and_found_in_any_case(mailman):
 
 def test_unknown_email_is_none(mailman):
     store_key("anne@example.com", confirmed=True)
-    assert PGPAddressKey.for_email("bart@example.com") is None
+    assert keys().get("bart@example.com") is None
 
 
 def test_replace_swaps_the_key_and_its_state(mailman):
@@ -37,7 +56,7 @@ def test_replace_swaps_the_key_and_its_state(mailman):
     new = certificate("anne@example.com")
     with transaction():
         key.replace(new, confirmed=False)
-    found = PGPAddressKey.for_email("anne@example.com")
+    found = keys().get("anne@example.com")
     assert (found.fingerprint, found.public_key, found.confirmed) == (
         new.fingerprint,
         new.armor,
@@ -48,21 +67,21 @@ def test_replace_swaps_the_key_and_its_state(mailman):
 def test_confirmed_for_returns_only_confirmed_keys_by_lower_cased_email(mailman):
     anne = store_key("anne@example.com", confirmed=True)
     store_key("bart@example.com", confirmed=False)
-    found = PGPAddressKey.confirmed_for(["Anne@example.com", "bart@example.com", "cris@x.org"])
+    found = keys().confirmed_for(["Anne@example.com", "bart@example.com", "cris@x.org"])
     assert list(found) == ["anne@example.com"]
     assert found["anne@example.com"].fingerprint == anne.fingerprint
 
 
 def test_confirmed_for_nobody_is_empty(mailman):
-    assert PGPAddressKey.confirmed_for([]) == {}
+    assert keys().confirmed_for([]) == {}
 
 
 def test_confirmed_for_many_addresses_queries_in_chunks(mailman, monkeypatch):
-    monkeypatch.setattr(address_key, "QUERY_CHUNK", 2)
+    monkeypatch.setattr(address_key_manager, "QUERY_CHUNK", 2)
     emails = [f"member{n}@example.com" for n in range(5)]
     for email in emails:
         store_key(email, confirmed=True)
-    assert sorted(PGPAddressKey.confirmed_for(emails)) == emails
+    assert sorted(keys().confirmed_for(emails)) == emails
 
 
 @pytest.mark.parametrize("confirmed", [True, False], ids=["confirmed", "unconfirmed"])
@@ -79,12 +98,12 @@ def test_a_stored_key_is_parsed_once_per_process_and_a_replaced_one_afresh(
     monkeypatch.setattr(address_key, "load_certificate", lambda a: parsed.append(a) or real(a))
     address_key._parsed.cache_clear()
     key = store_key("anne@example.com", confirmed=True)
-    first = PGPAddressKey.for_email("anne@example.com").certificate()
-    again = PGPAddressKey.for_email("anne@example.com").certificate()
+    first = keys().get("anne@example.com").certificate()
+    again = keys().get("anne@example.com").certificate()
     assert again is first
     assert len(parsed) == 1
     new = certificate("anne@example.com")
     with transaction():
         key.replace(new, confirmed=True)
-    assert PGPAddressKey.for_email("anne@example.com").certificate().fingerprint == new.fingerprint
+    assert keys().get("anne@example.com").certificate().fingerprint == new.fingerprint
     assert len(parsed) == 2

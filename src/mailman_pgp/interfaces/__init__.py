@@ -1,0 +1,1 @@
+"""The PGP plugin's contracts, as zope interfaces in Mailman's style: what it adds to Mailman."""

@@ -1,0 +1,122 @@
+"""Mail of a PGP list signed by the list and encrypted to each recipient alone, sent by Mailman.
+
+`EncryptedDelivery` is the one way a PGP list sends mail only its recipients may read:
+the replies to commands, notices, challenges and welcome messages it sends one person
+or a few, and, through its subclass `PGPDelivery`, the posts it fans out to every
+member. The content is signed once by the list key, each recipient's copy encrypted to
+their key alone (`fan_out`) and handed to Mailman's own ``_deliver_to_recipients`` as
+a `WireCopy`, so SMTP failures are answered, sessions counted and errors logged as for
+any other list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from email.message import Message
+from typing import Any
+
+from mailman.mta.base import BaseDelivery
+from mailman.mta.verp import VERPMixin
+from public import public
+from zope.component import getUtility
+
+from mailman_pgp.errors import PGPError
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
+from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
+from mailman_pgp.mta.fanout import envelope_headers, fan_out, message_content, sign_content
+from mailman_pgp.mta.wire import WireCopy
+from mailman_pgp.openpgp import Certificate
+
+log = logging.getLogger("mailman.smtp")
+
+Refused = dict[str, tuple[int, str]]
+# Recipients without a key named in one log line; the rest are counted.
+_LOGGED_ADDRESSES = 20
+
+
+@public
+class Undeliverable(PGPError):
+    """Mail of a PGP list that the list cannot send encrypted; nothing was sent.
+
+    Raised out of the ``[mta] outgoing`` callable, it makes the out runner shunt the
+    message as it came, so nothing is lost and nothing leaves in plaintext.
+    """
+
+
+@public
+class EncryptedDelivery(VERPMixin, BaseDelivery):
+    """See `IMailTransportAgentDelivery`: ``msg`` signed by its PGP list, encrypted per recipient.
+
+    Each recipient in ``msgdata['recipients']`` gets a copy encrypted to their key:
+    the one in ``certificates`` (by address, e.g. a key a challenge is to confirm),
+    else their confirmed key. A recipient without one gets nothing. The headers stay
+    outside the encryption; ``msg`` itself is never changed.
+    """
+
+    def __init__(self, certificates: Mapping[str, Certificate] | None = None) -> None:
+        super().__init__()
+        self._certificates = {
+            email.lower(): certificate for email, certificate in (certificates or {}).items()
+        }
+
+    def deliver(self, mlist, msg: Message, msgdata: dict[str, Any]) -> Refused:
+        """See `IMailTransportAgentDelivery`."""
+        recipients = sorted(set(msgdata.get("recipients") or ()))
+        if not recipients:
+            return {}
+        pgp_list = None if mlist is None else getUtility(IPGPListManager).get(mlist.list_id)
+        if pgp_list is None:
+            raise Undeliverable(f"{getattr(mlist, 'list_id', None)} is not a PGP list.")
+        try:
+            signed = self._signed_content(mlist, pgp_list, msg, msgdata)
+            return self._send_copies(mlist, msg, msgdata, recipients, signed)
+        except BaseException:
+            # Mailman's deliver() closes the connection only after a delivery that returned.
+            self._connection.quit()
+            raise
+
+    def _signed_content(self, mlist, pgp_list: IPGPMailingList, msg: Message,
+                        msgdata: dict[str, Any]) -> bytes:
+        """What each copy carries encrypted: the content of ``msg`` signed by the list."""
+        key = getUtility(IPGPListManager).secret_key(pgp_list)
+        return sign_content(message_content(msg), key)
+
+    def _send_copies(self, mlist, msg: Message, msgdata: dict[str, Any],
+                     recipients: list[str], signed: bytes) -> Refused:
+        """Encrypt ``signed`` to each recipient and send it by Mailman's own code."""
+        keys = self._keys(recipients)
+        message_id = msg.get("message-id", "n/a")
+        without_key = [recipient for recipient in recipients if recipient.lower() not in keys]
+        if without_key:
+            shown = ", ".join(without_key[:_LOGGED_ADDRESSES])
+            more = len(without_key) - _LOGGED_ADDRESSES
+            log.info(
+                "%s to %s: no copy for %d recipients without a confirmed key: %s%s",
+                message_id, mlist.list_id, len(without_key), shown,
+                f" and {more} more" if more > 0 else "",
+            )
+        by_email = {recipient.lower(): recipient for recipient in recipients}
+        refused: Refused = {}
+        for copy in fan_out(signed, envelope_headers(msg), keys):
+            recipient = by_email[copy.recipient]
+            if copy.data is None:
+                log.info("%s to %s: no copy for %s, whose key is unusable: %s",
+                         message_id, mlist.list_id, recipient, copy.problem)
+                continue
+            refused.update(self._deliver_to_recipients(
+                mlist, WireCopy(copy.data, msg), dict(msgdata, recipient=recipient),
+                [recipient]))
+        return refused
+
+    def _keys(self, recipients: list[str]) -> dict[str, Certificate]:
+        """Lower-cased address to the certificate its copy is encrypted to."""
+        keys = {
+            email: address_key.certificate()
+            for email, address_key
+            in getUtility(IPGPAddressKeyManager).confirmed_for(recipients).items()
+        }
+        wanted = {recipient.lower() for recipient in recipients}
+        keys.update((email, certificate) for email, certificate in self._certificates.items()
+                    if email in wanted)
+        return keys

@@ -1,0 +1,108 @@
+"""The PGP check of a post: the one step of the posting chain that decrypts.
+
+It opens the post once with the list key, in memory, within the plaintext and time
+limits, checks the signature against the author's confirmed key, and records the
+outcome as a `PostCheck` (see `mailman_pgp.posting.check` for the contract). Judging the
+outcome is the rules' work; this step never refuses anything itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from email.message import Message
+from typing import Any
+
+from public import public
+from zope.component import getUtility
+
+from mailman_pgp.config import pgp_config
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
+from mailman_pgp.interfaces.lists import IPGPListManager
+from mailman_pgp.mime import MIMEError
+from mailman_pgp.openpgp import (
+    CommandTimedOut,
+    DecryptionError,
+    MalformedMessage,
+    PlaintextTooLarge,
+)
+from mailman_pgp.posting.author import AmbiguousAuthor, post_author
+from mailman_pgp.posting.check import CheckOutcome, PostCheck
+from mailman_pgp.posting.notice import may_tell, tell_not_processed
+from mailman_pgp.posting.sealed import NotEncrypted, open_post, sealed
+
+log = logging.getLogger("mailman.vette")
+error_log = logging.getLogger("mailman.error")
+
+
+@public
+def check_post(mlist, msg: Message, msgdata: MutableMapping[str, Any]) -> PostCheck:
+    """Check ``msg`` for ``mlist`` and record the outcome in ``msgdata``.
+
+    Errors of the list's own machinery (the SOP command missing, the list key not
+    unlockable) are not the sender's fault: the author is told the post was kept, and
+    the error propagates, so the runner shunts the post instead of refusing it.
+    """
+    PostCheck.forget(msgdata)
+    check = _check(mlist, msg)
+    check.save(msgdata)
+    return check
+
+
+def _check(mlist, msg: Message) -> PostCheck:
+    pgp_list = getUtility(IPGPListManager).get(mlist.list_id)
+    try:
+        author = post_author(msg)
+    except AmbiguousAuthor:
+        return PostCheck(CheckOutcome.NO_AUTHOR, None)
+    if pgp_list is None:
+        return PostCheck(CheckOutcome.NO_LIST_KEY, author)
+    sender_key = getUtility(IPGPAddressKeyManager).confirmed_for([author]).get(author)
+    settings = pgp_config()
+    try:
+        opened = open_post(
+            msg,
+            getUtility(IPGPListManager).secret_key(pgp_list),
+            verify_with=[sender_key.certificate()] if sender_key is not None else [],
+            sop=settings.sop(),
+            max_plaintext=settings.plaintext_limit(mlist.max_message_size),
+        )
+    except NotEncrypted:
+        return PostCheck(CheckOutcome.NOT_ENCRYPTED, author)
+    except (MIMEError, MalformedMessage) as error:
+        return PostCheck(CheckOutcome.MALFORMED, author, _digest(msg), detail=str(error))
+    except DecryptionError:
+        log.info("%s: list key cannot decrypt %s", mlist.list_id, msg.get("message-id"))
+        return PostCheck(CheckOutcome.UNDECRYPTABLE, author, _digest(msg),
+                         detail=pgp_list.fingerprint)
+    except PlaintextTooLarge as error:
+        return PostCheck(CheckOutcome.TOO_LARGE, author, _digest(msg),
+                         detail=str(error.limit // 1024))
+    except CommandTimedOut:
+        return PostCheck(CheckOutcome.TIMED_OUT, author, _digest(msg),
+                         detail=f"{settings.sop_timeout.total_seconds():g}")
+    except Exception as error:
+        error_log.error("%s: post %s could not be checked, it is shunted: %s",
+                        mlist.list_id, msg.get("message-id", "n/a"), error)
+        if may_tell(author):
+            tell_not_processed(mlist, author, msg.get("message-id", "n/a"))
+        raise
+    # The openpgp layer judges the sender's key as it is now: a signature by a key
+    # that has expired or been revoked since is not GOOD.
+    verification = opened.verification
+    return PostCheck(
+        CheckOutcome.OPENED,
+        author,
+        opened.digest,
+        status=verification.status,
+        signer=verification.signer_fingerprint,
+        issuer=verification.issuer,
+        sender_key=sender_key.fingerprint if sender_key is not None else None,
+    )
+
+
+def _digest(msg: Message) -> str | None:
+    try:
+        return sealed(msg).digest
+    except (NotEncrypted, MIMEError):
+        return None

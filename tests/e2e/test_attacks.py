@@ -25,7 +25,7 @@ from mailman.interfaces.requests import IListRequests, RequestType
 from mailman.testing.helpers import LogFileMark, get_queue_messages
 from zope.component import getUtility
 
-import mailman_pgp.posting.sealed as sealed_module
+import mailman_pgp.posting.encrypted_post as encrypted_post
 from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.config import SETTINGS, pgp_config
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
@@ -215,7 +215,7 @@ def test_a_decompression_bomb_is_refused_at_the_limit_with_memory_near_it(scenar
 
 def test_a_post_from_an_address_without_a_key_is_refused_without_decrypting(
         scenario, people, monkeypatch):
-    decryptions = record_calls(monkeypatch, sealed_module, "decrypt")
+    decryptions = record_calls(monkeypatch, encrypted_post, "decrypt")
     stranger = f"stranger-{uuid4().hex[:8]}@example.org"
     raw = bomb_post(scenario, people["alice"], 64 * 1024 * 1024)
     raw = raw.replace(b"From: alice@example.com", f"From: {stranger}".encode(), 1)
@@ -232,7 +232,7 @@ def test_a_post_over_the_lists_size_is_refused_without_decrypting(scenario, peop
                                                                  monkeypatch):
     with transaction():
         scenario.mlist.max_message_size = 2
-    decryptions = record_calls(monkeypatch, sealed_module, "decrypt")
+    decryptions = record_calls(monkeypatch, encrypted_post, "decrypt")
     alice = people["alice"]
     # Random text, which compression cannot shrink below the limit.
     raw = scenario.pgp_mime_post(alice, os.urandom(3000).hex() + "\n")

@@ -194,7 +194,7 @@ def test_a_refused_post_draws_a_notice_to_the_sender_and_reaches_nobody(
     assert_no_plaintext([notice], secret, "Zweite Zeile")
 
 
-def test_a_good_post_by_a_nonmember_is_held_sealed_as_the_list_rules_say(scenario, people):
+def test_a_good_post_by_a_nonmember_is_held_encrypted_as_the_list_rules_say(scenario, people):
     from mailman.database.transaction import transaction
     from mailman.interfaces.messages import IMessageStore
     from mailman.interfaces.requests import IListRequests, RequestType

@@ -10,7 +10,7 @@ from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MIMEError
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.check import PostCheck
-from mailman_pgp.posting.sealed import NotEncrypted, NotTheCheckedPost, sealed
+from mailman_pgp.posting.encrypted_post import NotEncrypted, NotTheCheckedPost, encrypted_part
 
 log = logging.getLogger("mailman.vette")
 
@@ -53,7 +53,7 @@ def _mismatch(msg, check: PostCheck | None) -> str | None:
     if author != check.author:
         return f"its From {author} is not the author checked, {check.author}"
     try:
-        digest = sealed(msg).digest
+        digest = encrypted_part(msg).digest
     except (NotEncrypted, MIMEError):
         return "it is not encrypted"
     if digest != check.digest:

@@ -62,7 +62,7 @@ def envelope_headers(post: Message) -> list[tuple[str, object]]:
     """The headers of ``post`` each copy carries outside the encryption, in order.
 
     Subject, From, To, Message-ID, List-* and the rest; not the Content-* headers,
-    which describe the sealed body rather than the copy.
+    which describe the encrypted body as it arrived rather than the copy.
     """
     return [(name, value) for name, value in post.items() if name.lower() not in _CONTENT_HEADERS]
 

@@ -16,8 +16,8 @@ from mailman_pgp.mta.encrypted_delivery import EncryptedDelivery, Undeliverable
 from mailman_pgp.mta.fanout import sign_content
 from mailman_pgp.openpgp import DecryptionError, MalformedMessage, PlaintextTooLarge
 from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.encrypted_post import NotEncrypted, NotTheCheckedPost, post_content
 from mailman_pgp.posting.notice import may_tell, tell_undelivered
-from mailman_pgp.posting.sealed import NotEncrypted, NotTheCheckedPost, post_content
 
 log = logging.getLogger("mailman.smtp")
 
@@ -29,7 +29,7 @@ SERVER_PROBLEM = "A problem on the list's server stopped the list from decryptin
 
 @public
 class UndeliverablePost(Undeliverable):
-    """A PGP list post the list cannot open or sign at delivery; shunted, sealed as it came."""
+    """A PGP list post the list cannot open or sign at delivery; shunted, encrypted as it came."""
 
 
 @public

@@ -16,7 +16,8 @@ class PGPPostingPipeline(BasePipeline):
     """See `IPipeline`."""
 
     name = "pgp-posting-pipeline"
-    description = N_("The posting pipeline of a PGP list: headers only, the body stays sealed.")
+    description = N_(
+        "The posting pipeline of a PGP list: headers only, the body stays as it arrived.")
 
     # First the check that this is the post the posting chain checked (a held post
     # comes back by Message-ID), then Mailman's handlers that leave the body alone.

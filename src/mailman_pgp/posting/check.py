@@ -8,7 +8,7 @@ posting pipeline and delivery read it and never decrypt to judge a post again:
 * a missing or unreadable record means the post was not checked: fail closed;
 * only an ``OPENED`` outcome with a digest and an author binds the record to a post:
   the pipeline and delivery refuse a message whose author or ciphertext digest
-  (`Sealed.digest`) differs, so a check is never spent on another message;
+  (`EncryptedPart.digest`) differs, so a check is never spent on another message;
 * everything else (who signed, how the signature checked out) is for the rules to
   judge; a rule added for a new policy reads the record, and the chain's order of
   rules does not change.
@@ -56,7 +56,7 @@ class PostCheck:
     """What the check of a post found, and which post it checked.
 
     ``author`` is the post's single From address (None without one); ``digest`` the
-    SHA-256 of the ciphertext checked (`Sealed.digest`), when there was one to read.
+    SHA-256 of the ciphertext checked (`EncryptedPart.digest`), when there was one to read.
     For an ``OPENED`` post, ``status`` is how the signature checked out, ``signer`` the
     signer's primary key fingerprint when the signer was among the certificates
     checked against, ``issuer`` what the signature itself names, and ``sender_key`` the

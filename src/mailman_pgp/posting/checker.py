@@ -28,8 +28,8 @@ from mailman_pgp.openpgp import (
 )
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.check import CheckOutcome, PostCheck
+from mailman_pgp.posting.encrypted_post import NotEncrypted, encrypted_part, open_post
 from mailman_pgp.posting.notice import may_tell, tell_not_processed
-from mailman_pgp.posting.sealed import NotEncrypted, open_post, sealed
 
 log = logging.getLogger("mailman.vette")
 error_log = logging.getLogger("mailman.error")
@@ -103,6 +103,6 @@ def _check(mlist, msg: Message) -> PostCheck:
 
 def _digest(msg: Message) -> str | None:
     try:
-        return sealed(msg).digest
+        return encrypted_part(msg).digest
     except (NotEncrypted, MIMEError):
         return None

@@ -9,7 +9,7 @@ from mailman.email.message import Message
 from mailman.interfaces.action import Action
 from mailman.testing.helpers import get_queue_messages
 
-import mailman_pgp.posting.sealed as sealed
+import mailman_pgp.posting.encrypted_post as encrypted_post
 from mailman_pgp.chains.pgp_posting_chain import PGPPostingChain
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
@@ -36,7 +36,7 @@ def scenario(mailman, people):
 
 @pytest.fixture
 def decrypt_calls(monkeypatch):
-    return record_calls(monkeypatch, sealed, "decrypt")
+    return record_calls(monkeypatch, encrypted_post, "decrypt")
 
 
 def run_chain(scenario, raw: bytes) -> dict:
@@ -71,7 +71,7 @@ def test_the_pgp_checks_come_before_mailmans_chain(mailman):
     ]
 
 
-def test_a_good_post_goes_on_to_the_pipeline_sealed_after_one_decryption(
+def test_a_good_post_goes_on_to_the_pipeline_encrypted_after_one_decryption(
         scenario, people, decrypt_calls):
     raw = scenario.pgp_mime_post(people["anne"], f"{SECRET}\n")
     msgdata = run_chain(scenario, raw)

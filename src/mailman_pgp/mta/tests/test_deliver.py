@@ -28,7 +28,7 @@ from mailman_pgp.mta.pgp_delivery import UndeliverablePost
 from mailman_pgp.mta.site_outgoing import remember_site_outgoing, site_outgoing_name
 from mailman_pgp.openpgp import SignatureStatus
 from mailman_pgp.posting.check import CheckOutcome, PostCheck
-from mailman_pgp.posting.sealed import sealed
+from mailman_pgp.posting.encrypted_post import encrypted_part
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 
 SECRET = "deliver-plaintext-93b2"
@@ -73,7 +73,7 @@ def checked_post(scenario, people, **kws) -> tuple[Message, dict]:
     anne = people["anne"]
     msg = message_from_bytes(scenario.pgp_mime_post(anne, f"{SECRET}\n", **kws), Message)
     msgdata = {"recipients": set(MEMBERS), "listid": scenario.mlist.list_id, "to_list": True}
-    PostCheck(CheckOutcome.OPENED, author=anne.email, digest=sealed(msg).digest,
+    PostCheck(CheckOutcome.OPENED, author=anne.email, digest=encrypted_part(msg).digest,
               status=SignatureStatus.GOOD, signer=anne.fingerprint,
               sender_key=anne.fingerprint).save(msgdata)
     return msg, msgdata
@@ -122,7 +122,7 @@ def test_a_permanent_failure_is_registered_as_a_bounce_here(scenario, people, ma
 def test_a_permanent_and_a_temporary_failure_retry_the_post_itself(scenario, people, mailman):
     # Mailman 3.3.10's out runner, given both at once, would queue its DSN for the retry.
     msg, msgdata = checked_post(scenario, people)
-    ciphertext = sealed(msg).digest
+    ciphertext = encrypted_part(msg).digest
     mailman.err_queue.put(("rcpt", 550))
     mailman.err_queue.put(("rcpt", 451))
     config.switchboards["out"].enqueue(msg, msgdata)
@@ -131,7 +131,7 @@ def test_a_permanent_and_a_temporary_failure_retry_the_post_itself(scenario, peo
     [bounce] = getUtility(IBounceProcessor).events
     assert bounce.email == "anne@example.com"
     [retry] = get_queue_messages("retry", expected_count=1)
-    assert sealed(retry.msg).digest == ciphertext
+    assert encrypted_part(retry.msg).digest == ciphertext
     assert retry.msgdata["recipients"] == ["bert@example.com"]
 
     # Reading the queue took the entry out; put it back for Mailman's retry runner.
@@ -145,7 +145,7 @@ def test_a_permanent_and_a_temporary_failure_retry_the_post_itself(scenario, peo
     assert SECRET.encode() in opened.output
 
 
-def test_a_post_the_list_cannot_open_is_not_sent_and_is_shunted_sealed(scenario, people):
+def test_a_post_the_list_cannot_open_is_not_sent_and_is_shunted_as_it_came(scenario, people):
     anne = people["anne"]
     msg, msgdata = checked_post(scenario, people, encrypt_to=anne.fingerprint)
     with pytest.raises(UndeliverablePost):

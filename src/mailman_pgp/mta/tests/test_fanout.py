@@ -104,7 +104,7 @@ def test_a_recipient_whose_key_expired_gets_no_copy_and_a_reason(list_key, membe
     assert all(copies[email].data is not None for email in members)
 
 
-def test_envelope_headers_leave_out_what_describes_the_sealed_body():
+def test_envelope_headers_leave_out_what_describes_the_body_as_it_arrived():
     post = message_from_bytes(POST, Message)
     names = [name for name, _ in envelope_headers(post)]
     assert names == ["From", "To", "Subject", "Message-ID", "List-Id"]

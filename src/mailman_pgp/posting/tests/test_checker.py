@@ -10,7 +10,7 @@ from mailman.database.transaction import transaction
 from mailman.email.message import Message
 from zope.component import getUtility
 
-import mailman_pgp.posting.sealed as sealed
+import mailman_pgp.posting.encrypted_post as encrypted_post
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.openpgp import SignatureStatus, load_certificate
 from mailman_pgp.posting.check import CheckOutcome, PostCheck
@@ -39,7 +39,7 @@ def scenario(mailman, people):
 
 @pytest.fixture
 def decrypt_calls(monkeypatch):
-    return record_calls(monkeypatch, sealed, "decrypt")
+    return record_calls(monkeypatch, encrypted_post, "decrypt")
 
 
 def run(mlist, raw: bytes) -> tuple[PostCheck, dict]:
@@ -55,7 +55,7 @@ def test_a_good_post_is_opened_once_and_only_its_check_is_recorded(
     raw = scenario.pgp_mime_post(anne, f"{SECRET}\n")
     check, msgdata = run(scenario.mlist, raw)
     assert len(decrypt_calls) == 1
-    ciphertext = sealed.sealed(message_from_bytes(raw, Message)).ciphertext
+    ciphertext = encrypted_post.encrypted_part(message_from_bytes(raw, Message)).ciphertext
     assert check == PostCheck(
         CheckOutcome.OPENED, "anne@example.com", hashlib.sha256(ciphertext).hexdigest(),
         SignatureStatus.GOOD, anne.fingerprint, check.issuer, anne.fingerprint)

@@ -1,5 +1,5 @@
-# Test that a sealed post opens in memory into its content and the check of its signature,
-# whatever way a client signed and encrypted it, that what is not sealed is refused, and that
+# Test that an encrypted post opens in memory into its content and the check of its signature,
+# whatever way a client signed and encrypted it, that what is not encrypted is refused, and that
 # delivery opens only the ciphertext that was checked.
 
 import pytest
@@ -10,13 +10,12 @@ from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_
 from mailman_pgp.openpgp import gnupg as gnupg_module
 from mailman_pgp.openpgp import sop as sop_module
 from mailman_pgp.openpgp.keys import load_certificate
-from mailman_pgp.posting.sealed import (
+from mailman_pgp.posting.encrypted_post import (
     NotEncrypted,
     NotTheCheckedPost,
-    is_sealed,
+    encrypted_part,
     open_post,
     post_content,
-    sealed,
     text_entity,
 )
 from mailman_pgp.testing.calls import record_calls
@@ -58,7 +57,7 @@ def parsed(raw: bytes) -> Message:
 
 def content_of(msg: Message, list_key) -> Message:
     """What delivery opens of a post the chain checked as it is."""
-    return post_content(msg, list_key, digest=sealed(msg).digest, sop=SOP(),
+    return post_content(msg, list_key, digest=encrypted_part(msg).digest, sop=SOP(),
                         max_plaintext=LIMIT)
 
 
@@ -152,11 +151,12 @@ def test_a_post_for_another_key_does_not_open(list_key, anne):
                   sop=SOP(), max_plaintext=LIMIT)
 
 
-def test_plain_and_signed_only_posts_are_not_sealed(list_key, anne):
+def test_plain_and_signed_only_posts_are_not_encrypted(list_key, anne):
     plain = parsed(b"From: anne@example.com\nSubject: Hi\n\nhello\n")
     signed = parsed(inline_message(anne.clearsign(b"hello\n", "anne@example.com"), HEADERS))
-    assert not is_sealed(plain)
-    assert not is_sealed(signed)
+    for msg in (plain, signed):
+        with pytest.raises(NotEncrypted):
+            encrypted_part(msg)
     with pytest.raises(NotEncrypted, match="not encrypted"):
         open_post(plain, list_key, verify_with=[], sop=SOP(), max_plaintext=LIMIT)
     with pytest.raises(NotEncrypted, match="signed but not encrypted"):
@@ -177,9 +177,9 @@ def test_the_digest_names_the_ciphertext_opened(list_key, anne, anne_cert):
         anne.encrypt(text_body(TEXT), list_key.fingerprint, "anne@example.com"), HEADERS))
     opened = open_post(first, list_key, verify_with=[anne_cert], sop=SOP(),
                        max_plaintext=LIMIT)
-    assert opened.digest == sealed(first).digest
+    assert opened.digest == encrypted_part(first).digest
     # The same text encrypted again is another ciphertext, hence another post.
-    assert sealed(again).digest != opened.digest
+    assert encrypted_part(again).digest != opened.digest
 
 
 def test_delivery_does_not_open_a_ciphertext_other_than_the_one_checked(
@@ -189,9 +189,9 @@ def test_delivery_does_not_open_a_ciphertext_other_than_the_one_checked(
     swapped = parsed(pgp_mime_message(
         anne.encrypt(text_body("forged\n"), list_key.fingerprint, None), HEADERS))
     decrypted = []
-    monkeypatch.setattr("mailman_pgp.posting.sealed.decrypt_content",
+    monkeypatch.setattr("mailman_pgp.posting.encrypted_post.decrypt_content",
                         lambda *a, **k: decrypted.append(a))
     with pytest.raises(NotTheCheckedPost, match="not the one the list checked"):
-        post_content(swapped, list_key, digest=sealed(checked).digest, sop=SOP(),
+        post_content(swapped, list_key, digest=encrypted_part(checked).digest, sop=SOP(),
                      max_plaintext=LIMIT)
     assert decrypted == []

@@ -1,9 +1,9 @@
-"""A sealed post: the message as it arrived, encrypted to the list key, opened in memory only.
+"""An encrypted post: the message as it arrived, encrypted to the list key, opened in memory only.
 
-A post stays sealed in every queue file, held message and notice. Whoever needs its
+A post stays as it arrived in every queue file, held message and notice. Whoever needs its
 content opens it with `open_post`, uses the result and lets it go. What was checked is
-bound to what is delivered by the digest of the ciphertext (`Sealed.digest`): delivery
-opens a post with `post_content` only when its ciphertext is the one checked.
+bound to what is delivered by the digest of the ciphertext (`EncryptedPart.digest`):
+delivery opens a post with `post_content` only when its ciphertext is the one checked.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class NotTheCheckedPost(PGPError):
 
 @public
 @dataclass(frozen=True)
-class Sealed:
+class EncryptedPart:
     """The encrypted part of a post: its kind, the armored ciphertext, the charset around it."""
 
     kind: MessageKind
@@ -80,13 +80,13 @@ class Sealed:
 @public
 @dataclass(frozen=True)
 class OpenedPost:
-    """What a sealed post holds, in memory.
+    """What an encrypted post holds, in memory.
 
     ``content`` is the entity to deliver: decrypted, with the sender's signature
     (a ``multipart/signed`` wrapper or an inline clear-signature) taken off.
     ``verification`` is the check of the sender's signature, combined with the
     encryption or nested inside it, against the certificates given to `open_post`.
-    ``digest`` is the `Sealed.digest` of what was opened.
+    ``digest`` is the `EncryptedPart.digest` of what was opened.
     """
 
     kind: MessageKind
@@ -96,20 +96,14 @@ class OpenedPost:
 
 
 @public
-def is_sealed(msg: Message) -> bool:
-    """True when ``msg`` is encrypted, as PGP/MIME or as inline PGP."""
-    return classify(msg) in ENCRYPTED_KINDS
-
-
-@public
-def sealed(msg: Message) -> Sealed:
+def encrypted_part(msg: Message) -> EncryptedPart:
     """The encrypted part of ``msg``; `NotEncrypted` or `MalformedPGPMIME` if there is none."""
     kind = classify(msg)
     if kind is MessageKind.PGP_MIME_ENCRYPTED:
-        return Sealed(kind, encrypted_payload(msg), "us-ascii")
+        return EncryptedPart(kind, encrypted_payload(msg), "us-ascii")
     if kind is MessageKind.INLINE_ENCRYPTED:
         inline = find_inline(msg)
-        return Sealed(kind, inline.armor, inline.charset)
+        return EncryptedPart(kind, inline.armor, inline.charset)
     raise NotEncrypted(kind)
 
 
@@ -129,7 +123,7 @@ def open_post(
     `DecryptionError` when the list key cannot open it and `PlaintextTooLarge` when
     it holds more than ``max_plaintext`` bytes.
     """
-    post = sealed(msg)
+    post = encrypted_part(msg)
     decrypted = decrypt(post.ciphertext, key, verify_with=verify_with, sop=sop,
                         max_plaintext=max_plaintext)
     _refuse_empty(decrypted.plaintext)
@@ -149,7 +143,7 @@ def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
     other process, the sender's signature (a ``multipart/signed`` wrapper or an inline
     clear-signature) taken off unchecked. Raises as `open_post` does.
     """
-    post = sealed(msg)
+    post = encrypted_part(msg)
     if post.digest != digest:
         raise NotTheCheckedPost(
             "The message is not the one the list checked when it arrived: its encrypted"
@@ -174,7 +168,7 @@ def _refuse_empty(plaintext: bytes) -> None:
         raise DecryptionError("The message decrypted to nothing.")
 
 
-def _open_mime(post: Sealed, entity: Message, verification: Verification,
+def _open_mime(post: EncryptedPart, entity: Message, verification: Verification,
                verify_with: Sequence[Certificate], sop: SOP) -> OpenedPost:
     # RFC 3156 6.1: a client may sign first (multipart/signed) and encrypt that entity.
     if classify(entity) is not MessageKind.PGP_MIME_SIGNED:
@@ -185,7 +179,7 @@ def _open_mime(post: Sealed, entity: Message, verification: Verification,
     return OpenedPost(post.kind, parts.content, verification, post.digest)
 
 
-def _open_inline(post: Sealed, plaintext: bytes, verification: Verification,
+def _open_inline(post: EncryptedPart, plaintext: bytes, verification: Verification,
                  verify_with: Sequence[Certificate], sop: SOP) -> OpenedPost:
     if _CLEARSIGNED.match(plaintext):
         checked = verify_cleartext(plaintext, verify_with, sop=sop)

@@ -183,13 +183,13 @@ def _delivery_child(cfg: str, events: int, seconds: float, profile: bool) -> int
     from zope.component import getUtility
 
     from mailman_webhooks.capture import record_event
+    from mailman_webhooks.configuration import webhooks_settings
     from mailman_webhooks.model import DeliveryStatus, WebhookDelivery
-    from mailman_webhooks.plugin import active_plugin
     from mailman_webhooks.runner import WebhooksRunner
 
     with transaction():
         domain = getUtility(IDomainManager).add("bench.example.org")
-    settings = active_plugin().configuration.settings
+    settings = webhooks_settings()
     store = config.db.store
     started = time.perf_counter()
     for number in range(events):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from mailman.config import config
@@ -19,7 +18,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from mailman_webhooks.clock import utcnow
-from mailman_webhooks.model import DeliveryStatus, WebhookDelivery, WebhookEvent
+from mailman_webhooks.configuration import webhooks_settings
+from mailman_webhooks.model import WebhookDelivery, WebhookEvent
 from mailman_webhooks.serialization import event_name, serialize_event
 from mailman_webhooks.settings import Settings
 
@@ -45,6 +45,8 @@ def record_event(event: Any, settings: Settings, store: Session) -> int | None:
     are not stored at all. The rows are written at once with two Core INSERTs on the
     session's connection (inside Mailman's transaction, without flushing Mailman's own
     objects): the ORM's unit of work made capture 5x slower (benchmarks/webhooks.py).
+    The rows' other columns (identifier, status, attempts, due time) come from the
+    models' ``new_row``, as for the ORM.
     """
     name = event_name(event)
     endpoints = settings.endpoints_for(name)
@@ -57,23 +59,14 @@ def record_event(event: Any, settings: Settings, store: Session) -> int | None:
         if secret_payload == payload:
             secret_payload = None
     now = utcnow()
-    row = dict(id=uuid.uuid4(), name=name, created=now, payload=payload)
+    row = WebhookEvent.new_row(name, now, payload)
     if secret_payload is not None:
         row["secret_payload"] = secret_payload
     sequence = store.execute(_INSERT_EVENT, row).scalar_one()
     store.execute(
         _INSERT_DELIVERIES,
-        [
-            dict(
-                event_sequence=sequence,
-                endpoint=endpoint.name,
-                status=DeliveryStatus.pending,
-                created=now,
-                attempts=0,
-                next_attempt_at=now,
-            )
-            for endpoint in endpoints
-        ],
+        [WebhookDelivery.new_row(endpoint.name, now, event_sequence=sequence)
+         for endpoint in endpoints],
     )
     return sequence
 
@@ -82,12 +75,9 @@ def record_event(event: Any, settings: Settings, store: Session) -> int | None:
 def capture(event: Any) -> None:
     """The `zope.event` subscriber the plugin registers in its post_hook."""
     try:
-        from mailman_webhooks.plugin import active_plugin
-
-        plugin = active_plugin()
-        if plugin is None or getattr(config, "db", None) is None:
+        if getattr(config, "db", None) is None:
             return
-        record_event(event, plugin.configuration.settings, config.db.store)
+        record_event(event, webhooks_settings(), config.db.store)
     except Exception as error:
         # Never let the plugin break the operation that fired the event; the class
         # name only, as the text could quote the event's content.

@@ -3,33 +3,28 @@
 Every function works on the session it is given (Mailman's ``config.db.store``,
 or the runner's own) and leaves the commit to its caller, except `claim`, which
 must commit so that the claim is seen by other runners before any request goes out.
+What an attempt means is decided by `mailman_webhooks.retry`; this module writes it down.
 """
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from public import public
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.dml import Update
 
-from mailman_webhooks.backoff import backoff_delay, parse_retry_after
 from mailman_webhooks.model import (
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpointState,
 )
-from mailman_webhooks.sender import Outcome, Verdict
+from mailman_webhooks.retry import Decision, Outcome
 from mailman_webhooks.settings import Settings
-
-# Answers that speak for the endpoint as a whole rather than for one event.
-_ENDPOINT_WIDE = frozenset({None, 429, 503})
-_RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
 @public
@@ -59,12 +54,19 @@ def disabled_endpoints(store: Session) -> set[str]:
 
 
 @public
-def disable_endpoint(store: Session, name: str, reason: str, now: datetime) -> None:
-    """Stop sending to an endpoint until `enable_endpoint`; its deliveries wait."""
-    state = store.get(WebhookEndpointState, name)
-    if state is None:
-        state = WebhookEndpointState(name)
-        store.add(state)
+def disable_endpoint(
+    store: Session,
+    name: str,
+    reason: str,
+    now: datetime,
+    states: dict[str, WebhookEndpointState] | None = None,
+) -> None:
+    """Stop sending to an endpoint until `enable_endpoint`; its deliveries wait.
+
+    ``states`` is the runner's `endpoint_states`, looked up instead of the database so
+    that nothing is flushed (and no lock taken) in the middle of its batch.
+    """
+    state = _state(store, name, states)
     state.disabled = True
     state.disabled_reason = reason
     state.disabled_at = now
@@ -165,62 +167,47 @@ def release_token(store: Session, token: str) -> None:
 
 
 @public
-def is_endpoint_wide(outcome: Outcome) -> bool:
-    """Whether this failure speaks for the endpoint rather than for one event."""
-    return outcome.verdict is Verdict.retry and outcome.status_code in _ENDPOINT_WIDE
-
-
-@public
 def record(
     store: Session,
     delivery: WebhookDelivery,
     outcome: Outcome,
-    settings: Settings,
+    decision: Decision,
     started: datetime,
     now: datetime,
     states: dict[str, WebhookEndpointState],
-    rng: random.Random | None = None,
-) -> Verdict:
-    """Write the attempt and move the delivery on: delivered, retried later, or failed.
+) -> None:
+    """Write the attempt and what `mailman_webhooks.retry.decide` made of it.
 
-    ``states`` is the caller's `endpoint_states` (kept across calls, so that one
-    session never adds a state row twice). An endpoint-wide failure (no answer,
-    429, 503) pauses the whole endpoint: none of its deliveries is claimed before
-    its ``retry_at``, which grows with consecutive such failures, so a dead
-    endpoint costs one attempt per pause however many events wait for it, and
-    holds up no other endpoint. Any other answer ends the pause.
+    The delivery is delivered, failed or due again; its endpoint is disabled, pauses
+    until the decision's ``endpoint_retry_at``, or stops pausing. ``states`` is the
+    caller's `endpoint_states`, kept across calls, so that one session never adds a
+    state row twice and nothing is flushed before the caller commits.
     """
     store.add(WebhookAttempt(delivery, started, outcome.status_code, outcome.duration,
                              outcome.error))
     delivery.attempts += 1
     delivery.last_attempt_at = started
     delivery.last_status_code = outcome.status_code
-    delivery.last_error = outcome.error
+    delivery.last_error = decision.error
     delivery.claimed_by = None
     delivery.claimed_until = None
-    verdict = outcome.verdict
-    if verdict is Verdict.delivered:
+    if decision.next_attempt_at is not None:
+        delivery.next_attempt_at = decision.next_attempt_at
+    elif decision.delivered:
         _finish(delivery, DeliveryStatus.delivered, now)
-    elif verdict is Verdict.gone:
-        _finish(delivery, DeliveryStatus.failed, now)
-        state = _state(store, states, delivery.endpoint)
-        state.disabled = True
-        state.disabled_reason = "HTTP 410 Gone"
-        state.disabled_at = now
-    elif verdict is Verdict.final:
-        _finish(delivery, DeliveryStatus.failed, now)
     else:
-        _schedule_retry(delivery, outcome, settings, now, rng)
-    if is_endpoint_wide(outcome):
-        state = _state(store, states, delivery.endpoint)
-        state.failures += 1
-        state.retry_at = now + _delay(state.failures, outcome, settings, now, rng)
+        _finish(delivery, DeliveryStatus.failed, now)
+    if decision.disable_reason is not None:
+        disable_endpoint(store, delivery.endpoint, decision.disable_reason, now, states)
+    if decision.endpoint_retry_at is not None:
+        state = _state(store, delivery.endpoint, states)
+        state.failures = decision.endpoint_failures
+        state.retry_at = decision.endpoint_retry_at
     else:
         state = states.get(delivery.endpoint)
         if state is not None and (state.failures or state.retry_at is not None):
             state.failures = 0
             state.retry_at = None
-    return verdict
 
 
 @public
@@ -255,49 +242,22 @@ def expire(store: Session, settings: Settings, now: datetime) -> int:
 
 
 def _state(
-    store: Session, states: dict[str, WebhookEndpointState], name: str
+    store: Session, name: str, states: dict[str, WebhookEndpointState] | None
 ) -> WebhookEndpointState:
-    state = states.get(name)
+    """The endpoint's state row, added when it has none yet."""
+    if states is None:
+        state = store.get(WebhookEndpointState, name)
+    else:
+        state = states.get(name)
     if state is None:
         state = WebhookEndpointState(name)
         store.add(state)
-        states[name] = state
+        if states is not None:
+            states[name] = state
     return state
-
-
-def _delay(
-    failures: int,
-    outcome: Outcome,
-    settings: Settings,
-    now: datetime,
-    rng: random.Random | None,
-) -> timedelta:
-    delay = backoff_delay(failures, settings.delivery, rng)
-    if outcome.status_code in _RETRY_AFTER_STATUSES:
-        asked = parse_retry_after(outcome.retry_after, now)
-        if asked is not None and asked > delay:
-            delay = asked
-    return delay
 
 
 def _finish(delivery: WebhookDelivery, status: DeliveryStatus, now: datetime) -> None:
     delivery.status = status
     delivery.finished_at = now
     delivery.next_attempt_at = None
-
-
-def _schedule_retry(
-    delivery: WebhookDelivery,
-    outcome: Outcome,
-    settings: Settings,
-    now: datetime,
-    rng: random.Random | None,
-) -> None:
-    deadline = delivery.created + settings.delivery.retry_period
-    if now >= deadline:
-        _finish(delivery, DeliveryStatus.failed, now)
-        delivery.last_error = f"{outcome.error or 'failed'}; retry period over"
-        return
-    delay = _delay(delivery.attempts, outcome, settings, now, rng)
-    # The last try happens at the end of the retry period, not after it.
-    delivery.next_attempt_at = min(now + delay, deadline)

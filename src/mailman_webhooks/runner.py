@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import WebhookDelivery, WebhookEndpointState
-from mailman_webhooks.sender import Sender, Verdict
+from mailman_webhooks.retry import decide
+from mailman_webhooks.sender import Sender
 from mailman_webhooks.settings import Endpoint, Settings
 
 log = logging.getLogger("mailman.plugins")
@@ -58,12 +60,7 @@ class WebhooksRunner(Runner):
 
     def process_batch(self) -> int:
         """Claim, send and record one batch; return how many deliveries were claimed."""
-        from mailman_webhooks.plugin import active_plugin
-
-        plugin = active_plugin()
-        if plugin is None:
-            return 0
-        settings = plugin.configuration.settings
+        settings = webhooks_settings()
         # A session of its own, which does not reload every row after each commit
         # (Mailman's expires them) and is emptied after the batch, bounding memory.
         with Session(bind=config.db.engine, expire_on_commit=False) as store:
@@ -125,13 +122,18 @@ class WebhooksRunner(Runner):
         ).encode("utf-8")
         started = utcnow()
         outcome = self.sender.send(endpoint, str(event.id), body)
-        verdict = outbox.record(
-            store, delivery, outcome, settings, started, utcnow(), states, self.rng
+        now = utcnow()
+        state = states.get(endpoint.name)
+        failures = 0 if state is None else state.failures
+        decision = decide(
+            outcome, delivery.attempts + 1, delivery.created, failures, settings.delivery, now,
+            self.rng,
         )
-        if verdict is Verdict.gone:
-            held.add(endpoint.name)
-            log.warning("webhooks: endpoint %s answered 410 Gone; disabled", endpoint.name)
-        elif outbox.is_endpoint_wide(outcome):
+        outbox.record(store, delivery, outcome, decision, started, now, states)
+        if decision.disable_reason is not None:
+            log.warning("webhooks: endpoint %s disabled: %s", endpoint.name,
+                        decision.disable_reason)
+        if decision.holds_endpoint:
             held.add(endpoint.name)
 
     def _clean_up(self) -> None:

@@ -1,4 +1,4 @@
-"""HTTP: one POST of one event body to one endpoint, and what came of it.
+"""HTTP: one POST of one event body to one endpoint, and what came of it (an `Outcome`).
 
 Only this module speaks HTTP (through ``requests``). It keeps one Session per
 endpoint for keep-alive, always passes the endpoint's timeout, never follows
@@ -8,54 +8,17 @@ redirects, and never lets the api_key (part of the URL) into an error text.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from enum import Enum
 from urllib.parse import quote, quote_plus
 
 import requests
 from public import public
 
+from mailman_webhooks.retry import Outcome
 from mailman_webhooks.settings import Endpoint
 from mailman_webhooks.signing import signature_headers
 
 USER_AGENT = "mailman-webhooks/1"
 MAX_RESPONSE_BYTES = 64 * 1024
-_RETRY_STATUSES = frozenset({408, 425, 429})
-
-
-@public
-class Verdict(Enum):
-    """What an attempt means for its delivery."""
-
-    delivered = "delivered"
-    retry = "retry"
-    final = "final"
-    gone = "gone"
-
-
-@public
-@dataclass(frozen=True)
-class Outcome:
-    """The result of one attempt, as recorded in a `WebhookAttempt` row."""
-
-    status_code: int | None
-    duration: float
-    error: str | None = None
-    retry_after: str | None = None
-
-    @property
-    def verdict(self) -> Verdict:
-        """2xx delivered; 410 gone; 408, 425, 429, 5xx and no answer retried; else final."""
-        code = self.status_code
-        if code is None:
-            return Verdict.retry
-        if 200 <= code < 300:
-            return Verdict.delivered
-        if code == 410:
-            return Verdict.gone
-        if code >= 500 or code in _RETRY_STATUSES:
-            return Verdict.retry
-        return Verdict.final
 
 
 def _redact(text: str, endpoint: Endpoint) -> str:

@@ -1,13 +1,14 @@
 # Test the answers both plugins share: settings read before the hook ran say so, a start-up
-# failure ends the process naming the plugin, REST paths carry the plugin's section name, and
-# a plugin schema is created, migrated and refused when newer, on a database of its own.
+# failure ends the process naming the plugin, REST paths carry the plugin's section name, paging
+# mistakes are named before Mailman's CollectionMixin sees them, and a plugin schema is created,
+# migrated and refused when newer, on a database of its own.
 
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 
-from mailman_plugin_kit.rest import PluginPaths
+from mailman_plugin_kit.rest import PluginPaths, paging_error
 from mailman_plugin_kit.schema import PluginSchema, SchemaTooNew, ensure_schema
 from mailman_plugin_kit.settings import ProcessSettings, SettingsNotLoaded
 from mailman_plugin_kit.startup import stop_start, stops_start
@@ -39,6 +40,27 @@ def test_rest_paths_carry_the_name_mailman_gave_the_plugin():
     plugin.name = "pgp"
     assert paths.path(api, "lists", "a.example.com", 3) == (
         "http://host/3.1/plugins/pgp/lists/a.example.com/3")
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({}, None),
+        ({"count": "0", "page": "1"}, None),
+        ({"count": "25", "page": "3"}, None),
+        ({"count": "2"}, "count and page go together"),
+        ({"page": "2"}, "count and page go together"),
+        ({"count": "x", "page": "1"}, "Invalid count: 'x'; give a whole number"),
+        ({"count": "-1", "page": "1"}, "Invalid count: '-1'; give a whole number"),
+        ({"count": "2", "page": "0"}, "Invalid page: '0'; give a whole number from 1"),
+        ({"count": "2", "page": "\u0663"}, "Invalid page: '\u0663'; give a whole number from 1"),
+    ],
+    ids=["none", "count-zero", "both", "count-alone", "page-alone", "count-not-a-number",
+         "count-negative", "page-zero", "page-not-ascii"],
+)
+def test_paging_mistakes_are_named(params, problem):
+    request = SimpleNamespace(get_param=params.get)
+    assert paging_error(request) == problem
 
 
 def schema_of(version: int, migrations=None) -> tuple[PluginSchema, Table]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
@@ -67,7 +67,7 @@ class WebhookDelivery(Model):
         nullable=False,
     )
     created = Column(DateTime, nullable=False)
-    attempts = Column(Integer, nullable=False, default=0)
+    attempts = Column(Integer, nullable=False)
     next_attempt_at = Column(DateTime, nullable=True)
     claimed_by = Column(SAUnicode, nullable=True)
     claimed_until = Column(DateTime, nullable=True)
@@ -85,10 +85,20 @@ class WebhookDelivery(Model):
     )
 
     def __init__(self, event: WebhookEvent, endpoint: str, created: datetime) -> None:
-        super().__init__()
-        self.event = event
-        self.endpoint = endpoint
-        self.status = DeliveryStatus.pending
-        self.created = created
-        self.attempts = 0
-        self.next_attempt_at = created
+        super().__init__(event=event, **self.new_row(endpoint, created))
+
+    @staticmethod
+    def new_row(endpoint: str, created: datetime, **columns: Any) -> dict[str, Any]:
+        """The columns of a new delivery: pending, not yet tried, due at once.
+
+        Stated once, for this constructor and for capture's Core INSERT, which adds
+        ``event_sequence`` in ``columns``.
+        """
+        return dict(
+            endpoint=endpoint,
+            status=DeliveryStatus.pending,
+            created=created,
+            attempts=0,
+            next_attempt_at=created,
+            **columns,
+        )

@@ -32,7 +32,7 @@ class WebhookEvent(Model):
     __table_args__ = {"sqlite_autoincrement": True}
 
     sequence = Column(Integer, primary_key=True, autoincrement=True)
-    id = Column(UUID, nullable=False, unique=True, default=uuid.uuid4)
+    id = Column(UUID, nullable=False, unique=True)
     name = Column(SAUnicode, nullable=False)
     created = Column(DateTime, nullable=False)
     payload = Column(JSON, nullable=False)
@@ -49,12 +49,16 @@ class WebhookEvent(Model):
         payload: dict[str, Any],
         secret_payload: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.id = uuid.uuid4()
-        self.name = name
-        self.created = created
-        self.payload = payload
-        self.secret_payload = secret_payload
+        super().__init__(secret_payload=secret_payload, **self.new_row(name, created, payload))
+
+    @staticmethod
+    def new_row(name: str, created: datetime, payload: dict[str, Any]) -> dict[str, Any]:
+        """The columns of a new event, with its new identifier.
+
+        Stated once, for this constructor and for capture's Core INSERT (given as a
+        value there: a column default would cost capture a tenth of its time).
+        """
+        return dict(id=uuid.uuid4(), name=name, created=created, payload=payload)
 
     def body(self, *, include_secrets: bool) -> dict[str, Any]:
         """The JSON document POSTed to an endpoint (before encoding)."""

@@ -21,12 +21,13 @@ from mailman.rest.helpers import (
 )
 from public import public
 
+from mailman_plugin_kit.rest import PluginPaths, paging_error
 from mailman_webhooks import admin
 from mailman_webhooks.clock import utcnow
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus, WebhookDelivery
 from mailman_webhooks.rest.endpoints import unknown_endpoint
-from mailman_webhooks.rest.links import Links
-from mailman_webhooks.rest.values import paging_error, timestamp, unexpected_parameters
+from mailman_webhooks.rest.values import timestamp, unexpected_parameters
 
 FILTERS = frozenset({"endpoint", "status", "event"})
 PAGING = frozenset({"count", "page"})
@@ -39,9 +40,8 @@ class FilterError(ValueError):
 
 
 class _DeliveryBase(CollectionMixin):
-    def __init__(self, plugin, links: Links) -> None:
-        self._plugin = plugin
-        self._links = links
+    def __init__(self, paths: PluginPaths) -> None:
+        self._paths = paths
 
     def _resource_as_dict(self, delivery: WebhookDelivery, fields=None) -> dict:
         """See `CollectionMixin`."""
@@ -60,8 +60,8 @@ class _DeliveryBase(CollectionMixin):
             last_status_code=delivery.last_status_code,
             last_error=delivery.last_error,
             finished_at=timestamp(delivery.finished_at),
-            self_link=self._links.path(self.api, "deliveries", delivery.id),
-            endpoint_link=self._links.path(self.api, "endpoints", delivery.endpoint),
+            self_link=self._paths.path(self.api, "deliveries", delivery.id),
+            endpoint_link=self._paths.path(self.api, "endpoints", delivery.endpoint),
         )
 
     def _full_dict(self, delivery: WebhookDelivery) -> dict:
@@ -88,7 +88,7 @@ class AllDeliveries(_DeliveryBase):
         store = config.db.store
         endpoint = request.get_param("endpoint")
         if endpoint is not None and not (
-            endpoint in self._plugin.configuration.settings.endpoints
+            endpoint in webhooks_settings().endpoints
             or admin.endpoint_has_deliveries(store, endpoint)
         ):
             raise FilterError(unknown_endpoint(endpoint))
@@ -131,8 +131,8 @@ class AllDeliveries(_DeliveryBase):
 class ADelivery(_DeliveryBase):
     """One delivery with its attempts; ``redeliver`` below it."""
 
-    def __init__(self, plugin, links: Links, delivery_id: str) -> None:
-        super().__init__(plugin, links)
+    def __init__(self, paths: PluginPaths, delivery_id: str) -> None:
+        super().__init__(paths)
         self._id = delivery_id
         self._delivery = None
         if _DELIVERY_ID.fullmatch(delivery_id):
@@ -166,7 +166,7 @@ class Redeliver:
         if delivery is None:
             not_found(response, unknown_delivery(self._id))
             return
-        if delivery.endpoint not in self._parent._plugin.configuration.settings.endpoints:
+        if delivery.endpoint not in webhooks_settings().endpoints:
             conflict(
                 response,
                 f"Endpoint {delivery.endpoint} is no longer configured; "

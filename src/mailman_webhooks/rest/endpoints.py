@@ -23,10 +23,11 @@ from mailman.rest.helpers import (
 from mailman.rest.validator import Validator
 from public import public
 
+from mailman_plugin_kit.rest import PluginPaths, paging_error
 from mailman_webhooks import admin, outbox
 from mailman_webhooks.clock import utcnow
-from mailman_webhooks.rest.links import Links
-from mailman_webhooks.rest.values import boolean, paging_error, timestamp
+from mailman_webhooks.configuration import webhooks_settings
+from mailman_webhooks.rest.values import boolean, timestamp
 from mailman_webhooks.settings import Endpoint
 
 DISABLED_BY_REST = "disabled through the REST API"
@@ -44,13 +45,12 @@ def public_url(url: str) -> str:
 
 
 class _EndpointBase(CollectionMixin):
-    def __init__(self, plugin, links: Links) -> None:
-        self._plugin = plugin
-        self._links = links
+    def __init__(self, paths: PluginPaths) -> None:
+        self._paths = paths
 
     @property
     def _endpoints(self) -> dict[str, Endpoint]:
-        return self._plugin.configuration.settings.endpoints
+        return webhooks_settings().endpoints
 
     def _as_dict(self, endpoint: Endpoint, health: admin.EndpointHealth) -> dict:
         return dict(
@@ -68,8 +68,8 @@ class _EndpointBase(CollectionMixin):
             last_failure=timestamp(health.last_failure),
             consecutive_failures=health.consecutive_failures,
             pending=health.pending,
-            self_link=self._links.path(self.api, "endpoints", endpoint.name),
-            deliveries_link=self._links.path(self.api, "deliveries")
+            self_link=self._paths.path(self.api, "endpoints", endpoint.name),
+            deliveries_link=self._paths.path(self.api, "deliveries")
             + f"?endpoint={endpoint.name}",
         )
 
@@ -107,8 +107,8 @@ class AllEndpoints(_EndpointBase):
 class AnEndpoint(_EndpointBase):
     """One endpoint: read it, enable or disable it, ping it."""
 
-    def __init__(self, plugin, links: Links, name: str) -> None:
-        super().__init__(plugin, links)
+    def __init__(self, paths: PluginPaths, name: str) -> None:
+        super().__init__(paths)
         self._name = name
         self._endpoint = self._endpoints.get(name)
 
@@ -139,15 +139,15 @@ class AnEndpoint(_EndpointBase):
     @child()
     def ping(self, context, segments):
         """endpoints/<name>/ping"""
-        return EndpointPing(self._links, self._name, self._endpoint), []
+        return EndpointPing(self._paths, self._name, self._endpoint), []
 
 
 @public
 class EndpointPing:
     """POST queues a test event for one endpoint through the outbox and runner."""
 
-    def __init__(self, links: Links, name: str, endpoint: Endpoint | None) -> None:
-        self._links = links
+    def __init__(self, paths: PluginPaths, name: str, endpoint: Endpoint | None) -> None:
+        self._paths = paths
         self._name = name
         self._endpoint = endpoint
 
@@ -170,7 +170,7 @@ class EndpointPing:
             event_id=str(delivery.event.id),
             event_name=delivery.event.name,
             delivery_id=delivery.id,
-            delivery_link=self._links.path(self.api, "deliveries", delivery.id),
+            delivery_link=self._paths.path(self.api, "deliveries", delivery.id),
         )
         accepted(response, etag(resource))
 

@@ -1,7 +1,9 @@
 """The root of the plugin's REST resources, served by Mailman at ``/3.1/plugins/<name>/``.
 
 Mailman's REST server authenticates every request and runs it in one transaction
-before and after these resources see it.
+before and after these resources see it. Every refusal is answered through Mailman's
+own helpers (``bad_request``, ``not_found``, ``conflict``), so its body has the form of
+Mailman's own errors.
 """
 
 from __future__ import annotations
@@ -9,29 +11,28 @@ from __future__ import annotations
 from mailman.rest.helpers import child
 from public import public
 
+from mailman_plugin_kit.rest import PluginPaths
 from mailman_webhooks.rest.deliveries import ADelivery, AllDeliveries
 from mailman_webhooks.rest.endpoints import AllEndpoints, AnEndpoint
-from mailman_webhooks.rest.links import Links
 
 
 @public
 class WebhooksRoot:
     """``endpoints`` and ``deliveries`` below the plugin's REST location."""
 
-    def __init__(self, plugin) -> None:
-        self._plugin = plugin
-        self._links = Links(plugin)
+    def __init__(self, paths: PluginPaths) -> None:
+        self._paths = paths
 
     @child()
     def endpoints(self, context, segments):
         """/endpoints and /endpoints/<name>[/ping]"""
         if len(segments) == 0:
-            return AllEndpoints(self._plugin, self._links)
-        return AnEndpoint(self._plugin, self._links, segments.pop(0)), segments
+            return AllEndpoints(self._paths)
+        return AnEndpoint(self._paths, segments.pop(0)), segments
 
     @child()
     def deliveries(self, context, segments):
         """/deliveries and /deliveries/<id>[/redeliver]"""
         if len(segments) == 0:
-            return AllDeliveries(self._plugin, self._links)
-        return ADelivery(self._plugin, self._links, segments.pop(0)), segments
+            return AllDeliveries(self._paths)
+        return ADelivery(self._paths, segments.pop(0)), segments

@@ -36,14 +36,3 @@ def unexpected_parameters(request, allowed: frozenset[str]) -> str | None:
     if unknown:
         return f"Unknown query parameters: {', '.join(unknown)}"
     return None
-
-
-@public
-def paging_error(request) -> str | None:
-    """Why ``count``/``page`` cannot be used, or None.
-
-    Mailman's ``CollectionMixin`` fails with a server error when only one is given.
-    """
-    if (request.get_param("count") is None) != (request.get_param("page") is None):
-        return "count and page go together"
-    return None

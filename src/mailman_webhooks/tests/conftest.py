@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from mailman_webhooks.configuration import SETTINGS, webhooks_configuration
+from mailman_webhooks.plugin import WebhooksPlugin
+from mailman_webhooks.runner import WebhooksRunner
 from mailman_webhooks.tests.receiver import Receiver
 
 SECRET = "whsec_" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
@@ -34,22 +37,36 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def configure(mailman) -> Iterator[Callable[[str], None]]:
-    """Push configuration text onto the webhooks plugin for this test only."""
-    from mailman_webhooks.plugin import active_plugin
-
-    plugin = active_plugin()
+    """Push configuration text onto this process's webhooks configuration for this test only."""
+    configuration = webhooks_configuration()
     pushed: list[str] = []
 
     def push(text: str) -> None:
         name = f"test overlay {len(pushed)}"
-        plugin.configuration.push(name, text)
+        configuration.push(name, text)
         pushed.append(name)
 
     try:
         yield push
     finally:
         if pushed:
-            plugin.configuration.pop(pushed[0])
+            configuration.pop(pushed[0])
+
+
+@pytest.fixture
+def new_plugin(mailman) -> Iterator[WebhooksPlugin]:
+    """Another plugin instance, named ``webhooks``; the process keeps its settings after it.
+
+    Its pre_hook makes what it loads this process's settings, as Mailman's start-up
+    does; the suite's own come back when the test ends.
+    """
+    previous = SETTINGS.get()
+    plugin = WebhooksPlugin()
+    plugin.name = "webhooks"
+    try:
+        yield plugin
+    finally:
+        SETTINGS.set(previous)
 
 
 def endpoint_cfg(name: str, url: str, **options: str) -> str:
@@ -70,8 +87,6 @@ def hooks(configure, receiver) -> Receiver:
 @pytest.fixture
 def runner(mailman):
     """The delivery runner, driven in this process batch by batch."""
-    from mailman_webhooks.runner import WebhooksRunner
-
     instance = WebhooksRunner("webhooks")
     try:
         yield instance

@@ -10,8 +10,8 @@ from mailman.config import config
 
 from mailman_webhooks import admin
 from mailman_webhooks.clock import utcnow
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus
-from mailman_webhooks.plugin import active_plugin
 from mailman_webhooks.tests.conftest import endpoint_cfg
 from mailman_webhooks.tests.helpers import add_domain, deliveries
 
@@ -76,7 +76,7 @@ def test_redeliver_refuses_a_delivery_under_lease_and_takes_an_expired_one(six):
 
 def test_ping_reaches_only_its_endpoint_whatever_its_events(configure):
     configure(endpoint_cfg("quiet", URL, events="(?!)") + endpoint_cfg("loud", URL))
-    endpoint = active_plugin().configuration.settings.endpoints["quiet"]
+    endpoint = webhooks_settings().endpoints["quiet"]
     admin.ping(config.db.store, endpoint, utcnow())
     config.db.commit()
     (delivery,) = deliveries()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mailman.config import config
 
-from mailman_webhooks.plugin import WebhooksPlugin
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.settings import WebhooksConfiguration
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks.md"
@@ -43,34 +43,30 @@ def test_example_file_is_accepted():
 
 
 @pytest.mark.mailman
-def test_enabling_snippet_loads_the_example_and_adds_the_runner(mailman, tmp_path):
+def test_enabling_snippet_loads_the_example_and_adds_the_runner(new_plugin, tmp_path):
     example = tmp_path / "webhooks.cfg"
     example.write_text(block("example"))
     snippet = block("enable").replace("/etc/mailman3/webhooks.cfg", str(example))
     config.push("docs snippet", snippet)
-    plugin = WebhooksPlugin()
-    plugin.name = "webhooks"
     try:
         assert getattr(config, "plugin.webhooks").enabled == "yes"
-        plugin.pre_hook()
+        new_plugin.pre_hook()
         section = getattr(config, "runner.webhooks")
         assert section["class"] == "mailman_webhooks.runner.WebhooksRunner"
-        assert set(plugin.configuration.settings.endpoints) == {"webui", "audit"}
+        assert set(webhooks_settings().endpoints) == {"webui", "audit"}
     finally:
         config.pop("docs snippet")
 
 
 @pytest.mark.mailman
-def test_shown_error_message_is_the_real_one(mailman, tmp_path):
+def test_shown_error_message_is_the_real_one(new_plugin, tmp_path):
     shown = re.search(r"^webhooks plugin: .*$", DOC.read_text(), re.M).group(0)
     bad = tmp_path / "webhooks.cfg"
     bad.write_text("[endpoint.crm]\nurl: https://crm.example.com/\nevents: List(\n")
     config.push("bad file", f"[plugin.webhooks]\nconfiguration: {bad}\n")
-    plugin = WebhooksPlugin()
-    plugin.name = "webhooks"
     try:
         with pytest.raises(SystemExit) as stopped:
-            plugin.pre_hook()
+            new_plugin.pre_hook()
     finally:
         config.pop("bad file")
     assert str(stopped.value.code).replace(str(bad), "/etc/mailman3/webhooks.cfg") == shown

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from mailman.app.lifecycle import create_list
 from mailman.config import config
@@ -11,7 +13,10 @@ from mailman.interfaces.subscriptions import ISubscriptionManager
 from mailman.interfaces.usermanager import IUserManager
 from zope.component import getUtility
 
+from mailman_webhooks import admin
 from mailman_webhooks import capture as capture_module
+from mailman_webhooks.clock import utcnow
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus
 from mailman_webhooks.tests.conftest import endpoint_cfg
 from mailman_webhooks.tests.helpers import add_domain, deliveries, events
@@ -132,3 +137,18 @@ def test_payload_json_cannot_hold_is_refused_before_the_flush(configure, monkeyp
     assert mlist.list_id == "nan.example.com"
     assert events() == []
     assert "not recorded (ValueError)" in caplog.text
+
+
+def test_captured_rows_take_the_models_defaults_as_the_orm_does(configure):
+    configure(endpoint_cfg("all", URL, events="DomainCreatedEvent"))
+    add_domain("defaults.example.org")
+    endpoint = webhooks_settings().endpoints["all"]
+    admin.ping(config.db.store, endpoint, utcnow())
+    config.db.commit()
+    captured, pinged = deliveries()
+    for delivery in (captured, pinged):
+        assert delivery.status is DeliveryStatus.pending
+        assert delivery.attempts == 0
+        assert delivery.next_attempt_at == delivery.created
+        assert isinstance(delivery.event.id, uuid.UUID)
+    assert captured.event.id != pinged.event.id

@@ -13,8 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from mailman.interfaces.listmanager import ListAlreadyExistsError
+from standardwebhooks.webhooks import Webhook
 
+from mailman_webhooks.model import WebhookEvent
+from mailman_webhooks.retry import Outcome
 from mailman_webhooks.serialization import KNOWN_EVENTS
+from mailman_webhooks.signing import signature
 from mailman_webhooks.tests import scenario
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks-consumer.md"
@@ -60,8 +65,6 @@ def _shape(value):
 
 def _envelopes(captured) -> dict[str, dict]:
     """The body the delivery runner sends for the first event of each name."""
-    from mailman_webhooks.model import WebhookEvent
-
     envelopes: dict[str, dict] = {}
     for sequence, entry in enumerate(captured, start=1):
         row = WebhookEvent(entry.name, EXAMPLE_TIME + timedelta(seconds=sequence), entry.plain)
@@ -104,8 +107,6 @@ def test_documented_examples_are_what_real_operations_produce(mailman):
 
 
 def test_documented_envelope_has_the_keys_sent():
-    from mailman_webhooks.model import WebhookEvent
-
     row = WebhookEvent("ListCreatedEvent", EXAMPLE_TIME, {"mailing_list": "ant.example.com"})
     row.sequence = 1
     sent = row.body(include_secrets=False)
@@ -115,8 +116,6 @@ def test_documented_envelope_has_the_keys_sent():
 
 
 def test_creating_event_can_come_without_created_event(mailman):
-    from mailman.interfaces.listmanager import ListAlreadyExistsError
-
     mlist = scenario.make_list("ant@example.com")
     with scenario.capture() as captured:
         with pytest.raises(ListAlreadyExistsError):
@@ -148,8 +147,6 @@ def test_creating_event_can_come_without_created_event(mailman):
     ],
 )
 def test_answers_mean_what_the_guide_says(status, verdict):
-    from mailman_webhooks.sender import Outcome
-
     assert Outcome(status, 0.1).verdict.name == verdict
 
 
@@ -177,8 +174,6 @@ def guide():
 
 
 def _signed_by_plugin(body: bytes, timestamp: int, secret: str = SECRET) -> dict[str, str]:
-    from mailman_webhooks.signing import signature
-
     key = base64.b64decode(secret.removeprefix("whsec_"))
     message_id = str(uuid.uuid4())
     return {
@@ -198,8 +193,6 @@ def test_guide_accepts_what_the_plugin_signs(guide):
 
 
 def test_guide_and_reference_library_agree(guide):
-    from standardwebhooks.webhooks import Webhook
-
     reference = Webhook(SECRET)
     now = datetime.now()
     message_id = "msg_1"
@@ -260,8 +253,6 @@ def _example_request(text: str) -> tuple[str, dict[str, str], bytes, dict]:
 
 
 def test_example_request_is_signed_as_the_plugin_signs(guide):
-    from mailman_webhooks.signing import signature
-
     secret, headers, body, pretty = _example_request(_doc())
     timestamp = int(headers["webhook-timestamp"])
     key = base64.b64decode(secret.removeprefix("whsec_"))

@@ -1,5 +1,6 @@
-# Test that the plugin creates and migrates its own tables on an existing Mailman database,
-# keeps its schema version in its own table and never touches Mailman's alembic_version.
+# Test that the plugin creates and migrates its own tables on an existing Mailman database
+# (through mailman_plugin_kit.schema), keeps its schema version in its own webhook_schema table,
+# keeps the outbox's rows through a migration, and never touches Mailman's alembic_version.
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import pytest
 from mailman.config import config
 from sqlalchemy import inspect, select, text, update
 
+from mailman_plugin_kit.schema import SchemaTooNew
 from mailman_webhooks import database
 from mailman_webhooks.model import TABLES
+from mailman_webhooks.tests.conftest import endpoint_cfg
+from mailman_webhooks.tests.helpers import add_domain
 
 pytestmark = pytest.mark.mailman
 
@@ -66,28 +70,48 @@ def test_running_twice_changes_nothing(mailman):
     assert rows == [(database.SCHEMA_VERSION,)]
 
 
-def test_migration_steps_run_in_order(mailman, monkeypatch):
+def test_migration_steps_run_in_order(configure, monkeypatch):
+    # Today's outbox with a captured event in it; then a plugin two versions ahead whose
+    # steps add a column to webhook_delivery and fill it from the rows there.
+    configure(endpoint_cfg("crm", "http://127.0.0.1:9/unused", events="DomainCreatedEvent"))
+    add_domain("migrated.example.org")
+    config.db.commit()
+    today = database.SCHEMA_VERSION
     ran = []
-    steps = {
-        database.SCHEMA_VERSION: lambda connection: ran.append("to next"),
-        database.SCHEMA_VERSION + 1: lambda connection: ran.append("to last"),
-    }
-    monkeypatch.setattr(database, "MIGRATIONS", steps)
-    monkeypatch.setattr(database, "SCHEMA_VERSION", database.SCHEMA_VERSION + 2)
+
+    def add_column(connection):
+        ran.append("to next")
+        connection.execute(text("ALTER TABLE webhook_delivery ADD COLUMN note VARCHAR(20)"))
+
+    def fill_column(connection):
+        ran.append("to last")
+        connection.execute(text("UPDATE webhook_delivery SET note = endpoint"))
+
+    monkeypatch.setattr(database, "MIGRATIONS", {today: add_column, today + 1: fill_column})
+    monkeypatch.setattr(database, "SCHEMA_VERSION", today + 2)
     try:
         assert database.ensure_schema(config.db.engine) == database.SCHEMA_VERSION
         assert ran == ["to next", "to last"]
         assert version() == database.SCHEMA_VERSION
+        with config.db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT e.name, d.endpoint, d.status, d.note FROM webhook_delivery d "
+                "JOIN webhook_event e ON e.sequence = d.event_sequence")).all()
+        assert [tuple(row) for row in rows] == [("DomainCreatedEvent", "crm", "pending", "crm")]
+        # At the new version no step runs again.
+        assert database.ensure_schema(config.db.engine) == database.SCHEMA_VERSION
+        assert ran == ["to next", "to last"]
     finally:
         with config.db.engine.begin() as connection:
-            connection.execute(update(database.schema_table).values(version=1))
+            connection.execute(text("ALTER TABLE webhook_delivery DROP COLUMN note"))
+            connection.execute(update(database.schema_table).values(version=today))
 
 
 def test_newer_schema_is_refused(mailman):
     with config.db.engine.begin() as connection:
         connection.execute(update(database.schema_table).values(version=999))
     try:
-        with pytest.raises(database.SchemaTooNewError, match="version 999"):
+        with pytest.raises(SchemaTooNew, match="version 999"):
             database.ensure_schema(config.db.engine)
     finally:
         with config.db.engine.begin() as connection:

@@ -16,8 +16,8 @@ from zope.component import getUtility
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus
-from mailman_webhooks.plugin import active_plugin
 from mailman_webhooks.settings import WebhooksConfiguration
 from mailman_webhooks.tests.conftest import FAST_DELIVERY, endpoint_cfg
 from mailman_webhooks.tests.helpers import add_domain, deliveries
@@ -52,7 +52,7 @@ def test_consecutive_claims_are_disjoint_and_bounded(configure):
     configure(FAST_DELIVERY + endpoint_cfg("a", URL, events="Domain.*"))
     for number in range(8):
         add_domain(f"c{number}.example.org")  # 16 deliveries, batch_size 10
-    settings = active_plugin().configuration.settings
+    settings = webhooks_settings()
     store = config.db.store
     first = [d.id for d in outbox.claim(store, settings, utcnow())]
     second = [d.id for d in outbox.claim(store, settings, utcnow())]
@@ -65,7 +65,7 @@ def test_consecutive_claims_are_disjoint_and_bounded(configure):
 def test_released_delivery_waits_until_not_before(configure):
     configure(FAST_DELIVERY + endpoint_cfg("a", URL, events="DomainCreatedEvent"))
     add_domain("r.example.org")
-    settings = active_plugin().configuration.settings
+    settings = webhooks_settings()
     store = config.db.store
     (delivery,) = outbox.claim(store, settings, utcnow())
     later = utcnow() + timedelta(minutes=5)
@@ -84,7 +84,7 @@ def test_concurrent_claimers_never_share_a_delivery(configure):
         manager = getUtility(IDomainManager)
         for number in range(60):
             manager.add(f"p{number}.example.org")  # 120 deliveries
-    settings = active_plugin().configuration.settings
+    settings = webhooks_settings()
     claimed: list[list[int]] = [[] for _ in range(4)]
     start = threading.Barrier(4)
 
@@ -116,7 +116,7 @@ def test_expire_fails_only_old_deliveries_of_enabled_endpoints(configure):
     )
     add_domain("old.example.org")
     store = config.db.store
-    settings = active_plugin().configuration.settings
+    settings = webhooks_settings()
     with transaction():
         outbox.disable_endpoint(store, "gone", "HTTP 410 Gone", utcnow())
     later = utcnow() + settings.delivery.retry_period + timedelta(seconds=1)
@@ -127,3 +127,16 @@ def test_expire_fails_only_old_deliveries_of_enabled_endpoints(configure):
     assert by_endpoint["paused"].status is DeliveryStatus.failed
     assert by_endpoint["paused"].last_error == "retry period over"
     assert by_endpoint["gone"].status is DeliveryStatus.pending
+
+
+@pytest.mark.mailman
+def test_disabling_inside_a_batch_uses_its_states_and_flushes_nothing(mailman):
+    with Session(config.db.engine) as store:
+        states = outbox.endpoint_states(store)
+        outbox.disable_endpoint(store, "gone", "HTTP 410 Gone", utcnow(), states)
+        state = states["gone"]
+        outbox.disable_endpoint(store, "gone", "again", utcnow(), states)
+        assert list(store.new) == [state]
+        assert (state.disabled, state.disabled_reason) == (True, "again")
+        store.commit()
+    assert outbox.disabled_endpoints(config.db.store) == {"gone"}

@@ -1,5 +1,6 @@
 # Test that enabling the plugin is all an administrator does: it adds its delivery runner to
-# Mailman's configuration and subscribes capture, and a bad configuration stops Mailman.
+# Mailman's configuration, loads the file its own section names as this process's settings and
+# subscribes capture, and that a bad configuration or a newer database stops Mailman.
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ import zope.event
 from mailman.config import config
 from mailman.interfaces.plugin import IPlugin
 from mailman.interfaces.runner import IRunner
+from sqlalchemy import update
 from zope.interface.verify import verifyObject
 
+from mailman_webhooks import database
 from mailman_webhooks.capture import capture
-from mailman_webhooks.plugin import RUNNER_SETTINGS_NAME, WebhooksPlugin, active_plugin
+from mailman_webhooks.configuration import webhooks_settings
+from mailman_webhooks.plugin import RUNNER_SETTINGS_NAME
 from mailman_webhooks.runner import WebhooksRunner
 
 pytestmark = pytest.mark.mailman
@@ -32,7 +36,7 @@ configuration: {path}
 
 
 def test_components_conform(mailman):
-    assert verifyObject(IPlugin, active_plugin())
+    assert verifyObject(IPlugin, config.plugins["webhooks"])
     assert verifyObject(IRunner, WebhooksRunner("webhooks"))
 
 
@@ -44,16 +48,14 @@ def test_runner_section_is_in_mailman_configuration(mailman):
 
 def test_capture_is_subscribed_once(mailman):
     assert zope.event.subscribers.count(capture) == 1
-    active_plugin().post_hook()
+    config.plugins["webhooks"].post_hook()
     assert zope.event.subscribers.count(capture) == 1
 
 
-def test_administrators_runner_settings_stay(mailman):
+def test_administrators_runner_settings_stay(new_plugin):
     config.push("admin runner", "[runner.webhooks]\ninstances: 4\nsleep_time: 2s\n")
-    plugin = WebhooksPlugin()
-    plugin.name = "webhooks"
     try:
-        plugin.pre_hook()
+        new_plugin.pre_hook()
         section = getattr(config, "runner.webhooks")
         assert (section.instances, section.sleep_time) == ("4", "2s")
         assert section["class"] == "mailman_webhooks.runner.WebhooksRunner"
@@ -62,29 +64,60 @@ def test_administrators_runner_settings_stay(mailman):
         config.pop("admin runner")
 
 
-def _pre_hook_with(path: Path) -> None:
+def _pre_hook_with(plugin, path: Path) -> None:
     config.push("bad plugin file", PLUGIN_SECTION.format(path=path))
-    plugin = WebhooksPlugin()
-    plugin.name = "webhooks"
     try:
         plugin.pre_hook()
     finally:
         config.pop("bad plugin file")
 
 
-def test_bad_file_stops_start_naming_endpoint(mailman, tmp_path):
+def test_bad_file_stops_start_naming_endpoint(new_plugin, tmp_path):
     bad = tmp_path / "webhooks.cfg"
     bad.write_text("[endpoint.crm]\nurl: https://crm.example.com/\nevents: List(\n")
+    before = webhooks_settings()
     with pytest.raises(SystemExit) as stopped:
-        _pre_hook_with(bad)
+        _pre_hook_with(new_plugin, bad)
     message = str(stopped.value.code)
+    assert message.startswith("webhooks plugin: ")
     assert str(bad) in message
     assert "[endpoint.crm]: events is not a valid regular expression" in message
+    assert webhooks_settings() is before
 
 
-def test_missing_file_stops_start(mailman, tmp_path):
+def test_missing_file_stops_start(new_plugin, tmp_path):
     with pytest.raises(SystemExit, match="cannot read its configuration"):
-        _pre_hook_with(tmp_path / "absent.cfg")
+        _pre_hook_with(new_plugin, tmp_path / "absent.cfg")
+
+
+def test_settings_come_from_the_plugins_own_section(new_plugin, tmp_path):
+    hooks = tmp_path / "hooks.cfg"
+    hooks.write_text("[endpoint.crm]\nurl: https://crm.example.com/\n")
+    config.push("other name", PLUGIN_SECTION.replace("[plugin.webhooks]", "[plugin.hooks]")
+                .format(path=hooks))
+    new_plugin.name = "hooks"
+    try:
+        new_plugin.pre_hook()
+        assert set(webhooks_settings().endpoints) == {"crm"}
+    finally:
+        config.pop("other name")  # and the runner section pushed above it
+
+
+def test_newer_schema_stops_start(mailman):
+    with config.db.engine.begin() as connection:
+        connection.execute(update(database.schema_table).values(version=999))
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            config.plugins["webhooks"].post_hook()
+    finally:
+        with config.db.engine.begin() as connection:
+            connection.execute(
+                update(database.schema_table).values(version=database.SCHEMA_VERSION)
+            )
+    assert str(stopped.value.code) == (
+        "webhooks plugin: the database holds the webhooks plugin's schema version 999, "
+        f"newer than this plugin's {database.SCHEMA_VERSION}; install the newer plugin"
+    )
 
 
 def _mailman_info(tmp_path: Path, webhooks_cfg: str) -> subprocess.CompletedProcess:
@@ -124,12 +157,10 @@ def test_real_mailman_starts_and_creates_tables(tmp_path):
     assert version == 1
 
 
-def test_missing_python_resource_stops_start(mailman):
+def test_missing_python_resource_stops_start(new_plugin):
     config.push("python path", "[plugin.webhooks]\nconfiguration: python:no_such_pkg.hooks\n")
-    plugin = WebhooksPlugin()
-    plugin.name = "webhooks"
     try:
         with pytest.raises(SystemExit, match="python:no_such_pkg.hooks: ModuleNotFoundError"):
-            plugin.pre_hook()
+            new_plugin.pre_hook()
     finally:
         config.pop("python path")

@@ -21,6 +21,9 @@ from mailman.config import config
 from mailman.database.transaction import transaction
 from mailman.interfaces.runner import RunnerInterrupt
 
+from mailman_webhooks import outbox
+from mailman_webhooks.clock import utcnow
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus
 from mailman_webhooks.runner import WebhooksRunner
 from mailman_webhooks.tests.conftest import (
@@ -31,6 +34,7 @@ from mailman_webhooks.tests.conftest import (
     run_until,
 )
 from mailman_webhooks.tests.helpers import add_domain, attempts, deliveries, events
+from mailman_webhooks.tests.receiver import Receiver
 
 pytestmark = pytest.mark.mailman
 
@@ -118,8 +122,6 @@ def test_receiver_down_then_up_loses_nothing(hooks, runner):
 
 
 def test_outbox_filled_while_runner_stopped_is_sent_when_it_starts(hooks, mailman):
-    from mailman_webhooks.runner import WebhooksRunner
-
     for number in range(12):
         add_domain(f"q{number}.example.org")
     assert len(deliveries()) == 24
@@ -137,12 +139,8 @@ def test_outbox_filled_while_runner_stopped_is_sent_when_it_starts(hooks, mailma
 
 
 def test_batch_claimed_by_a_dead_runner_is_sent_after_its_lease(hooks, runner):
-    from mailman_webhooks import outbox
-    from mailman_webhooks.clock import utcnow
-    from mailman_webhooks.plugin import active_plugin
-
     add_domain("lease.example.org")
-    settings = active_plugin().configuration.settings
+    settings = webhooks_settings()
     # A runner with a short lease (the configured one must cover a whole batch).
     short = replace(settings, delivery=replace(settings.delivery, lease=timedelta(seconds=0.5)))
     claimed = outbox.claim(config.db.store, short, utcnow())
@@ -205,8 +203,6 @@ def test_429_is_retried_no_earlier_than_retry_after(configure, hooks, runner):
 
 
 def test_410_disables_the_endpoint_until_enabled(configure, hooks, runner):
-    from mailman_webhooks import outbox
-
     configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
     hooks.script = lambda number: (410, {}, 0.0) if number == 1 else (200, {}, 0.0)
     add_domain("gone1.example.org")
@@ -248,8 +244,6 @@ def test_each_attempt_is_recorded(configure, hooks, runner):
 
 
 def test_down_endpoint_does_not_hold_up_another(configure, receiver, runner):
-    from mailman_webhooks.tests.receiver import Receiver
-
     other = Receiver()
     try:
         other.stop()
@@ -304,8 +298,6 @@ def test_runner_stopped_mid_batch_gives_its_claims_back(configure, hooks, runner
 
 
 def test_dead_endpoint_costs_one_attempt_per_pause(configure, hooks, runner):
-    from mailman_webhooks import outbox
-
     configure("[delivery]\ninitial_backoff: 0.3s\nmax_backoff: 0.6s\n"
               "[endpoint.main]\nevents: DomainCreatedEvent\n")
     hooks.stop()
@@ -330,8 +322,6 @@ def test_dead_endpoint_costs_one_attempt_per_pause(configure, hooks, runner):
 
 
 def test_backlog_of_dead_endpoint_does_not_starve_another(configure, receiver, runner):
-    from mailman_webhooks.tests.receiver import Receiver
-
     dead = Receiver()
     try:
         configure(

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from mailman_webhooks.sender import Outcome, Sender, Verdict
+from mailman_webhooks.retry import Outcome, Verdict
+from mailman_webhooks.sender import Sender
 from mailman_webhooks.settings import Endpoint
 
 

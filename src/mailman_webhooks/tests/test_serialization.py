@@ -10,8 +10,15 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 import pytest
+from mailman.app.subscriptions import SubscriptionWorkflow
+from mailman.config import config
+from mailman.interfaces.usermanager import IUserManager
+from mailman.model.member import Member
+from mailman.testing.helpers import LogFileMark, call_api
+from zope.component import getUtility
 
 from mailman_webhooks.serialization import (
+    KNOWN_EVENTS,
     SECRET_ATTRIBUTES,
     event_name,
     secret_attributes,
@@ -221,8 +228,6 @@ def test_runner_crash_carries_error_class_not_its_text(mailman):
 
 
 def test_configuration_update_sends_no_configuration(mailman):
-    from mailman.config import config
-
     with scenario.capture() as captured:
         scenario.push_configuration()
     assert [(c.name, c.with_secrets) for c in captured] == [
@@ -233,8 +238,6 @@ def test_configuration_update_sends_no_configuration(mailman):
 
 
 def test_identifiers_are_the_ones_rest_3_1_returns(rest_url):
-    from mailman.testing.helpers import call_api
-
     mlist = scenario.make_list()
     with scenario.capture() as captured:
         scenario.subscribe_directly(mlist, "anne@example.com")
@@ -250,8 +253,6 @@ def test_identifiers_are_the_ones_rest_3_1_returns(rest_url):
 
 
 def test_every_real_event_is_json_ready_without_body_or_tokens(mailman):
-    from mailman_webhooks.serialization import KNOWN_EVENTS
-
     captured = scenario.every_event()
     assert {c.name for c in captured} == set(KNOWN_EVENTS)
     tokens = [c.with_secrets["token"] for c in captured if "token" in c.with_secrets]
@@ -278,10 +279,6 @@ class Opaque:
 
 
 def test_deleted_row_is_sent_as_type_name_and_logged(mailman):
-    from mailman.config import config
-    from mailman.model.member import Member
-    from mailman.testing.helpers import LogFileMark
-
     mlist = scenario.make_list()
     member = scenario.subscribe_directly(mlist, "anne@example.com")
     # As when another process deleted the row: the next access reloads it, and raises.
@@ -298,8 +295,6 @@ def test_deleted_row_is_sent_as_type_name_and_logged(mailman):
 
 
 def test_raising_property_is_sent_as_null_and_logged(mailman):
-    from mailman.testing.helpers import LogFileMark
-
     class BrokenEvent:
         def __init__(self):
             self.fine = 1
@@ -316,8 +311,6 @@ def test_raising_property_is_sent_as_null_and_logged(mailman):
 
 
 def test_unknown_object_is_sent_as_type_name_and_logged(mailman):
-    from mailman.testing.helpers import LogFileMark
-
     mark = LogFileMark("mailman.plugins")
     payload = serialize_event(ObjectEvent(thing=Opaque(), items=[Opaque()]), include_secrets=True)
     assert payload == {"thing": "Opaque", "items": ["Opaque"]}
@@ -327,8 +320,6 @@ def test_unknown_object_is_sent_as_type_name_and_logged(mailman):
 
 
 def test_circular_and_deep_values_are_cut_and_logged(mailman):
-    from mailman.testing.helpers import LogFileMark
-
     loop: list = []
     loop.append(loop)
     deep: list = []
@@ -401,9 +392,6 @@ def test_value_rule(value, expected):
 
 
 def test_other_plugin_event_is_reduced_by_interface(mailman):
-    from mailman.interfaces.usermanager import IUserManager
-    from zope.component import getUtility
-
     class KeyConfirmedEvent:
         __webhook_secrets__ = ("passphrase",)
 
@@ -443,10 +431,6 @@ def test_other_plugin_event_is_reduced_by_interface(mailman):
 
 
 def test_pending_workflow_is_reduced_to_its_secret_token(mailman):
-    from mailman.app.subscriptions import SubscriptionWorkflow
-    from mailman.interfaces.usermanager import IUserManager
-    from zope.component import getUtility
-
     mlist = scenario.make_list()
     address = getUtility(IUserManager).create_address("fred@example.com")
     workflow = SubscriptionWorkflow(mlist, address)
@@ -471,8 +455,6 @@ def test_secret_attributes_include_declared_ones():
 
 @pytest.mark.parametrize("declaration", [42, ("passphrase", 42)], ids=["int", "mixed"])
 def test_malformed_secret_declaration_sends_nothing(mailman, declaration):
-    from mailman.testing.helpers import LogFileMark
-
     class Declared:
         __webhook_secrets__ = declaration
 

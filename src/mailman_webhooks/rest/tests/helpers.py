@@ -36,6 +36,13 @@ def api_error(rest_url, path: str, **kws) -> tuple[int, str]:
     return caught.value.code, caught.value.reason
 
 
+def api_error_body(rest_url, path: str, **kws) -> tuple[int, dict]:
+    """The status code and JSON body of a request that must fail."""
+    with pytest.raises(HTTPError) as caught:
+        api(rest_url, path, **kws)
+    return caught.value.code, caught.value.hdrs.json()
+
+
 def local(name: str, url: str, events: str = "Domain.*") -> str:
     """An overlay for this process only: endpoint ``name`` sends to ``url``."""
     return FAST_DELIVERY + f"[endpoint.{name}]\nurl: {url}\nevents: {events}\ntimeout: 2s\n"

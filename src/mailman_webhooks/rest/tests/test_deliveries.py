@@ -96,6 +96,8 @@ def test_filter_by_a_known_event_nobody_received_is_empty(rest_url, two_endpoint
         pytest.param("stauts=failed", ("Unknown query parameters: stauts",), id="typo"),
         pytest.param("count=2", ("count and page go together",), id="count-alone"),
         pytest.param("count=x&page=1", ("count",), id="count-not-a-number"),
+        pytest.param("count=-1&page=1", ("Invalid count: '-1'",), id="count-negative"),
+        pytest.param("count=2&page=0", ("Invalid page: '0'",), id="page-zero"),
     ],
 )
 def test_bad_filters_are_refused(rest_url, query, named):

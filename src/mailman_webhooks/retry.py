@@ -1,0 +1,192 @@
+"""What an attempt's outcome means: delivered, tried again when, given up; endpoint paused or gone.
+
+The one place that judges an answer. The sender reports an `Outcome`, the runner asks
+`decide` what it means, and the outbox writes the `Decision` down; neither of them reads a
+status code for its consequences. Pure values and arithmetic: no HTTP, no database.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from enum import Enum
+
+from public import public
+
+from mailman_webhooks.settings import DeliverySettings
+
+GONE_REASON = "HTTP 410 Gone"
+# Answers other than 5xx that are worth another try.
+_RETRY_STATUSES = frozenset({408, 425, 429})
+# Answers (None: no answer at all) that speak for the endpoint rather than for one event.
+_ENDPOINT_WIDE = frozenset({None, 429, 503})
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+@public
+class Verdict(Enum):
+    """What an attempt means for its delivery."""
+
+    delivered = "delivered"
+    retry = "retry"
+    final = "final"
+    gone = "gone"
+
+
+@public
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one attempt, as recorded in a `WebhookAttempt` row."""
+
+    status_code: int | None
+    duration: float
+    error: str | None = None
+    retry_after: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        """2xx delivered; 410 gone; 408, 425, 429, 5xx and no answer retried; else final."""
+        code = self.status_code
+        if code is None:
+            return Verdict.retry
+        if 200 <= code < 300:
+            return Verdict.delivered
+        if code == 410:
+            return Verdict.gone
+        if code >= 500 or code in _RETRY_STATUSES:
+            return Verdict.retry
+        return Verdict.final
+
+    @property
+    def endpoint_wide(self) -> bool:
+        """Whether this failure speaks for the endpoint rather than for one event."""
+        return self.verdict is Verdict.retry and self.status_code in _ENDPOINT_WIDE
+
+
+@public
+@dataclass(frozen=True)
+class Decision:
+    """What one attempt means for its delivery and for its endpoint.
+
+    ``next_attempt_at`` is when the delivery is tried again; None when it is finished,
+    delivered or failed as ``verdict`` says. ``error`` is the delivery's last error.
+    ``endpoint_failures`` counts the endpoint's consecutive endpoint-wide failures,
+    this one included (0 ends a pause), and ``endpoint_retry_at`` ends the pause this
+    attempt starts. ``disable_reason`` says why the endpoint is to be disabled.
+    """
+
+    verdict: Verdict
+    next_attempt_at: datetime | None
+    error: str | None
+    endpoint_failures: int = 0
+    endpoint_retry_at: datetime | None = None
+    disable_reason: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """Whether the delivery is done, successfully."""
+        return self.verdict is Verdict.delivered
+
+    @property
+    def holds_endpoint(self) -> bool:
+        """Whether the endpoint's other deliveries must wait: it is disabled or pausing."""
+        return self.disable_reason is not None or self.endpoint_retry_at is not None
+
+
+@public
+def decide(
+    outcome: Outcome,
+    attempt: int,
+    created: datetime,
+    endpoint_failures: int,
+    delivery: DeliverySettings,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> Decision:
+    """What ``outcome`` of the ``attempt``-th try (1 for the first) of a delivery means.
+
+    ``created`` starts the delivery's retry period; ``endpoint_failures`` counts its
+    endpoint's consecutive endpoint-wide failures before this attempt. A retried
+    delivery waits `backoff_delay` (no less than ``Retry-After`` on 429 and 503), the
+    last time until the end of its retry period, and fails after it. An endpoint-wide
+    failure (no answer, 429, 503) pauses the whole endpoint on the same schedule,
+    counted in its consecutive such failures, so a dead endpoint costs one attempt per
+    pause; any other answer ends the pause. 410 Gone disables the endpoint.
+    """
+    verdict = outcome.verdict
+    next_attempt_at = None
+    error = outcome.error
+    if verdict is Verdict.retry:
+        deadline = created + delivery.retry_period
+        if now >= deadline:
+            error = f"{outcome.error or 'failed'}; retry period over"
+        else:
+            next_attempt_at = min(now + _delay(attempt, outcome, delivery, now, rng), deadline)
+    failures, retry_at = 0, None
+    if outcome.endpoint_wide:
+        failures = endpoint_failures + 1
+        retry_at = now + _delay(failures, outcome, delivery, now, rng)
+    return Decision(
+        verdict=verdict,
+        next_attempt_at=next_attempt_at,
+        error=error,
+        endpoint_failures=failures,
+        endpoint_retry_at=retry_at,
+        disable_reason=GONE_REASON if verdict is Verdict.gone else None,
+    )
+
+
+@public
+def backoff_delay(
+    attempts: int, delivery: DeliverySettings, rng: random.Random | None = None
+) -> timedelta:
+    """The pause after the ``attempts``-th failed try (1 for the first).
+
+    ``initial_backoff`` doubled per earlier failure, capped at ``max_backoff``,
+    then "equal jitter": a random point in the upper half of that delay, so
+    that retries of many deliveries spread out but never come much too early.
+    """
+    rng = rng or random
+    base = delivery.initial_backoff.total_seconds()
+    ceiling = delivery.max_backoff.total_seconds()
+    exponent = min(max(attempts - 1, 0), 64)
+    delay = min(ceiling, base * (2**exponent))
+    return timedelta(seconds=delay / 2 + rng.uniform(0, delay / 2))
+
+
+@public
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) as a delay from ``now``.
+
+    ``now`` is naive UTC. Unparseable or negative values give None.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is not None:
+        when = (when - when.utcoffset()).replace(tzinfo=None)
+    delay = when - now
+    return delay if delay >= timedelta(0) else timedelta(0)
+
+
+def _delay(
+    failures: int,
+    outcome: Outcome,
+    delivery: DeliverySettings,
+    now: datetime,
+    rng: random.Random | None,
+) -> timedelta:
+    delay = backoff_delay(failures, delivery, rng)
+    if outcome.status_code in _RETRY_AFTER_STATUSES:
+        asked = parse_retry_after(outcome.retry_after, now)
+        if asked is not None and asked > delay:
+            delay = asked
+    return delay

@@ -9,8 +9,8 @@ from zope.interface import implementer
 from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MIMEError
 from mailman_pgp.posting import reasons
+from mailman_pgp.posting.encrypted_post import NotEncrypted, encrypted_part
 from mailman_pgp.posting.refusal import refuse
-from mailman_pgp.posting.sealed import NotEncrypted, sealed
 
 
 @public
@@ -46,6 +46,6 @@ class PGPMessageIdTaken:
 
 def _same_post(stored, msg) -> bool:
     try:
-        return sealed(stored).digest == sealed(msg).digest
+        return encrypted_part(stored).digest == encrypted_part(msg).digest
     except (NotEncrypted, MIMEError):
         return False

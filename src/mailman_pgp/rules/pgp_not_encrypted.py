@@ -7,8 +7,8 @@ from zope.interface import implementer
 from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MessageKind, classify
 from mailman_pgp.posting import reasons
+from mailman_pgp.posting.encrypted_post import ENCRYPTED_KINDS
 from mailman_pgp.posting.refusal import refuse
-from mailman_pgp.posting.sealed import ENCRYPTED_KINDS
 
 _SIGNED = frozenset({MessageKind.PGP_MIME_SIGNED, MessageKind.INLINE_SIGNED})
 

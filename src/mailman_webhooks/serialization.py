@@ -12,6 +12,8 @@ type name. Rules, first match wins:
   ``mail_host``, address -> ``email``, user -> ``user_id`` hex, member -> ``member_id`` hex,
   chain/rule/handler/pipeline/runner/archiver/style -> ``name``, language -> ``code``,
   the configuration -> ``None``; pended requests and workflows -> ``token`` (a secret);
+  another plugin's objects by the attribute their interface declares
+  (`mailman_plugin_kit.identity`), e.g. a PGP list -> ``list_id``;
 * exceptions -> their class name (the text may quote what it should not);
 * mappings -> dicts without keys starting with ``_``; lists, tuples, sets -> lists;
   dataclasses and named tuples -> dicts of their public fields.
@@ -52,6 +54,7 @@ from mailman.interfaces.user import IUser
 from mailman.interfaces.workflow import IWorkflowState
 from public import public
 
+from mailman_plugin_kit.identity import rest_identifier
 from mailman_webhooks.serialize.catalog import KNOWN_EVENTS, EventSpec
 
 __all__ = [
@@ -222,6 +225,9 @@ class _Serializer:
         for interface, reduce in _BY_INTERFACE:
             if interface.providedBy(value):
                 return self._identifier(reduce(value), path, depth, seen, secret=False)
+        declared = rest_identifier(value)
+        if declared is not None:
+            return self._identifier(declared[1], path, depth, seen, secret=False)
         return self._nested(value, path, depth, seen)
 
     def _identifier(

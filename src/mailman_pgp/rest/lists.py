@@ -17,7 +17,7 @@ from zope.component import getUtility
 
 from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
-from mailman_plugin_kit.rest import PluginPaths
+from mailman_plugin_kit.rest import PluginPaths, paging_error
 
 
 class _PGPListBase(CollectionMixin):
@@ -47,7 +47,11 @@ class AllPGPLists(_PGPListBase):
         return list(getUtility(IPGPListManager).lists)
 
     def on_get(self, request, response) -> None:
-        """GET lists"""
+        """GET lists[?count=&page=]"""
+        problem = paging_error(request)
+        if problem:
+            bad_request(response, problem)
+            return
         okay(response, etag(self._make_collection(request)))
 
     def on_post(self, request, response) -> None:

@@ -16,7 +16,9 @@ from mailman.interfaces.usermanager import IUserManager
 from mailman.model.member import Member
 from mailman.testing.helpers import LogFileMark, call_api
 from zope.component import getUtility
+from zope.interface import Attribute, Interface, implementer
 
+from mailman_plugin_kit.identity import declare_rest_identifier
 from mailman_webhooks.serialization import (
     KNOWN_EVENTS,
     SECRET_ATTRIBUTES,
@@ -428,6 +430,29 @@ def test_other_plugin_event_is_reduced_by_interface(mailman):
         "passphrase": "open sesame",
         "details": {"token": "tok-456", "algorithm": "ed25519"},
     }
+
+
+class IPluginThing(Interface):
+    """An object of another plugin, which names itself in REST by ``thing_id``."""
+
+    thing_id = Attribute("Its identifier in the plugin's REST API.")
+
+
+declare_rest_identifier(IPluginThing, "thing_id")
+
+
+@implementer(IPluginThing)
+class PluginThing:
+    thing_id = "thing-7"
+    secret_half = "never sent"
+
+
+def test_another_plugins_object_is_reduced_to_the_identifier_its_interface_declares(mailman):
+    class ThingChangedEvent:
+        def __init__(self):
+            self.thing = PluginThing()
+
+    assert serialize_event(ThingChangedEvent(), include_secrets=True) == {"thing": "thing-7"}
 
 
 def test_pending_workflow_is_reduced_to_its_secret_token(mailman):

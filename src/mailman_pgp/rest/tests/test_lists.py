@@ -113,6 +113,16 @@ def test_collection_pages(rest_url, ant):
     assert [entry["list_id"] for entry in content["entries"]] == ["bee.example.com"]
 
 
+@pytest.mark.parametrize(("query", "description"), [
+    ("count=2", "count and page go together"),
+    ("count=x&page=1", "Invalid count: 'x'; give a whole number"),
+    ("count=2&page=0", "Invalid page: '0'; give a whole number from 1"),
+], ids=["count-alone", "count-not-a-number", "page-zero"])
+def test_paging_mistakes_are_a_bad_request_saying_which(rest_url, ant, query, description):
+    code, reason = api_error(rest_url(f"3.1/plugins/pgp/lists?{query}"))
+    assert (code, reason) == (400, description)
+
+
 def test_a_pgp_list_shows_its_settings(rest_url, ant):
     make_pgp(rest_url, ant)
     content, response = call_api(rest_url(f"3.1/plugins/pgp/lists/{ant}"))

@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 system-deps:
 	@scripts/system-deps
 
+# Lint and type-check (mypy reads its settings and the files to check from pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The whole suite runs twice: on SQLite (Mailman's default) and on PostgreSQL
 # (a throwaway server on loopback, see scripts/with-postgres).

@@ -48,6 +48,9 @@ SETTINGS_NAME = "mailman_pgp settings"
 class PGPPlugin:
     """See `IPlugin`."""
 
+    # Set by Mailman from the [plugin.<name>] section, after it creates the plugin.
+    name: str
+
     def __init__(self) -> None:
         self.resource = PGPRoot(PluginPaths(self))
 

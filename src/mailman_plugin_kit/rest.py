@@ -18,10 +18,11 @@ class PluginPaths:
     def __init__(self, plugin: Any) -> None:
         self._plugin = plugin
 
-    def path(self, api, *segments: str | int) -> str:
+    def path(self, api: Any, *segments: str | int) -> str:
         """``api.path_to("plugins/<name>/<segments...>")``, for ``self_link`` and friends."""
         parts = ("plugins", self._plugin.name, *(str(each) for each in segments))
-        return api.path_to("/".join(parts))
+        path: str = api.path_to("/".join(parts))
+        return path
 
 
 @public

@@ -69,7 +69,7 @@ def _ensure(connection: Connection, schema: PluginSchema) -> int:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": schema.lock_key})
     schema.version_table.create(connection, checkfirst=True)
     version_column = schema.version_table.c.version
-    version = connection.execute(select(version_column)).scalar()
+    version: int | None = connection.execute(select(version_column)).scalar()
     if version is None:
         _create_tables(connection, schema)
         connection.execute(insert(schema.version_table).values(version=schema.version))

@@ -160,14 +160,17 @@ class GuardedTemplateManager:
         # The URI exactly as the stock manager expands it, and caches it under.
         actual_uri = expand(template.uri, None, kws)
         if names_a_secret(actual_uri):
-            return self._refuse(name, context, template.uri, actual_uri, NAMES_SECRETS)
+            self._refuse(name, context, template.uri, actual_uri, NAMES_SECRETS)
+            return None
         try:
             contents = self.wrapped.get(name, context, **kws)
         except SecretTemplate:
             # Our cache manager refused to store what the stock manager fetched.
-            return self._refuse(name, context, template.uri, actual_uri, HOLDS_PASSPHRASE)
+            self._refuse(name, context, template.uri, actual_uri, HOLDS_PASSPHRASE)
+            return None
         if holds_passphrase(contents):
-            return self._refuse(name, context, template.uri, actual_uri, HOLDS_PASSPHRASE)
+            self._refuse(name, context, template.uri, actual_uri, HOLDS_PASSPHRASE)
+            return None
         return contents
 
     def raw(self, name: str, context: str | None) -> Template | None:
@@ -190,7 +193,6 @@ class GuardedTemplateManager:
             uri,
             reason,
         )
-        return None
 
 
 @public

@@ -36,9 +36,10 @@ class PGPRejectChain(TerminalChainBase):
         except AmbiguousAuthor:
             # Mailman's pick among the senders (the first valid From address).
             author = msg.sender or None
-        told = author is not None and may_tell(author)
-        if told:
+        told = False
+        if author is not None and may_tell(author):
             tell_refused(mlist, author, reasons)
+            told = True
         log.info(
             "PGP REJECT: %s %s from %s%s: %s", mlist.list_id,
             msg.get("message-id", "n/a").strip(), author or "(no single author)",

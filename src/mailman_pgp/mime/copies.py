@@ -11,6 +11,7 @@ import base64
 import io
 from collections.abc import Iterable
 from email.generator import BytesGenerator
+from email.header import Header
 from email.message import Message
 
 from public import public
@@ -36,14 +37,15 @@ class EncryptedCopies:
     (name, value) pairs. `render` gives one copy's bytes, CRLF line endings throughout.
     """
 
-    def __init__(self, headers: Iterable[tuple[str, object]]) -> None:
+    def __init__(self, headers: Iterable[tuple[str, str | Header]]) -> None:
         message = build_encrypted(_PLACEHOLDER)
         mime_headers = list(message.items())
         for name in list(message.keys()):
             del message[name]
         for name, value in headers:
             if name.lower() not in _NOT_TRANSMITTED:
-                message[name] = value
+                # compat32 takes Header objects as values; typeshed's Message says str.
+                message[name] = value  # type: ignore[assignment]
         for name, value in mime_headers:
             message[name] = value
         wire = _smtp_bytes(message)

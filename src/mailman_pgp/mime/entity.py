@@ -27,6 +27,7 @@ from email.header import Header
 from email.message import Message
 from email.policy import compat32
 from email.utils import formataddr, getaddresses
+from typing import cast
 
 from public import public
 
@@ -70,6 +71,23 @@ def parse_entity(data: bytes, *, _class: type[Message] = Message) -> Message:
 
 
 @public
+def subparts(msg: Message) -> list[Message]:
+    """The parts of a multipart ``msg`` (the list it holds, not a copy); [] for a single part."""
+    payload = msg.get_payload()
+    if not isinstance(payload, list):
+        return []
+    # The parser and attach() put only Message objects there; typeshed allows str as well.
+    return cast(list[Message], payload)
+
+
+@public
+def decoded_body(part: Message) -> bytes:
+    """The body of a single (not multipart) ``part``, transfer encoding undone; b"" if none."""
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+@public
 def mime_depth(msg: Message) -> int:
     """How deep parts nest in ``msg``: 0 for a single part; counted without recursion."""
     deepest = 0
@@ -78,7 +96,7 @@ def mime_depth(msg: Message) -> int:
         part, level = pending.pop()
         deepest = max(deepest, level)
         if part.is_multipart():
-            pending.extend((child, level + 1) for child in part.get_payload())
+            pending.extend((child, level + 1) for child in subparts(part))
     return deepest
 
 
@@ -158,9 +176,7 @@ def _write(msg: Message, nl: str, top: bool) -> bytes:
     for name, value in msg.raw_items():
         out.write(_header_bytes(name, value, nl))
     out.write(nl.encode())
-    # The stored raw body is needed; get_payload() decodes 8-bit text, so read the
-    # attribute the generator itself reads.
-    payload = msg._payload
+    payload = _stored_payload(msg)
     if isinstance(payload, list) and msg.get_content_maintype() == "multipart":
         out.write(_multipart_bytes(msg, payload, nl, top))
     elif isinstance(payload, list):
@@ -173,6 +189,13 @@ def _write(msg: Message, nl: str, top: bool) -> bytes:
     elif payload is not None:
         out.write(_lines(payload, nl))
     return out.getvalue()
+
+
+def _stored_payload(msg: Message) -> list[Message] | str | None:
+    # The stored raw body is needed; get_payload() decodes 8-bit text, so read the
+    # attribute the generator itself reads (typeshed does not declare it).
+    payload: list[Message] | str | None = msg._payload  # type: ignore[attr-defined]
+    return payload
 
 
 def _is_binary(part: Message) -> bool:
@@ -210,8 +233,9 @@ def _header_bytes(name: str, value: object, nl: str) -> bytes:
             "ascii", "surrogateescape"
         )
     # A Header object or text with non-ASCII characters, set by code: encode as
-    # RFC 2047 and fold, as the generator would.
-    return compat32.clone(linesep=nl).fold_binary(name, value)
+    # RFC 2047 and fold, as the generator would (compat32 folds Header objects too,
+    # which typeshed's str parameter leaves out).
+    return compat32.clone(linesep=nl).fold_binary(name, value)  # type: ignore[arg-type]
 
 
 def _is_raw(text: str) -> bool:
@@ -228,8 +252,9 @@ def _dominant_linesep(msg: Message) -> str:
     for part in msg.walk():
         texts = [value for _, value in part.raw_items() if isinstance(value, str)]
         texts += [part.preamble or "", part.epilogue or ""]
-        if isinstance(part._payload, str):
-            texts.append(part._payload)
+        payload = _stored_payload(part)
+        if isinstance(payload, str):
+            texts.append(payload)
         for text in texts:
             count = text.count("\r\n")
             crlf += count
@@ -243,8 +268,8 @@ def _new_boundary() -> str:
 
 def _assign_boundaries(msg: Message) -> None:
     for part in msg.walk():
-        if isinstance(part._payload, list) and part.get_content_maintype() == "multipart" \
-                and part.get_boundary() is None:
+        if isinstance(_stored_payload(part), list) \
+                and part.get_content_maintype() == "multipart" and part.get_boundary() is None:
             part.set_boundary(_new_boundary())
 
 
@@ -252,6 +277,7 @@ def _seven_bit_copy(msg: Message) -> Message:
     copy = deepcopy(msg)
     for part in copy.walk():
         _encode_headers(part)
+        payload = _stored_payload(part)
         if part.is_multipart():
             cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
             if cte in ("8bit", "binary"):
@@ -260,16 +286,16 @@ def _seven_bit_copy(msg: Message) -> Message:
                 part.preamble = None
             if part.epilogue is not None and not _is_safe(part.epilogue):
                 part.epilogue = None
-        elif isinstance(part._payload, str) and part.get_content_maintype() == "multipart":
+        elif isinstance(payload, str) and part.get_content_maintype() == "multipart":
             # The parser found none of its boundaries; the generator would write such
             # a part differently each time it is parsed again.
             raise MIMEError(
                 f"A {part.get_content_type()} part has none of its boundaries in its body; "
                 "it cannot be signed."
             )
-        elif isinstance(part._payload, str):
+        elif isinstance(payload, str):
             cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
-            if cte == "binary" or not _is_safe(part._payload):
+            if cte == "binary" or not _is_safe(payload):
                 _reencode_body(part)
             elif cte == "8bit":
                 part.replace_header("Content-Transfer-Encoding", "7bit")
@@ -285,8 +311,10 @@ def _encode_headers(part: Message) -> None:
         del part[name]
     for name, value in items:
         if isinstance(value, str) and not value.isascii():
-            value = _encoded_header(name, value, charset)
-        part[name] = value
+            # compat32 takes Header objects as values; typeshed's Message says str.
+            part[name] = _encoded_header(name, value, charset)  # type: ignore[assignment]
+        else:
+            part[name] = value
 
 
 def _encoded_header(name: str, value: str, charset: str | None) -> str | Header:
@@ -318,7 +346,7 @@ def _is_safe(text: str) -> bool:
 
 
 def _reencode_body(part: Message) -> None:
-    data = part.get_payload(decode=True)
+    data = decoded_body(part)
     binary = str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "binary"
     del part["Content-Transfer-Encoding"]
     if part.get_content_maintype() == "text" and not binary:

@@ -6,6 +6,7 @@ from email.message import Message
 from public import public
 
 from mailman_pgp.mime import armor
+from mailman_pgp.mime.entity import decoded_body
 from mailman_pgp.mime.errors import MalformedPGPMIME
 from mailman_pgp.mime.kinds import INLINE_KINDS, MessageKind, leaves
 
@@ -32,14 +33,14 @@ def find_inline(msg: Message) -> InlinePGP:
     for part in leaves(msg):
         if part.get_content_type() != "text/plain":
             continue
-        data = part.get_payload(decode=True) or b""
+        data = decoded_body(part)
         for block in armor.find_blocks(data):
             if block.label not in INLINE_KINDS:
                 continue
             armor.check_block(block)
             around = (data[: block.start] + data[block.end :]).strip()
             others = any(
-                other is not part and (other.get_payload(decode=True) or b"").strip()
+                other is not part and decoded_body(other).strip()
                 for other in leaves(msg)
             )
             charset = (part.get_content_charset() or "us-ascii").lower()

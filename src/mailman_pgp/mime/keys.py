@@ -5,6 +5,7 @@ from email.message import Message
 from public import public
 
 from mailman_pgp.mime import armor
+from mailman_pgp.mime.entity import decoded_body
 from mailman_pgp.mime.errors import MalformedPGPMIME
 
 KEYS_TYPE = "application/pgp-keys"
@@ -25,7 +26,7 @@ def extract_key_blocks(msg: Message) -> list[bytes]:
         content_type = part.get_content_type()
         if content_type not in (KEYS_TYPE, "text/plain"):
             continue
-        data = part.get_payload(decode=True) or b""
+        data = decoded_body(part)
         blocks = [
             block for block in armor.find_blocks(data) if block.label == armor.PUBLIC_KEY_BLOCK
         ]

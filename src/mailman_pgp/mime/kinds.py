@@ -6,6 +6,7 @@ from enum import Enum
 from public import public
 
 from mailman_pgp.mime import armor
+from mailman_pgp.mime.entity import decoded_body
 from mailman_pgp.mime.errors import MalformedPGPMIME
 
 
@@ -44,7 +45,7 @@ def classify(msg: Message) -> MessageKind:
     for part in leaves(msg):
         if part.get_content_type() != "text/plain":
             continue
-        data = part.get_payload(decode=True) or b""
+        data = decoded_body(part)
         try:
             blocks = armor.find_blocks(data)
         except MalformedPGPMIME:

@@ -8,13 +8,14 @@ OpenPGP layer made. Anything that is not well-formed RFC 3156 raises
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 
 from public import public
 
 from mailman_pgp.mime import armor
-from mailman_pgp.mime.entity import CRLF, embedded_bytes, parse_entity
+from mailman_pgp.mime.entity import CRLF, decoded_body, embedded_bytes, parse_entity, subparts
 from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError
 
 ENCRYPTED_PROTOCOL = "application/pgp-encrypted"
@@ -49,7 +50,7 @@ def encrypted_payload(msg: Message) -> bytes:
             "The first part of the multipart/encrypted message is "
             f"{version.get_content_type()}, not the application/pgp-encrypted version part."
         )
-    version_text = (version.get_payload(decode=True) or b"").decode("ascii", "replace")
+    version_text = decoded_body(version).decode("ascii", "replace")
     if not _VERSION_LINE.search(version_text):
         raise MalformedPGPMIME(
             "The version part of the multipart/encrypted message does not say Version: 1."
@@ -143,14 +144,14 @@ def _crlf(armor_block: bytes) -> str:
 
 def _multipart(
     _class: type[Message], subtype: str, params: dict[str, str], preamble: str,
-    parts: list[Message],
+    parts: Sequence[Message],
 ) -> Message:
     msg = _class()
     msg["MIME-Version"] = "1.0"
     boundary = "=_" + secrets.token_hex(16)
     msg.add_header("Content-Type", f"multipart/{subtype}", **params, boundary=boundary)
     msg.preamble = preamble
-    msg.set_payload(parts)
+    msg.set_payload(list(parts))
     return msg
 
 
@@ -165,8 +166,8 @@ def _two_parts(msg: Message, subtype: str, protocol: str) -> tuple[Message, Mess
         )
     if msg.get_boundary() is None:
         raise MalformedPGPMIME(f"The {what} message has no boundary parameter.")
-    parts = msg.get_payload()
-    if not isinstance(parts, list) or not parts:
+    parts = subparts(msg)
+    if not parts:
         raise MalformedPGPMIME(f"The boundary of the {what} message does not occur in its body.")
     if len(parts) != 2:
         raise MalformedPGPMIME(

@@ -5,13 +5,15 @@ administrator may set a key before the address is known to Mailman, and the
 posting flow looks keys up by the addresses it delivers to.
 """
 
+from datetime import datetime
 from functools import lru_cache
 
 from mailman.database.model import Model
 from mailman.database.types import SAText, SAUnicode
 from mailman.utilities.datetime import now
 from public import public
-from sqlalchemy import Boolean, Column, DateTime, Integer
+from sqlalchemy import Boolean, DateTime, Integer
+from sqlalchemy.orm import Mapped, mapped_column
 from zope.interface import implementer
 
 from mailman_pgp.interfaces.keys import IPGPAddressKey
@@ -27,12 +29,12 @@ class PGPAddressKey(Model):
 
     __tablename__ = "pgp_address_key"
 
-    id = Column(Integer, primary_key=True)
-    email = Column(SAUnicode, nullable=False, unique=True, index=True)
-    fingerprint = Column(SAUnicode, nullable=False)
-    public_key = Column(SAText, nullable=False)
-    confirmed = Column(Boolean, nullable=False, default=False)
-    updated_at = Column(DateTime, nullable=False)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(SAUnicode, nullable=False, unique=True, index=True)
+    fingerprint: Mapped[str] = mapped_column(SAUnicode, nullable=False)
+    public_key: Mapped[str] = mapped_column(SAText, nullable=False)
+    confirmed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
     def __init__(self, email: str, certificate: Certificate, *, confirmed: bool) -> None:
         super().__init__()

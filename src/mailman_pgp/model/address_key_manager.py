@@ -31,7 +31,7 @@ class PGPAddressKeyManager:
     def confirmed_for(self, store, emails: Iterable[str]) -> dict[str, PGPAddressKey]:
         """See `IPGPAddressKeyManager`; one query per `QUERY_CHUNK` addresses."""
         wanted = sorted({email.lower() for email in emails})
-        found = {}
+        found: dict[str, PGPAddressKey] = {}
         for start in range(0, len(wanted), QUERY_CHUNK):
             chunk = wanted[start : start + QUERY_CHUNK]
             rows = store.query(PGPAddressKey).filter(

@@ -5,11 +5,14 @@ SQLite enforces no foreign keys in Mailman; `mailman_pgp.app.events` deletes the
 row in the same transaction that deletes the list.
 """
 
+from datetime import datetime
+
 from mailman.database.model import Model
 from mailman.database.types import SAText, SAUnicode
 from mailman.utilities.datetime import now
 from public import public
-from sqlalchemy import Column, DateTime, Integer, LargeBinary
+from sqlalchemy import DateTime, Integer, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column
 from zope.interface import implementer
 
 from mailman_pgp.interfaces.lists import IPGPMailingList
@@ -23,14 +26,14 @@ class PGPMailingList(Model):
 
     __tablename__ = "pgp_mailinglist"
 
-    id = Column(Integer, primary_key=True)
-    list_id = Column(SAUnicode, nullable=False, unique=True, index=True)
-    fingerprint = Column(SAUnicode, nullable=False)
-    public_key = Column(SAText, nullable=False)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[str] = mapped_column(SAUnicode, nullable=False, unique=True, index=True)
+    fingerprint: Mapped[str] = mapped_column(SAUnicode, nullable=False)
+    public_key: Mapped[str] = mapped_column(SAText, nullable=False)
     # SecretKey.protect() output, made and opened by the list manager, which holds the
     # passphrase.
-    protected_secret_key = Column(LargeBinary, nullable=False)
-    created_at = Column(DateTime, nullable=False)
+    protected_secret_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
     def __init__(self, list_id: str, key: SecretKey, protected_secret_key: bytes) -> None:
         super().__init__()

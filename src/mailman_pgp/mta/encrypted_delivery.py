@@ -110,7 +110,7 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
         return refused
 
     def _keys(self, recipients: list[str]) -> dict[str, Certificate]:
-        """Lower-cased address to the certificate its copy is encrypted to."""
+        """Lower-cased address to the certificate its copy is encrypted to, sorted."""
         keys = {
             email: address_key.certificate()
             for email, address_key
@@ -119,4 +119,5 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
         wanted = {recipient.lower() for recipient in recipients}
         keys.update((email, certificate) for email, certificate in self._certificates.items()
                     if email in wanted)
-        return keys
+        # In the recipients' order (sorted, as Mailman sends), not the database's.
+        return {email: keys[email] for email in sorted(keys)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from copy import deepcopy
 from dataclasses import dataclass
+from email.header import Header
 from email.message import Message
 
 from public import public
@@ -58,7 +59,7 @@ def sign_content(content: Message, key: SecretKey) -> bytes:
 
 
 @public
-def envelope_headers(post: Message) -> list[tuple[str, object]]:
+def envelope_headers(post: Message) -> list[tuple[str, str | Header]]:
     """The headers of ``post`` each copy carries outside the encryption, in order.
 
     Subject, From, To, Message-ID, List-* and the rest; not the Content-* headers,
@@ -83,7 +84,7 @@ def message_content(msg: Message) -> Message:
 @public
 def fan_out(
     signed: bytes,
-    headers: Iterable[tuple[str, object]],
+    headers: Iterable[tuple[str, str | Header]],
     keys: Mapping[str, Certificate],
 ) -> Iterator[Copy]:
     """One PGP/MIME ``multipart/encrypted`` copy of ``signed`` per recipient in ``keys``.

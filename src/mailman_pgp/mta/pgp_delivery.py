@@ -51,7 +51,8 @@ class PGPDelivery(EncryptedDelivery):
         """
         message_id = msg.get("message-id", "n/a").strip()
         check = PostCheck.load(msgdata)
-        if check is None or not check.opened:
+        # An opened check has a digest and an author; said again for the type checker.
+        if check is None or not check.opened or check.digest is None or check.author is None:
             raise UndeliverablePost(
                 f"Post {message_id} to the PGP list {mlist.list_id} did not pass the PGP"
                 " posting chain; it is not delivered.")

@@ -29,12 +29,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import Enum
 
 import pysequoia
 from public import public
-from pysequoia.packet import PacketPile, SignatureType, Tag
+from pysequoia.packet import Packet, PacketPile, SignatureType, Tag
 
 from mailman_pgp.openpgp.errors import (
     KeyCannotEncrypt,
@@ -170,7 +170,7 @@ class Certificate:
             return self._with_revocation(signatures)
         return self.merge(_certificate(_one_public_cert(data)))
 
-    def _with_revocation(self, signatures: list) -> Certificate:
+    def _with_revocation(self, signatures: list[Packet]) -> Certificate:
         """This certificate with a bare revocation signature attached, if Sequoia verifies it.
 
         A revocation certificate is one signature packet over the primary key. Placed
@@ -186,7 +186,7 @@ class Certificate:
         [signature] = signatures
         primary = _packets(_to_cert(self))[0]
         issuer = (signature.issuer_fingerprint or signature.issuer_key_id or "").upper()
-        if issuer not in (self.fingerprint, primary.key_id.upper()):
+        if issuer not in (self.fingerprint, _key_id(primary)):
             raise RevocationRefused(
                 f"This revocation certificate was made by the key {issuer or '(not named)'},"
                 f" not by the key {self.fingerprint}; a key can only be revoked by itself.")
@@ -250,6 +250,9 @@ class SecretKey:
             raise KeyParseError(
                 "The stored secret key cannot be opened: wrong passphrase or damaged"
                 " data.") from error
+        if plain is None:
+            # pysequoia gives no bytes only when it decrypts to a file, not here.
+            raise KeyParseError("The stored secret key cannot be opened: no data came out.")
         return load_secret_key(plain)
 
     def _secret(self) -> bytes:
@@ -368,7 +371,7 @@ def _split(data: bytes | str) -> list[pysequoia.Cert]:
             " please send the whole ASCII-armored key block.") from error
 
 
-def _signatures_only(raw: bytes) -> list | None:
+def _signatures_only(raw: bytes) -> list[Packet] | None:
     """The packets of ``raw`` if it holds signatures and nothing else (as a revocation
     certificate does), else None."""
     try:
@@ -403,11 +406,18 @@ def _to_cert(certificate: Certificate) -> pysequoia.Cert:
     return pysequoia.Cert.from_bytes(certificate.armor.encode("ascii"))
 
 
-def _packets(cert: pysequoia.Cert) -> list:
+def _packets(cert: pysequoia.Cert) -> list[Packet]:
     return list(PacketPile.from_bytes(bytes(cert)))
 
 
-def _revoked(cert: pysequoia.Cert, packets: list) -> bool:
+def _key_id(key: Packet) -> str:
+    """The key ID of a key packet, upper case (pysequoia gives None for other packets)."""
+    key_id = key.key_id
+    assert key_id is not None, f"{key.tag!r} is not a key packet"
+    return key_id.upper()
+
+
+def _revoked(cert: pysequoia.Cert, packets: list[Packet]) -> bool:
     """Whether the key revoked itself, as Sequoia verified; revocations by others left out.
 
     pysequoia's ``is_revoked`` is also true when the certificate carries a revocation naming
@@ -425,7 +435,7 @@ def _revoked(cert: pysequoia.Cert, packets: list) -> bool:
     return pysequoia.Cert.from_packets(kept).is_revoked
 
 
-def _revocation_by_another_key(packet, own: set[str]) -> bool:
+def _revocation_by_another_key(packet: Packet, own: set[str | None]) -> bool:
     if packet.tag != Tag.Signature or packet.signature_type != SignatureType.KeyRevocation:
         return False
     issuers = {packet.issuer_fingerprint, packet.issuer_key_id} - {None}
@@ -450,7 +460,7 @@ def _certificate(cert: pysequoia.Cert) -> Certificate:
     )
 
 
-def _key_parts(packets: list) -> Iterable[KeyPart]:
+def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
     """The primary key and subkeys with flags, expiry and revocation from self-signatures.
 
     Only signatures issued by the primary key count; the latest one of a component wins.
@@ -458,7 +468,7 @@ def _key_parts(packets: list) -> Iterable[KeyPart]:
     """
     primary = packets[0]
     primary_ids = {primary.fingerprint, primary.key_id}
-    groups: list[tuple[object, list]] = [(primary, [])]
+    groups: list[tuple[Packet, list[Packet]]] = [(primary, [])]
     for packet in packets[1:]:
         if packet.tag in (Tag.PublicSubkey, Tag.SecretSubkey):
             groups.append((packet, []))
@@ -469,16 +479,21 @@ def _key_parts(packets: list) -> Iterable[KeyPart]:
         kinds = _SELF_SIGNATURES if index == 0 else _BINDINGS
         revocation = (SignatureType.KeyRevocation if index == 0
                       else SignatureType.SubkeyRevocation)
-        live = [s for s in signatures if s.signature_type in kinds]
-        latest = max(live, key=lambda s: s.signature_created, default=None)
-        flags = latest.key_flags if latest is not None else None
-        period: timedelta | None = latest.key_validity_period if latest is not None else None
+        # A signature without a creation time is invalid (RFC 9580 5.2.3.11) and cannot
+        # be the latest; Sequoia keeps such a one among the bad signatures it writes out.
+        live = [(s.signature_created, s) for s in signatures if s.signature_type in kinds]
+        dated = [(created, s) for created, s in live if created is not None]
+        latest = max(dated, key=lambda pair: pair[0], default=None)
+        flags = latest[1].key_flags if latest is not None else None
+        period = latest[1].key_validity_period if latest is not None else None
+        fingerprint, created = key.fingerprint, key.key_created
+        assert fingerprint is not None and created is not None, f"{key.tag!r} is not a key"
         yield KeyPart(
-            fingerprint=key.fingerprint.upper(),
-            key_id=key.key_id.upper(),
+            fingerprint=fingerprint.upper(),
+            key_id=_key_id(key),
             algorithm=repr(key.key_algorithm).rpartition(".")[2],
-            created=key.key_created,
-            expires=key.key_created + period if period else None,
+            created=created,
+            expires=created + period if period else None,
             revoked=any(s.signature_type == revocation for s in signatures),
             can_sign=bool(flags and flags.signing),
             can_encrypt=bool(flags and (flags.transport_encryption

@@ -101,10 +101,12 @@ def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = N
     """
     recipient.check_usable(sign=False)
     cert = _to_cert(recipient)
-    try:
-        signing = signer._signer() if signer is not None else None
-    except RuntimeError as error:
-        raise KeyCannotSign(f"The key {signer.fingerprint} cannot sign.") from error
+    signing = None
+    if signer is not None:
+        try:
+            signing = signer._signer()
+        except RuntimeError as error:
+            raise KeyCannotSign(f"The key {signer.fingerprint} cannot sign.") from error
     try:
         return pysequoia.encrypt(bytes(data), [cert], signer=signing, armor=True)
     except RuntimeError as error:
@@ -264,11 +266,12 @@ def _judge_report(report: GpgReport, certs: Sequence[Certificate]) -> Verificati
 
 
 def _from_gpg(signature: GpgSignature, certs: Sequence[Certificate]) -> Verification:
-    status = {
+    statuses: dict[GpgVerdict | None, SignatureStatus] = {
         GpgVerdict.EXPIRED_KEY: SignatureStatus.EXPIRED_KEY,
         GpgVerdict.REVOKED_KEY: SignatureStatus.REVOKED_KEY,
         GpgVerdict.NO_PUBLIC_KEY: SignatureStatus.UNKNOWN_KEY,
-    }.get(signature.verdict, SignatureStatus.BAD)
+    }
+    status = statuses.get(signature.verdict, SignatureStatus.BAD)
     cert = _find(certs, signature.primary_fingerprint) if signature.primary_fingerprint \
         else _owner(certs, signature.issuer)
     if cert is None and status is not SignatureStatus.UNKNOWN_KEY:

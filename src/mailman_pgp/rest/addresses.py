@@ -1,5 +1,7 @@
 """REST for subscriber keys: ``addresses/<email>/key`` (GET, PUT, DELETE)."""
 
+from typing import Any
+
 from mailman.rest.helpers import (
     bad_request,
     created,
@@ -21,6 +23,9 @@ from mailman_plugin_kit.rest import PluginPaths
 @public
 class AnAddressKey:
     """The public key registered for one email address."""
+
+    # Mailman's REST router sets this on each resource it routes a request to.
+    api: Any
 
     def __init__(self, paths: PluginPaths, email: str) -> None:
         self._paths = paths

@@ -34,7 +34,8 @@ class PGPNotSignedBySender:
     def check(self, mlist, msg, msgdata) -> bool:
         """See `IRule`."""
         check = PostCheck.load(msgdata)
-        if check is None or not check.opened:
+        # An opened check has an author; said again for the type checker.
+        if check is None or not check.opened or check.author is None:
             refuse(msgdata, msg, reasons.NOT_CHECKED)
             return True
         if check.signed_by_sender:

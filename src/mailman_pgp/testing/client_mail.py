@@ -50,7 +50,8 @@ def text_body(text: str) -> bytes:
     """A text/plain UTF-8 quoted-printable entity with CRLF line ends, as Thunderbird makes."""
     charset = Charset("utf-8")
     charset.body_encoding = QP
-    entity = MIMEText(text, "plain", charset)
+    # MIMEText hands the charset to set_payload, which takes a Charset (typeshed: str only).
+    entity = MIMEText(text, "plain", charset)  # type: ignore[arg-type]
     return entity.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
@@ -117,7 +118,9 @@ def split_signed_raw(entity: bytes) -> tuple[bytes, bytes]:
     entity = entity.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     header_end = entity.index(b"\r\n\r\n")
     unfolded = entity[:header_end].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
-    boundary = re.search(rb'boundary="?([^";\r\n]+)"?', unfolded, re.I).group(1)
+    match = re.search(rb'boundary="?([^";\r\n]+)"?', unfolded, re.I)
+    assert match is not None, "the multipart/signed entity has no boundary"
+    boundary = match.group(1)
     delimiter = b"\r\n--" + boundary
     first = entity.index(b"--" + boundary + b"\r\n") + len(boundary) + 4
     second = entity.index(delimiter, first)

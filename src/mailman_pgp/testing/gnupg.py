@@ -101,7 +101,9 @@ class GnuPGClient:
         """The fingerprint of the first key for ``user_id``, or of the first key held."""
         listing = self.run("--with-colons", "--list-keys",
                            *([user_id] if user_id else [])).output.decode()
-        return re.search(r"^fpr:+([0-9A-F]{40,64}):", listing, re.M).group(1)
+        match = re.search(r"^fpr:+([0-9A-F]{40,64}):", listing, re.M)
+        assert match is not None, f"gpg lists no key: {listing!r}"
+        return match.group(1)
 
     def fingerprints(self, key_data: bytes | str) -> list[str]:
         """Fingerprints of the primary keys in ``key_data``, without importing them."""

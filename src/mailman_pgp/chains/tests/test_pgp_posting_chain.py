@@ -2,6 +2,8 @@
 # nor plaintext, decides what it can before decrypting, decrypts a post once per run, and hands
 # good posts on to Mailman's own posting chain.
 
+from typing import Any
+
 import pytest
 from mailman.config import config
 from mailman.core.chains import process
@@ -45,7 +47,7 @@ def run_chain(scenario, raw: bytes) -> dict:
     msg = message_from_bytes(raw, Message)
     # As Mailman's LMTP runner does; the max-size rule reads it.
     msg.original_size = len(raw)
-    msgdata = {}
+    msgdata: dict[str, Any] = {}
     process(scenario.mlist, msg, msgdata, "pgp-posting-chain")
     return msgdata
 

@@ -11,7 +11,7 @@ def plugin_log() -> Iterator[list[str]]:
     logger = logging.getLogger("mailman.plugins")
     records: list[str] = []
     handler = logging.Handler(level=logging.INFO)
-    handler.emit = lambda record: records.append(record.getMessage())
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
     previous = logger.level
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)

@@ -1,5 +1,6 @@
 """Fixtures of the PGP/MIME tests: real GnuPG homes, made once per test session."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ ALICE_UID = "Alice <alice@example.com>"
 
 
 @pytest.fixture(scope="session")
-def alice() -> GnuPGClient:
+def alice() -> Iterator[GnuPGClient]:
     """Alice's GnuPG, with a fresh ed25519/cv25519 key (``alice.fingerprint()``)."""
     gpg = GnuPGClient()
     try:
@@ -24,7 +25,7 @@ def alice() -> GnuPGClient:
 
 
 @pytest.fixture(scope="session")
-def corpus_gpg() -> GnuPGClient:
+def corpus_gpg() -> Iterator[GnuPGClient]:
     """A GnuPG that knows the corpus key (public and secret), to check the fixed artefacts."""
     gpg = GnuPGClient()
     try:
@@ -35,7 +36,7 @@ def corpus_gpg() -> GnuPGClient:
 
 
 @pytest.fixture(scope="session")
-def verifier() -> GnuPGClient:
+def verifier() -> Iterator[GnuPGClient]:
     """A GnuPG that holds only the corpus public key, as a recipient's client would."""
     gpg = GnuPGClient()
     try:

@@ -105,7 +105,7 @@ def _content(msg: Message) -> list[bytes]:
     return [
         re.sub(rb"\r\n|\r|\n", b"\n", payload)
         for part in msg.walk()
-        if not part.is_multipart() and (payload := part.get_payload(decode=True)) is not None
+        if not part.is_multipart() and isinstance(payload := part.get_payload(decode=True), bytes)
     ]
 
 
@@ -116,7 +116,7 @@ def _header_text(msg: Message, name: str) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            return raw.decode(msg.get_content_charset())
+            return raw.decode(msg.get_content_charset("us-ascii"))
     return str(make_header(decode_header(raw.decode("ascii"))))
 
 

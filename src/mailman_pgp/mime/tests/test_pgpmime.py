@@ -29,6 +29,7 @@ from mailman_pgp.mime import (
     parse_entity,
     split_signed,
 )
+from mailman_pgp.mime.entity import decoded_body
 from mailman_pgp.mime.tests.conftest import message_bytes
 from mailman_pgp.mime.tests.data.make_corpus import BINARY, BODY
 from mailman_pgp.testing import client_mail
@@ -209,7 +210,7 @@ def test_built_signed_message_verifies_after_being_written_and_reparsed(alice, c
 
 
 def _leaf_payloads(msg: Message) -> list[bytes]:
-    return [part.get_payload(decode=True) for part in msg.walk() if not part.is_multipart()]
+    return [decoded_body(part) for part in msg.walk() if not part.is_multipart()]
 
 
 @pytest.mark.parametrize("content", CONTENTS)

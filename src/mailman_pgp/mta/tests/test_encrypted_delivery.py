@@ -51,7 +51,7 @@ def notice(scenario, to: str) -> UserNotification:
     return message
 
 
-def opened(person, copy) -> tuple[bytes, bytes]:
+def opened(person, copy) -> tuple[str, str]:
     """What ``person`` reads in ``copy``, checked as their client checks it: text, signer."""
     decrypted = person.client.decrypt(copy.get_payload()[1].get_payload().encode())
     assert decrypted.has("DECRYPTION_OKAY")
@@ -59,7 +59,9 @@ def opened(person, copy) -> tuple[bytes, bytes]:
     verified = person.client.verify_detached(signature, signed)
     assert verified.has("GOODSIG")
     inner = message_from_bytes(signed)
-    text = inner.get_payload(decode=True).decode(inner.get_content_charset())
+    body, charset = inner.get_payload(decode=True), inner.get_content_charset()
+    assert isinstance(body, bytes) and charset is not None
+    text = body.decode(charset)
     return text.replace("\r\n", "\n"), verified.line("VALIDSIG")[-1]
 
 

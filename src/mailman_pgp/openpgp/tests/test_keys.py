@@ -181,6 +181,7 @@ def test_an_exported_update_of_the_same_key_is_merged_even_if_revoked(erin: GnuP
     erin.run("--quick-set-expire", fingerprint, "5y")
     erin.run("--quick-add-key", fingerprint, "cv25519", "encr", "3y")
     extended = key.update(erin.export())
+    assert extended.expires is not None and key.expires is not None
     assert extended.expires > key.expires
     assert len(extended.keys) == len(key.keys) + 1
     extended.check_usable()

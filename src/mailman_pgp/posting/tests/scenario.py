@@ -116,6 +116,7 @@ class PGPListScenario:
         """A PGP/MIME post of ``text`` made with gpg: signed and encrypted in one go."""
         signer = signer or sender
         client = signer.client if sign else sender.client
+        assert client is not None, "a post is made by a person with a gpg client"
         armor = client.encrypt(
             inner if inner is not None else text_body(text),
             encrypt_to or self.list_fingerprint,
@@ -125,8 +126,9 @@ class PGPListScenario:
 
     def inline_post(self, sender: Person, text: str, *, subject: str = "An inline post") -> bytes:
         """An inline-PGP post: the text signed and encrypted, the armor as the body."""
+        assert sender.client is not None, "a post is made by a person with a gpg client"
         armor = sender.client.encrypt(text.encode("utf-8"), self.list_fingerprint,
-                                           sender.email)
+                                      sender.email)
         return inline_message(armor, self.headers(sender, subject))
 
     def plain_post(self, sender: Person, text: str, *, subject: str = "A plain post") -> bytes:

@@ -4,6 +4,7 @@
 import hashlib
 import pickle
 from email import message_from_bytes
+from typing import Any
 
 import pytest
 from mailman.database.transaction import transaction
@@ -43,7 +44,7 @@ def decrypt_calls(monkeypatch):
 
 
 def run(mlist, raw: bytes) -> tuple[PostCheck, dict]:
-    msgdata = {}
+    msgdata: dict[str, Any] = {}
     check = check_post(mlist, message_from_bytes(raw, Message), msgdata)
     assert PostCheck.load(msgdata) == check
     return check, msgdata

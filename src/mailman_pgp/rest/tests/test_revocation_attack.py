@@ -49,6 +49,7 @@ def revoke_and_record(people: People, rest_url, form: str) -> int:
     refuses the revocation is shown to go on using the key.
     """
     bart = people["bart"]
+    assert bart.client is not None and bart.fingerprint is not None
     bart.client.revoke(bart.fingerprint)
     if form == "revocation-certificate":
         rev_file = bart.client.revocation_certificate(bart.fingerprint)

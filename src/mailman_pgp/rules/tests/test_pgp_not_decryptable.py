@@ -1,6 +1,8 @@
 # Test that the pgp-not-decryptable rule passes a post the PGP check opened, and refuses any
 # other, with the sentence for why the check could not open it.
 
+from typing import Any
+
 import pytest
 from mailman.core.i18n import format_reasons
 from mailman.email.message import Message
@@ -15,7 +17,7 @@ LIST_KEY = "F" * 40
 
 
 def run(check: PostCheck | None) -> tuple[bool, list[str]]:
-    msgdata = {}
+    msgdata: dict[str, Any] = {}
     if check is not None:
         check.save(msgdata)
     msg = Message()

@@ -1,5 +1,7 @@
 # Test that the pgp-not-encrypted rule passes encrypted posts and refuses the rest, saying why.
 
+from typing import Any
+
 import pytest
 from mailman.core.i18n import format_reasons
 from mailman.email.message import Message
@@ -22,7 +24,7 @@ def anne():
 
 
 def check(raw: bytes) -> tuple[bool, dict]:
-    msgdata = {}
+    msgdata: dict[str, Any] = {}
     hit = PGPNotEncrypted().check(None, parse_entity(raw, _class=Message), msgdata)
     return hit, msgdata
 

@@ -1,6 +1,8 @@
 # Test that the pgp-not-signed-by-sender rule passes only a good signature by the sender's
 # confirmed key, and otherwise says exactly what is wrong with the signature.
 
+from typing import Any
+
 import pytest
 from mailman.core.i18n import format_reasons
 from mailman.email.message import Message
@@ -25,7 +27,7 @@ def post() -> Message:
 
 
 def run(outcome: PostCheck | None) -> tuple[bool, list[str]]:
-    msgdata = {}
+    msgdata: dict[str, Any] = {}
     if outcome is not None:
         outcome.save(msgdata)
     hit = PGPNotSignedBySender().check(None, post(), msgdata)

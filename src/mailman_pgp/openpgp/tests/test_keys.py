@@ -346,3 +346,14 @@ def test_a_protected_key_can_be_recovered_with_gnupg(gnupg: GnuPGClient) -> None
     stored = key.protect("recovery passphrase")
     recovered = gnupg.run("--passphrase", "recovery passphrase", "--decrypt", input=stored)
     assert load_secret_key(recovered.output).fingerprint == key.fingerprint
+
+
+def test_a_signature_without_a_creation_time_added_to_a_key_is_ignored() -> None:
+    # Anyone can append such a signature to a public key; reading the key crashed on it.
+    hostile = key_data("alice_binding_without_creation_time.pub.asc")
+    alice = load_certificate(key_data("alice_cv25519.pub.asc"))
+    loaded = load_certificate(hostile)
+    assert loaded.fingerprint == alice.fingerprint
+    assert [(k.fingerprint, k.can_encrypt, k.expires) for k in loaded.keys] == [
+        (k.fingerprint, k.can_encrypt, k.expires) for k in alice.keys]
+    assert parse_certificate(hostile, email="alice@example.com").fingerprint == alice.fingerprint

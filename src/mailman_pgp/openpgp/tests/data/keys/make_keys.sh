@@ -38,3 +38,8 @@ gpg --armor --export erin@example.com > "$here/erin_sign_only.pub.asc"
 gpgq --quick-gen-key 'Frank <frank@example.com>' ed25519 cert never
 gpgq --quick-add-key "$(fpr frank@example.com)" cv25519 encr never
 gpg --armor --export frank@example.com > "$here/frank_encrypt_only.pub.asc"
+
+# alice_binding_without_creation_time.pub.asc (not made by this script): the packets of
+# alice_cv25519.pub.asc followed by a copy of its subkey binding signature whose hashed
+# creation-time subpacket (type 2) was cut out and whose lengths were fixed by hand, so it
+# no longer verifies: a signature anyone can append to a public key.

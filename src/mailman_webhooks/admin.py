@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from public import public
-from sqlalchemy import and_, func, not_, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from mailman_webhooks.model import (
     DeliveryStatus,
@@ -49,11 +49,13 @@ class DeliveryBusy(Exception):
     """A runner holds the delivery right now; redelivering would race with it."""
 
 
-def _latest_attempts(store, condition) -> dict[str, tuple[int, datetime]]:
+def _latest_attempts(
+    store: Session, condition: ColumnElement[bool]
+) -> dict[str, tuple[int, datetime]]:
     """Per endpoint, the id and time of its newest attempt meeting ``condition``."""
     newest = (
         select(WebhookDelivery.endpoint, func.max(WebhookAttempt.id).label("id"))
-        .join(WebhookAttempt.delivery)
+        .join(WebhookDelivery, WebhookAttempt.delivery_id == WebhookDelivery.id)
         .where(condition)
         .group_by(WebhookDelivery.endpoint)
         .subquery()
@@ -67,7 +69,7 @@ def _latest_attempts(store, condition) -> dict[str, tuple[int, datetime]]:
 
 
 @public
-def endpoint_health(store, names: Sequence[str]) -> dict[str, EndpointHealth]:
+def endpoint_health(store: Session, names: Sequence[str]) -> dict[str, EndpointHealth]:
     """Health of each named endpoint, from its attempts, deliveries and state row."""
     successes = _latest_attempts(store, _SUCCESS)
     failures = _latest_attempts(store, _FAILURE)
@@ -76,13 +78,13 @@ def endpoint_health(store, names: Sequence[str]) -> dict[str, EndpointHealth]:
             select(WebhookDelivery.endpoint, func.count())
             .where(WebhookDelivery.status == DeliveryStatus.pending)
             .group_by(WebhookDelivery.endpoint)
-        ).all()
+        ).tuples().all()
     )
     states = {
         state.name: state
         for state in store.execute(select(WebhookEndpointState)).scalars()
     }
-    result = {}
+    result: dict[str, EndpointHealth] = {}
     for name in names:
         success = successes.get(name)
         failure = failures.get(name)
@@ -91,18 +93,18 @@ def endpoint_health(store, names: Sequence[str]) -> dict[str, EndpointHealth]:
             query = (
                 select(func.count())
                 .select_from(WebhookAttempt)
-                .join(WebhookAttempt.delivery)
+                .join(WebhookDelivery, WebhookAttempt.delivery_id == WebhookDelivery.id)
                 .where(WebhookDelivery.endpoint == name, _FAILURE)
             )
             if success is not None:
                 query = query.where(WebhookAttempt.id > success[0])
             streak = store.execute(query).scalar_one()
         state = states.get(name)
-        disabled = state is not None and state.disabled
+        disabled = state if state is not None and state.disabled else None
         result[name] = EndpointHealth(
-            disabled=disabled,
-            disabled_reason=state.disabled_reason if disabled else None,
-            disabled_at=state.disabled_at if disabled else None,
+            disabled=disabled is not None,
+            disabled_reason=None if disabled is None else disabled.disabled_reason,
+            disabled_at=None if disabled is None else disabled.disabled_at,
             last_success=None if success is None else success[1],
             last_failure=None if failure is None else failure[1],
             consecutive_failures=streak,
@@ -112,14 +114,14 @@ def endpoint_health(store, names: Sequence[str]) -> dict[str, EndpointHealth]:
 
 
 @public
-def endpoint_has_deliveries(store, name: str) -> bool:
+def endpoint_has_deliveries(store: Session, name: str) -> bool:
     """Whether the outbox holds deliveries to this endpoint name (configured or not)."""
     query = select(WebhookDelivery.id).where(WebhookDelivery.endpoint == name).limit(1)
     return store.execute(query).first() is not None
 
 
 @public
-class DeliveryQuery(Sequence):
+class DeliveryQuery(Sequence[WebhookDelivery]):
     """Deliveries matching optional filters, newest first, read one page at a time.
 
     A sequence, so that Mailman's ``CollectionMixin`` pages it: ``len()`` is a COUNT
@@ -128,7 +130,7 @@ class DeliveryQuery(Sequence):
 
     def __init__(
         self,
-        store,
+        store: Session,
         endpoint: str | None = None,
         status: DeliveryStatus | None = None,
         event_name: str | None = None,
@@ -144,7 +146,7 @@ class DeliveryQuery(Sequence):
         self._conditions = conditions
         self._length: int | None = None
 
-    def _select(self, what):
+    def _select(self, what: Any) -> Select[Any]:
         query = select(what).select_from(WebhookDelivery).join(WebhookDelivery.event)
         return query.where(*self._conditions)
 
@@ -164,7 +166,13 @@ class DeliveryQuery(Sequence):
             query = query.limit(limit)
         return list(self._store.execute(query).scalars())
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> WebhookDelivery: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WebhookDelivery]: ...
+
+    def __getitem__(self, index: int | slice) -> WebhookDelivery | list[WebhookDelivery]:
         if isinstance(index, slice):
             start, stop, step = index.indices(len(self))
             if step != 1:
@@ -182,7 +190,7 @@ class DeliveryQuery(Sequence):
 
 
 @public
-def get_delivery(store, delivery_id: int) -> WebhookDelivery | None:
+def get_delivery(store: Session, delivery_id: int) -> WebhookDelivery | None:
     """One delivery with its event and attempts, or None."""
     query = (
         select(WebhookDelivery)
@@ -215,7 +223,7 @@ def redeliver(delivery: WebhookDelivery, now: datetime) -> None:
 
 
 @public
-def ping(store, endpoint: Endpoint, now: datetime) -> WebhookDelivery:
+def ping(store: Session, endpoint: Endpoint, now: datetime) -> WebhookDelivery:
     """Queue a ``WebhookPingEvent`` for this endpoint alone, whatever its ``events``.
 
     The runner sends it like any event, so a ping tests the whole path: outbox,

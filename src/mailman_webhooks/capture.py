@@ -62,7 +62,7 @@ def record_event(event: Any, settings: Settings, store: Session) -> int | None:
     row = WebhookEvent.new_row(name, now, payload)
     if secret_payload is not None:
         row["secret_payload"] = secret_payload
-    sequence = store.execute(_INSERT_EVENT, row).scalar_one()
+    sequence: int = store.execute(_INSERT_EVENT, row).scalar_one()
     store.execute(
         _INSERT_DELIVERIES,
         [WebhookDelivery.new_row(endpoint.name, now, event_sequence=sequence)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
 from public import public
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.dml import Update
 
@@ -148,7 +149,8 @@ def release(
     for delivery in deliveries:
         delivery.claimed_by = None
         delivery.claimed_until = None
-        if not_before is not None and delivery.next_attempt_at < not_before:
+        due = delivery.next_attempt_at
+        if not_before is not None and (due is None or due < not_before):
             delivery.next_attempt_at = not_before
 
 
@@ -183,7 +185,7 @@ def record(
     caller's `endpoint_states`, kept across calls, so that one session never adds a
     state row twice and nothing is flushed before the caller commits.
     """
-    store.add(WebhookAttempt(delivery, started, outcome.status_code, outcome.duration,
+    store.add(WebhookAttempt(delivery.id, started, outcome.status_code, outcome.duration,
                              outcome.error))
     delivery.attempts += 1
     delivery.last_attempt_at = started
@@ -200,9 +202,9 @@ def record(
     if decision.disable_reason is not None:
         disable_endpoint(store, delivery.endpoint, decision.disable_reason, now, states)
     if decision.endpoint_retry_at is not None:
-        state = _state(store, delivery.endpoint, states)
-        state.failures = decision.endpoint_failures
-        state.retry_at = decision.endpoint_retry_at
+        paused = _state(store, delivery.endpoint, states)
+        paused.failures = decision.endpoint_failures
+        paused.retry_at = decision.endpoint_retry_at
     else:
         state = states.get(delivery.endpoint)
         if state is not None and (state.failures or state.retry_at is not None):
@@ -222,7 +224,7 @@ def expire(store: Session, settings: Settings, now: datetime) -> int:
     names = set(settings.endpoints) - {name for name, s in states.items() if s.disabled}
     if not names:
         return 0
-    result = store.execute(
+    statement = (
         update(WebhookDelivery)
         .where(
             WebhookDelivery.status == DeliveryStatus.pending,
@@ -238,6 +240,8 @@ def expire(store: Session, settings: Settings, now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     )
+    # Session.execute is typed to give a Result; for an UPDATE it is a CursorResult.
+    result = cast(CursorResult[Any], store.execute(statement))
     return result.rowcount
 
 
@@ -245,6 +249,7 @@ def _state(
     store: Session, name: str, states: dict[str, WebhookEndpointState] | None
 ) -> WebhookEndpointState:
     """The endpoint's state row, added when it has none yet."""
+    state: WebhookEndpointState | None
     if states is None:
         state = store.get(WebhookEndpointState, name)
     else:

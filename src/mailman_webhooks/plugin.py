@@ -43,6 +43,9 @@ class: mailman_webhooks.runner.WebhooksRunner
 class WebhooksPlugin:
     """See `IPlugin`."""
 
+    # Set by Mailman from the [plugin.<name>] section, after it creates the plugin.
+    name: str
+
     def __init__(self) -> None:
         self.resource = WebhooksRoot(PluginPaths(self))
 

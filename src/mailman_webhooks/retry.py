@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import Enum
 
@@ -23,6 +23,9 @@ _RETRY_STATUSES = frozenset({408, 425, 429})
 # Answers (None: no answer at all) that speak for the endpoint rather than for one event.
 _ENDPOINT_WIDE = frozenset({None, 429, 503})
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Retry-After seconds with more digits than this reach past the last moment a datetime
+# holds (and int() refuses thousands of digits): they ask for the longest wait there is.
+_RETRY_AFTER_DIGITS = 12
 
 
 @public
@@ -148,33 +151,41 @@ def backoff_delay(
     then "equal jitter": a random point in the upper half of that delay, so
     that retries of many deliveries spread out but never come much too early.
     """
-    rng = rng or random
+    uniform = random.uniform if rng is None else rng.uniform
     base = delivery.initial_backoff.total_seconds()
     ceiling = delivery.max_backoff.total_seconds()
     exponent = min(max(attempts - 1, 0), 64)
     delay = min(ceiling, base * (2**exponent))
-    return timedelta(seconds=delay / 2 + rng.uniform(0, delay / 2))
+    return timedelta(seconds=delay / 2 + uniform(0, delay / 2))
 
 
 @public
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     """A ``Retry-After`` header (seconds or an HTTP date) as a delay from ``now``.
 
-    ``now`` is naive UTC. Unparseable or negative values give None.
+    ``now`` is naive UTC. Unparseable or negative values give None; a date already past
+    gives no delay. The delay never reaches past `datetime.max`, so that ``now`` plus it
+    is still a time: whatever a receiver sends, its answer can be recorded.
     """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    longest = datetime.max - now
+    # ASCII digits only: "²" is a digit to str.isdigit(), but not to int().
+    if value.isascii() and value.isdigit():
+        if len(value.lstrip("0")) > _RETRY_AFTER_DIGITS:
+            return longest
+        return min(timedelta(seconds=int(value)), longest)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is not None:
-        when = (when - when.utcoffset()).replace(tzinfo=None)
-    delay = when - now
-    return delay if delay >= timedelta(0) else timedelta(0)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    # Subtracted as aware times: converting a date near the ends of datetime's range
+    # to UTC could step outside it.
+    delay = when - now.replace(tzinfo=UTC)
+    return min(max(delay, timedelta(0)), longest)
 
 
 def _delay(

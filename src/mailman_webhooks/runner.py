@@ -36,7 +36,7 @@ EXPIRY_INTERVAL = 60.0  # seconds between sweeps for deliveries past their retry
 
 
 @public
-class WebhooksRunner(Runner):
+class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no type information.
     """Deliver the webhook outbox; see the module docstring."""
 
     is_queue_runner = False
@@ -75,7 +75,9 @@ class WebhooksRunner(Runner):
         batch = outbox.claim(store, settings, utcnow())
         if not batch:
             return 0
+        # Every delivery of the batch holds the token of the claim that returned it.
         token = batch[0].claimed_by
+        assert token is not None
         states = outbox.endpoint_states(store)
         # Endpoints that answered for all their deliveries (410 Gone, or an
         # endpoint-wide failure that paused them): the rest of their batch goes back.

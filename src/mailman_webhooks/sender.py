@@ -73,8 +73,8 @@ class Sender:
                 self._drain(response)
             finally:
                 response.close()
-        except requests.RequestException as error:
-            return Outcome(None, time.monotonic() - started, _error_text(error, endpoint))
+        except requests.RequestException as failure:
+            return Outcome(None, time.monotonic() - started, _error_text(failure, endpoint))
         duration = time.monotonic() - started
         error = None
         if not 200 <= response.status_code < 300:

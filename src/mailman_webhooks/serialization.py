@@ -26,6 +26,7 @@ malformed is sent with no fields at all, since its secrets cannot be told apart.
 
 import dataclasses
 import email.message
+import functools
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -163,7 +164,7 @@ def _public_attributes(obj: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
         if name.startswith("_") or name in seen:
             continue
         seen.add(name)
-        yield name, (lambda name=name: getattr(obj, name))
+        yield name, functools.partial(getattr, obj, name)
 
 
 class _Serializer:
@@ -266,7 +267,7 @@ class _Serializer:
         return items
 
     def _mapping(
-        self, mapping: Mapping, path: str, depth: int, seen: frozenset[int]
+        self, mapping: Mapping[Any, Any], path: str, depth: int, seen: frozenset[int]
     ) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, item in mapping.items():

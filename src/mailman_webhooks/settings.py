@@ -18,6 +18,7 @@ from datetime import timedelta
 from importlib.resources import files
 from io import StringIO
 from textwrap import dedent
+from typing import Protocol
 
 from lazr.config import ConfigSchema, as_boolean, as_timedelta
 from lazr.config.interfaces import ConfigErrors
@@ -73,6 +74,14 @@ class Settings:
         return [ep for ep in self.endpoints.values() if ep.wants(event_name)]
 
 
+class _Section(Protocol):
+    """What is read of a lazr.config section (lazr.config has no type information)."""
+
+    name: str
+
+    def __getitem__(self, key: str) -> str: ...
+
+
 def _schema() -> ConfigSchema:
     path = files("mailman_webhooks").joinpath("schema.cfg")
     return ConfigSchema(str(path))
@@ -80,7 +89,7 @@ def _schema() -> ConfigSchema:
 
 def _duration(where: str, key: str, value: str) -> timedelta:
     try:
-        result = as_timedelta(value)
+        result: timedelta = as_timedelta(value)
     except (ValueError, TypeError):
         raise ConfigurationError(
             f"{where}: {key} is not a duration such as 10s, 5m, 1h or 3d: {value!r}"
@@ -108,7 +117,7 @@ def _secret(where: str, value: str) -> bytes | None:
     return key
 
 
-def _endpoint(section) -> Endpoint:
+def _endpoint(section: _Section) -> Endpoint:
     name = section.name.partition(".")[2]
     where = f"[endpoint.{name}]"
     if not _NAME.fullmatch(name):
@@ -141,7 +150,7 @@ def _endpoint(section) -> Endpoint:
     )
 
 
-def _delivery(section, endpoints: dict[str, Endpoint]) -> DeliverySettings:
+def _delivery(section: _Section, endpoints: dict[str, Endpoint]) -> DeliverySettings:
     where = "[delivery]"
     try:
         batch_size = int(section["batch_size"])

@@ -21,7 +21,9 @@ def signature(secret: bytes, message_id: str, timestamp: int, body: bytes) -> st
 
 
 @public
-def signature_headers(secret: bytes, message_id: str, timestamp: int, body: bytes) -> dict:
+def signature_headers(
+    secret: bytes, message_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
     """The three Standard Webhooks headers for one request."""
     return {
         "webhook-id": message_id,

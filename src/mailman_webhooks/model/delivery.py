@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
 from public import public
 from sqlalchemy import (
-    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -18,10 +17,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-if TYPE_CHECKING:
-    from mailman_webhooks.model.event import WebhookEvent
+from mailman_webhooks.model.attempt import WebhookAttempt
+from mailman_webhooks.model.event import WebhookEvent
 
 
 @public
@@ -34,7 +33,7 @@ class DeliveryStatus(Enum):
 
 
 @public
-class WebhookDelivery(Model):
+class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no type information.
     """The delivery of one event to one configured endpoint.
 
     A pending delivery is due when ``next_attempt_at`` has passed and no runner
@@ -52,12 +51,12 @@ class WebhookDelivery(Model):
         {"sqlite_autoincrement": True},
     )
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    event_sequence = Column(
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_sequence: Mapped[int] = mapped_column(
         Integer, ForeignKey("webhook_event.sequence", ondelete="CASCADE"), nullable=False
     )
-    endpoint = Column(SAUnicode, nullable=False, index=True)
-    status = Column(
+    endpoint: Mapped[str] = mapped_column(SAUnicode, nullable=False, index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
         SAEnum(
             DeliveryStatus,
             native_enum=False,
@@ -66,20 +65,24 @@ class WebhookDelivery(Model):
         ),
         nullable=False,
     )
-    created = Column(DateTime, nullable=False)
-    attempts = Column(Integer, nullable=False)
-    next_attempt_at = Column(DateTime, nullable=True)
-    claimed_by = Column(SAUnicode, nullable=True)
-    claimed_until = Column(DateTime, nullable=True)
-    last_attempt_at = Column(DateTime, nullable=True)
-    last_status_code = Column(Integer, nullable=True)
-    last_error = Column(SAUnicode, nullable=True)
-    finished_at = Column(DateTime, nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(SAUnicode, nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(SAUnicode, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
-    event = relationship("WebhookEvent", back_populates="deliveries")
-    attempt_log = relationship(
+    # Both relationships are declared here, with their reverse sides as backrefs, so
+    # that the event and attempt models need not import this one.
+    event: Mapped[WebhookEvent] = relationship(
+        "WebhookEvent", backref=backref("deliveries", cascade="all, delete-orphan")
+    )
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
         "WebhookAttempt",
-        back_populates="delivery",
+        backref="delivery",
         order_by="WebhookAttempt.id",
         cascade="all, delete-orphan",
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from mailman.database.model import Model
 from mailman.database.types import SAUnicode
 from public import public
-from sqlalchemy import Boolean, Column, DateTime, Integer
+from sqlalchemy import Boolean, DateTime, Integer
+from sqlalchemy.orm import Mapped, mapped_column
 
 
 @public
-class WebhookEndpointState(Model):
+class WebhookEndpointState(Model):  # type: ignore[misc]  # Mailman's Model has no type information.
     """Run-time state of a configured endpoint, keyed by its name.
 
     An endpoint without a row is enabled and not pausing. A 410 Gone answer
@@ -21,12 +24,12 @@ class WebhookEndpointState(Model):
 
     __tablename__ = "webhook_endpoint_state"
 
-    name = Column(SAUnicode, primary_key=True)
-    disabled = Column(Boolean, nullable=False, default=False)
-    disabled_reason = Column(SAUnicode, nullable=True)
-    disabled_at = Column(DateTime, nullable=True)
-    failures = Column(Integer, nullable=False, default=0)
-    retry_at = Column(DateTime, nullable=True)
+    name: Mapped[str] = mapped_column(SAUnicode, primary_key=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(SAUnicode, nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     def __init__(self, name: str) -> None:
         super().__init__()

@@ -9,14 +9,14 @@ from typing import Any
 from mailman.database.model import Model
 from mailman.database.types import UUID, SAUnicode
 from public import public
-from sqlalchemy import JSON, Column, DateTime, Integer
-from sqlalchemy.orm import relationship
+from sqlalchemy import JSON, DateTime, Integer
+from sqlalchemy.orm import Mapped, mapped_column
 
 from mailman_webhooks.clock import isoformat
 
 
 @public
-class WebhookEvent(Model):
+class WebhookEvent(Model):  # type: ignore[misc]  # Mailman's Model has no type information.
     """A Mailman event as sent to receivers.
 
     ``sequence`` is the primary key, assigned by the database when the capturing
@@ -31,16 +31,12 @@ class WebhookEvent(Model):
     __tablename__ = "webhook_event"
     __table_args__ = {"sqlite_autoincrement": True}
 
-    sequence = Column(Integer, primary_key=True, autoincrement=True)
-    id = Column(UUID, nullable=False, unique=True)
-    name = Column(SAUnicode, nullable=False)
-    created = Column(DateTime, nullable=False)
-    payload = Column(JSON, nullable=False)
-    secret_payload = Column(JSON, nullable=True)
-
-    deliveries = relationship(
-        "WebhookDelivery", back_populates="event", cascade="all, delete-orphan"
-    )
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(UUID, nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(SAUnicode, nullable=False)
+    created: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    secret_payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ outbox. An endpoint's ``api_key`` and ``secret`` are never part of an answer.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from mailman.config import config
@@ -145,6 +146,9 @@ class AnEndpoint(_EndpointBase):
 @public
 class EndpointPing:
     """POST queues a test event for one endpoint through the outbox and runner."""
+
+    # Set by Mailman's REST router on every resource it traverses.
+    api: Any
 
     def __init__(self, paths: PluginPaths, name: str, endpoint: Endpoint | None) -> None:
         self._paths = paths

@@ -168,5 +168,5 @@ _MAILMAN_EVENTS = {
     ),
 }
 
-KNOWN_EVENTS: MappingProxyType = MappingProxyType(_MAILMAN_EVENTS)
+KNOWN_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_MAILMAN_EVENTS)
 """Event class name -> `EventSpec`, for every event class of Mailman 3.3.10."""

@@ -51,7 +51,14 @@ def _parse_events(section: str) -> dict[str, tuple[dict[str, str], dict]]:
 
 def _python_block(text: str, heading: str) -> str:
     section = text[text.index(heading) :]
-    return re.search(r"^```python\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+    return _found(r"^```python\n(.*?)^```$", section, flags=re.M | re.S)
+
+
+def _found(pattern: str, text: str, flags: int = 0) -> str:
+    """The first group of ``pattern``'s first match in ``text``; the guide must have one."""
+    match = re.search(pattern, text, flags)
+    assert match is not None, pattern
+    return match.group(1)
 
 
 def _shape(value):
@@ -244,11 +251,11 @@ def test_guide_rejects_bad_requests(guide, tamper):
 def _example_request(text: str) -> tuple[str, dict[str, str], bytes, dict]:
     """The guide's example request: its secret, headers, body, and the pretty envelope."""
     section = text[text.index("## What a request looks like") :]
-    secret = re.search(r"`(whsec_[A-Za-z0-9+/=]+)`", section).group(1)
-    raw = re.search(r"^```http\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+    secret = _found(r"`(whsec_[A-Za-z0-9+/=]+)`", section)
+    raw = _found(r"^```http\n(.*?)^```$", section, flags=re.M | re.S)
     head, body = raw.split("\n\n", 1)
     headers = dict(line.split(": ", 1) for line in head.splitlines()[1:])
-    pretty = re.search(r"^```json\n(.*?)^```$", section, flags=re.M | re.S).group(1)
+    pretty = _found(r"^```json\n(.*?)^```$", section, flags=re.M | re.S)
     return secret, headers, body.rstrip("\n").encode(), json.loads(pretty)
 
 

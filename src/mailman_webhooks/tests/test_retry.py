@@ -1,6 +1,7 @@
 # Test the one retry decision: what each answer means for its delivery and its endpoint, retry
 # delays that grow exponentially with jitter up to the cap and end with the retry period, endpoint
-# pauses counted in consecutive failures, and Retry-After in seconds or as an HTTP date.
+# pauses counted in consecutive failures, and Retry-After in seconds or as an HTTP date (a
+# garbled or endless one never stops an answer from being recorded).
 
 from __future__ import annotations
 
@@ -59,9 +60,16 @@ NOW = datetime(2026, 1, 2, 3, 4, 5)
         ("-5", None),
         ("", None),
         (None, None),
+        ("0000000000000000007", timedelta(seconds=7)),
+        ("\u00b2", None),
+        ("Fri, 02 Jan 99999999999999999999 03:05:05 GMT", None),
+        ("1" + "0" * 20, datetime.max - NOW),
+        ("9" * 5000, datetime.max - NOW),
+        ("Fri, 31 Dec 9999 23:59:59 -0100", datetime.max - NOW),
     ],
     ids=["seconds", "spaces", "http-date", "offset", "past", "garbage", "negative", "empty",
-         "absent"],
+         "absent", "leading-zeros", "superscript-two", "year-too-large", "beyond-datetime",
+         "thousands-of-digits", "date-beyond-datetime"],
 )
 def test_retry_after(header, expected):
     assert parse_retry_after(header, NOW) == expected
@@ -140,6 +148,14 @@ def test_retry_after_lengthens_the_pause_and_the_retry_but_never_shortens_them()
     assert short.next_attempt_at - NOW >= timedelta(seconds=10)
     ignored = decision_for(Outcome(500, 0.1, "HTTP 500", retry_after="600"))
     assert ignored.next_attempt_at - NOW <= timedelta(seconds=5)
+
+
+def test_a_retry_after_too_long_for_a_datetime_waits_as_long_as_there_is():
+    # Such an answer once failed the runner's whole batch: the delivery went back
+    # unrecorded and was sent again on the next turn, until its retry period ran out.
+    decision = decision_for(Outcome(503, 0.1, "HTTP 503", retry_after="1" + "0" * 20))
+    assert decision.next_attempt_at == CREATED + DELIVERY.retry_period
+    assert decision.endpoint_retry_at == datetime.max
 
 
 def test_any_other_answer_ends_the_pause():

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from mailman.app.lifecycle import create_list
@@ -200,6 +200,32 @@ def test_429_is_retried_no_earlier_than_retry_after(configure, hooks, runner):
     # Without Retry-After the retry would come after at most max_backoff (0.1 s).
     assert second.at - first.at >= 0.95
     assert [a.status_code for a in attempts()] == [429, 200]
+
+
+def test_an_unreadable_retry_after_is_recorded_and_retried_on_the_backoff(
+    configure, hooks, runner
+):
+    # "²" is a digit to str.isdigit(): it once made the whole batch fail, unrecorded.
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (503, {"Retry-After": "\u00b2"}, 0.0) if number == 1 else (
+        200, {}, 0.0)
+    add_domain("garbled.example.org")
+    run_until(runner, lambda: statuses() == [DeliveryStatus.delivered])
+    assert [a.status_code for a in attempts()] == [503, 200]
+
+
+def test_a_retry_after_beyond_any_date_pauses_the_endpoint_as_long_as_there_is(
+    configure, hooks, runner
+):
+    # Such a value once failed the whole batch: nothing recorded, the event sent again.
+    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    hooks.script = lambda number: (503, {"Retry-After": "1" + "0" * 20}, 0.0)
+    add_domain("patient.example.org")
+    assert runner.process_batch() == 1
+    assert [a.status_code for a in attempts()] == [503]
+    state = outbox.endpoint_states(config.db.store)["main"]
+    assert state.retry_at == datetime.max
+    assert runner.process_batch() == 0
 
 
 def test_410_disables_the_endpoint_until_enabled(configure, hooks, runner):

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
+from typing import Any
 
 import pytest
 
@@ -13,8 +15,8 @@ from mailman_webhooks.sender import Sender
 from mailman_webhooks.settings import Endpoint
 
 
-def endpoint(url: str, **changes) -> Endpoint:
-    values = dict(
+def endpoint(url: str, **changes: Any) -> Endpoint:
+    default = Endpoint(
         name="test",
         url=url,
         api_key="s3cr3t key",
@@ -23,8 +25,7 @@ def endpoint(url: str, **changes) -> Endpoint:
         timeout=2.0,
         include_secrets=False,
     )
-    values.update(changes)
-    return Endpoint(**values)
+    return dataclasses.replace(default, **changes)
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.error import HTTPError
 
 import pytest
+import requests
 from mailman.config import config
 from mailman.testing.helpers import call_api
 
@@ -40,7 +42,9 @@ def api_error_body(rest_url, path: str, **kws) -> tuple[int, dict]:
     """The status code and JSON body of a request that must fail."""
     with pytest.raises(HTTPError) as caught:
         api(rest_url, path, **kws)
-    return caught.value.code, caught.value.hdrs.json()
+    # Mailman's call_api puts the requests Response where urllib puts the headers.
+    response = cast(requests.Response, caught.value.hdrs)
+    return caught.value.code, response.json()
 
 
 def local(name: str, url: str, events: str = "Domain.*") -> str:

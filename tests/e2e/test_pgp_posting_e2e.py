@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
-from mailman_pgp.testing.client_mail import split_signed_raw
+from mailman_pgp.testing.client_mail import read_as, split_signed_raw, text_of
 
 DATA = Path(__file__).parent / "data"
 TEXT = "Grüße aus Köln — ½ € ✓\nZweite Zeile.\n\nFrom the third paragraph on.\n"
@@ -185,13 +185,15 @@ def test_a_refused_post_draws_a_notice_to_the_sender_and_reaches_nobody(
 
     assert list(delivered) == ["alice@example.com"]
     [notice] = delivered["alice@example.com"]
-    assert notice.get_content_type() == "text/plain"
-    explanation = notice.get_payload(decode=True).decode()
+    # Alice has a confirmed key: the notice comes encrypted to it, signed by the list.
+    assert notice.get_content_type() == "multipart/encrypted"
+    opened = read_as(alice.client, notice)
+    explanation = text_of(opened)
     assert "was refused" in explanation
     assert reason in explanation
     # Nothing of the post comes back: neither its text nor its ciphertext.
-    assert b"BEGIN PGP MESSAGE" not in notice.as_bytes()
-    assert_no_plaintext([notice], secret, "Zweite Zeile")
+    assert b"BEGIN PGP MESSAGE" not in opened.as_bytes()
+    assert_no_plaintext([notice, opened], secret, "Zweite Zeile")
 
 
 def test_a_good_post_by_a_nonmember_is_held_encrypted_as_the_list_rules_say(scenario, people):

@@ -15,7 +15,8 @@ build a message take ``_class`` for the class to build.
   SignedParts`` and ``build_signed(signed_bytes, signature, micalg)`` (``pgpmime``).
 - ``EncryptedCopies(headers).render(ciphertext)``: the wire bytes of one recipient's
   copy of a post, the frame around the ciphertext rendered once per post (``copies``).
-- ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)`` (``keys``).
+- ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)`` and
+  ``with_attached_key(content, key, filename)`` (``keys``).
 
 Signing: ``data = canonical_bytes(content)``, sign ``data``, then ``build_signed(data,
 signature, micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` over
@@ -34,7 +35,7 @@ from mailman_pgp.mime.entity import (
 )
 from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError, NestedTooDeeply
 from mailman_pgp.mime.inline import InlinePGP, find_inline
-from mailman_pgp.mime.keys import extract_key_blocks
+from mailman_pgp.mime.keys import extract_key_blocks, with_attached_key
 from mailman_pgp.mime.kinds import MessageKind, classify
 from mailman_pgp.mime.pgpmime import (
     SignedParts,
@@ -65,4 +66,5 @@ __all__ = [
     "mime_depth",
     "parse_entity",
     "split_signed",
+    "with_attached_key",
 ]

@@ -47,3 +47,20 @@ def _binary_keys(data: bytes) -> bytes:
         "An application/pgp-keys attachment holds neither an armored public key block "
         "nor binary OpenPGP key data."
     )
+
+
+@public
+def with_attached_key(content: Message, key: bytes, filename: str) -> Message:
+    """A ``multipart/mixed`` of ``content`` and an ``application/pgp-keys`` part of ``key``.
+
+    ``key`` is an ASCII-armored public key; ``content`` becomes the first part as it is.
+    """
+    attachment = Message()
+    attachment.add_header("Content-Type", KEYS_TYPE, name=filename)
+    attachment.add_header("Content-Disposition", "attachment", filename=filename)
+    attachment["Content-Transfer-Encoding"] = "7bit"
+    attachment.set_payload(key.decode("ascii"))
+    mixed = Message()
+    mixed["Content-Type"] = "multipart/mixed"
+    mixed.set_payload([content, attachment])
+    return mixed

@@ -24,6 +24,7 @@ from zope.component import getUtility
 from mailman_pgp.errors import PGPError
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
+from mailman_pgp.mime import with_attached_key
 from mailman_pgp.mta.fanout import envelope_headers, fan_out, message_content, sign_content
 from mailman_pgp.mta.wire import WireCopy
 from mailman_pgp.openpgp import Certificate
@@ -51,14 +52,17 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
     Each recipient in ``msgdata['recipients']`` gets a copy encrypted to their key:
     the one in ``certificates`` (by address, e.g. a key a challenge is to confirm),
     else their confirmed key. A recipient without one gets nothing. The headers stay
-    outside the encryption; ``msg`` itself is never changed.
+    outside the encryption; ``msg`` itself is never changed. With ``attach_list_key``,
+    the list's public key travels inside each copy.
     """
 
-    def __init__(self, certificates: Mapping[str, Certificate] | None = None) -> None:
+    def __init__(self, certificates: Mapping[str, Certificate] | None = None, *,
+                 attach_list_key: bool = False) -> None:
         super().__init__()
         self._certificates = {
             email.lower(): certificate for email, certificate in (certificates or {}).items()
         }
+        self._attach_list_key = attach_list_key
 
     def deliver(self, mlist, msg: Message, msgdata: dict[str, Any]) -> Refused:
         """See `IMailTransportAgentDelivery`."""
@@ -78,9 +82,17 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
 
     def _signed_content(self, mlist, pgp_list: IPGPMailingList, msg: Message,
                         msgdata: dict[str, Any]) -> bytes:
-        """What each copy carries encrypted: the content of ``msg`` signed by the list."""
+        """What each copy carries encrypted: the content of ``msg`` signed by the list.
+
+        With ``attach_list_key``, the list's public key follows the content as an
+        ``application/pgp-keys`` part, so every reader can check and import it.
+        """
         key = getUtility(IPGPListManager).secret_key(pgp_list)
-        return sign_content(message_content(msg), key)
+        content = message_content(msg)
+        if self._attach_list_key:
+            content = with_attached_key(content, pgp_list.public_key.encode("ascii"),
+                                        f"{mlist.list_id}.asc")
+        return sign_content(content, key)
 
     def _send_copies(self, mlist, msg: Message, msgdata: dict[str, Any],
                      recipients: list[str], signed: bytes) -> Refused:

@@ -38,8 +38,19 @@ def deliver_with(agent: BaseDelivery, mlist, msg: Message, msgdata: dict[str, An
     (it reuses its ``msg`` variable). A probe's failures go to the runner unchanged; it
     retries no probe.
     """
+    retry_only_temporary(_mailman_deliver_by(agent), mlist, msg, msgdata)
+
+
+@public
+def retry_only_temporary(deliver: Callable[..., object], mlist, msg: Message,
+                         msgdata: dict[str, Any]) -> None:
+    """Call ``deliver``, registering permanent failures as bounces and raising the rest.
+
+    See `deliver_with`; for a ``deliver`` callable of Mailman's shape (the site's own
+    ``[mta] outgoing``).
+    """
     try:
-        _mailman_deliver_by(agent)(mlist, msg, msgdata)
+        deliver(mlist, msg, msgdata)
     except SomeRecipientsFailed as failed:
         if "probe_token" in msgdata:
             raise

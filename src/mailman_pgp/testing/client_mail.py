@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import quopri
 import re
+from email import message_from_bytes
 from email.charset import QP, Charset
 from email.header import Header
+from email.message import Message
 from email.mime.text import MIMEText
 
 from mailman_pgp.testing.gnupg import GnuPGClient
@@ -263,3 +265,29 @@ def key_pasted(*blocks: bytes) -> bytes:
         "Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n\n"
     )
     return crlf(head) + crlf(body)
+
+
+def read_as(client: GnuPGClient, msg: Message) -> Message:
+    """``msg`` as its recipient's mail program shows it: a PGP/MIME copy decrypted with
+    ``client`` and its signature wrapper taken off (the signature must be good), any
+    other message as it is."""
+    if msg.get_content_type() != "multipart/encrypted":
+        return msg
+    payload = msg.get_payload()
+    assert isinstance(payload, list)
+    opened = client.decrypt(str(payload[1].get_payload()).encode("ascii"))
+    assert opened.has("DECRYPTION_OKAY"), opened.stderr
+    signed, signature = split_signed_raw(opened.output)
+    assert client.verify_detached(signature, signed).has("GOODSIG")
+    return message_from_bytes(signed)
+
+
+def text_of(msg: Message) -> str:
+    """The decoded text of the first text/plain part of ``msg``, line ends as in Python."""
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            data = part.get_payload(decode=True)
+            assert isinstance(data, bytes)
+            text = data.decode(part.get_content_charset() or "utf-8")
+            return text.replace("\r\n", "\n")
+    raise AssertionError("no text/plain part")

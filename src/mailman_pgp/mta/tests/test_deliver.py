@@ -23,13 +23,15 @@ from mailman.testing.helpers import (
 )
 from zope.component import getUtility
 
-from mailman_pgp.mta.deliver import deliver
+from mailman_pgp.mta.deliver import ENCRYPT_TO, deliver
 from mailman_pgp.mta.pgp_delivery import UndeliverablePost
 from mailman_pgp.mta.site_outgoing import remember_site_outgoing, site_outgoing_name
 from mailman_pgp.openpgp import SignatureStatus
+from mailman_pgp.openpgp.tests.key_files import key_data
 from mailman_pgp.posting.check import CheckOutcome, PostCheck
 from mailman_pgp.posting.encrypted_post import encrypted_part
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+from mailman_pgp.testing.client_mail import split_signed_raw
 
 SECRET = "deliver-plaintext-93b2"
 MEMBERS = {"anne@example.com", "bert@example.com", "cleo@example.com"}
@@ -174,14 +176,46 @@ def test_a_post_whose_check_did_not_open_it_is_not_sent(scenario, people):
     assert scenario.delivered() == {}
 
 
-def test_mailmans_own_notices_on_a_pgp_list_go_out_as_mailman_sends_them(scenario):
-    notice = message_from_bytes(
-        b"From: crypto-owner@example.com\nTo: anne@example.com\nSubject: Welcome\n"
-        b"Message-ID: <notice@example.com>\n\nWelcome to the list.\n", Message)
-    deliver(scenario.mlist, notice, {"recipients": {"anne@example.com"}, "nodecorate": True})
-    [sent] = scenario.delivered()["anne@example.com"]
-    assert sent.get_content_type() == "text/plain"
-    assert sent.get_payload().replace("\r\n", "\n") == "Welcome to the list.\n"
+def notice(to: str = "anne@example.com") -> Message:
+    return message_from_bytes(
+        f"From: crypto-owner@example.com\nTo: {to}\nSubject: Welcome\n"
+        "Message-ID: <notice@example.com>\n\nWelcome to the list.\n".encode(), Message)
+
+
+def test_a_notice_goes_encrypted_with_the_list_key_to_a_member_with_a_key(scenario, people):
+    deliver(scenario.mlist, notice(), {
+        "recipients": {"anne@example.com", "cleo@example.com"}, "nodecorate": True})
+    delivered = scenario.delivered()
+    [encrypted] = delivered["anne@example.com"]
+    assert encrypted.get_content_type() == "multipart/encrypted"
+    assert encrypted["Subject"] == "Welcome"
+    opened = people["anne"].client.decrypt(encrypted.get_payload()[1].get_payload().encode())
+    signed, signature = split_signed_raw(opened.output)
+    assert people["anne"].client.verify_detached(signature, signed).has("GOODSIG")
+    content = message_from_bytes(signed)
+    text, key = content.get_payload()
+    assert text.get_payload(decode=True).replace(b"\r\n", b"\n") == b"Welcome to the list.\n"
+    assert key.get_content_type() == "application/pgp-keys"
+    assert people["anne"].client.fingerprints(key.get_payload()) == [scenario.list_fingerprint]
+    # Who has no key gets it as Mailman sends it.
+    [plain] = delivered["cleo@example.com"]
+    assert plain.get_content_type() == "text/plain"
+    assert plain.get_payload().replace("\r\n", "\n") == "Welcome to the list.\n"
+
+
+def test_mail_to_a_given_key_goes_encrypted_to_it_or_not_at_all(scenario, people):
+    bert = people["bert"]
+    given = {"newbie@example.com": bert.client.export(bert.email),
+             "late@example.com": key_data("carol_expired.pub.asc").decode()}
+    deliver(scenario.mlist, notice("newbie@example.com"), {
+        "recipients": {"newbie@example.com", "late@example.com"}, ENCRYPT_TO: given})
+    delivered = scenario.delivered()
+    [copy] = delivered["newbie@example.com"]
+    assert copy.get_content_type() == "multipart/encrypted"
+    assert bert.client.decrypt(copy.get_payload()[1].get_payload().encode()).has(
+        "DECRYPTION_OKAY")
+    # An expired key can take no copy, and a plaintext one is never sent instead.
+    assert "late@example.com" not in delivered
 
 
 def test_lists_that_are_not_pgp_lists_are_delivered_by_mailman_in_bulk(mailman):
@@ -275,14 +309,14 @@ def test_lists_that_are_not_pgp_lists_go_to_the_sites_own_outgoing_callable(
     assert list(mailman.messages) == []
 
 
-def test_mailmans_own_notices_on_a_pgp_list_go_to_the_sites_own_outgoing_callable(
+def test_notices_on_a_pgp_list_to_someone_without_a_key_go_to_the_sites_own_callable(
         scenario, site_callable):
-    notice = message_from_bytes(
-        b"From: crypto-owner@example.com\nTo: anne@example.com\nSubject: Welcome\n"
-        b"Message-ID: <notice@example.com>\n\nWelcome to the list.\n", Message)
-    msgdata = {"recipients": {"anne@example.com"}, "nodecorate": True}
-    deliver(scenario.mlist, notice, msgdata)
-    assert site_callable == [(scenario.mlist, notice, msgdata)]
+    message = notice("cleo@example.com")
+    msgdata = {"recipients": {"cleo@example.com"}, "nodecorate": True}
+    deliver(scenario.mlist, message, msgdata)
+    [(mlist, sent, sent_msgdata)] = site_callable
+    assert (mlist, sent) == (scenario.mlist, message)
+    assert sent_msgdata == {"recipients": ["cleo@example.com"], "nodecorate": True}
 
 
 def test_a_pgp_list_post_never_goes_to_the_sites_own_outgoing_callable(

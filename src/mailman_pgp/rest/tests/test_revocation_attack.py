@@ -12,6 +12,7 @@ from mailman.config import config
 from mailman.testing.helpers import call_api
 
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+from mailman_pgp.testing.client_mail import read_as, text_of
 
 
 @pytest.fixture
@@ -101,7 +102,6 @@ def test_a_post_signed_with_the_revoked_key_is_refused(scenario, people, rest_ur
     after = post(scenario, scenario.pgp_mime_post(thief, "posted by the thief again\n"))
     assert list(after) == ["bart@example.com"]
     [notice] = after["bart@example.com"]
-    explanation = "".join(part.get_payload(decode=True).decode() for part in notice.walk()
-                          if part.get_content_type() == "text/plain")
+    explanation = text_of(read_as(people["bart"].client, notice))
     assert f"Your key {people['bart'].fingerprint} has been revoked" in explanation
     assert answer == 204

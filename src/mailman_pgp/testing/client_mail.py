@@ -274,7 +274,7 @@ def read_as(client: GnuPGClient, msg: Message) -> Message:
     if msg.get_content_type() != "multipart/encrypted":
         return msg
     payload = msg.get_payload()
-    assert isinstance(payload, list)
+    assert isinstance(payload, list) and isinstance(payload[1], Message)
     opened = client.decrypt(str(payload[1].get_payload()).encode("ascii"))
     assert opened.has("DECRYPTION_OKAY"), opened.stderr
     signed, signature = split_signed_raw(opened.output)

@@ -40,6 +40,9 @@ KIT = "mailman_plugin_kit"
 TIERS: tuple[tuple[str, ...], ...] = (
     ("plugin",),
     ("rest",),
+    # Runners the plugin wires in by configuration; the command runner opens the mail
+    # the email commands read.
+    ("runners",),
     # Email commands start the key workflows and confirmations, not the other way round.
     ("commands",),
     ("workflows",),

@@ -10,12 +10,15 @@ Mailman itself through ``component_package: mailman_pgp``.
 import logging
 
 from mailman.config import config
+from mailman.interfaces.mailinglist import IMailingList
 from mailman.interfaces.plugin import IPlugin
+from mailman.interfaces.subscriptions import ISubscriptionManager
 from public import public
 from zope.component import getGlobalSiteManager
 from zope.interface import implementer
 
 from mailman_pgp.app import events, template_guard
+from mailman_pgp.commands.confirm import install_confirm
 from mailman_pgp.config import ConfigError, load_pgp_config, pgp_config
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.interfaces.lists import IPGPListManager
@@ -27,6 +30,8 @@ from mailman_pgp.mta.site_outgoing import (
     site_outgoing_name,
 )
 from mailman_pgp.rest.root import PGPRoot
+from mailman_pgp.runners.command import RUNNER_CLASS as COMMAND_RUNNER
+from mailman_pgp.workflows.manager import subscription_manager
 from mailman_plugin_kit.rest import PluginPaths
 from mailman_plugin_kit.schema import SchemaTooNew
 from mailman_plugin_kit.startup import stops_start
@@ -35,11 +40,16 @@ log = logging.getLogger("mailman.plugins")
 
 # Pushed in pre_hook, which every Mailman process runs, so all of them see it.
 # The PGP deliver encrypts PGP list posts and hands all other mail on to the
-# callable the site had configured, which pre_hook records just before.
+# callable the site had configured, which pre_hook records just before. The command
+# runner is Mailman's, opening the mails of PGP lists before it reads them.
 MAILMAN_SETTINGS = f"""
 [mta]
 outgoing: {OUTGOING}
+
+[runner.command]
+class: {COMMAND_RUNNER}
 """
+STOCK_COMMAND_RUNNER = "mailman.runners.command.CommandRunner"
 SETTINGS_NAME = "mailman_pgp settings"
 
 
@@ -66,6 +76,10 @@ class PGPPlugin:
                 "[mta] outgoing %s",
                 site_outgoing_name(),
             )
+        command_runner = getattr(config, "runner.command")["class"].strip()
+        if command_runner not in (STOCK_COMMAND_RUNNER, COMMAND_RUNNER):
+            log.warning("PGP plugin: replacing [runner.command] class %s with %s",
+                        command_runner, COMMAND_RUNNER)
         config.push(SETTINGS_NAME, MAILMAN_SETTINGS)
 
     def post_hook(self) -> None:
@@ -77,6 +91,9 @@ class PGPPlugin:
         site = getGlobalSiteManager()
         site.registerUtility(PGPListManager(pgp_config().key_passphrase), IPGPListManager)
         site.registerUtility(PGPAddressKeyManager(), IPGPAddressKeyManager)
+        # PGP lists run their own workflows; every other list Mailman's (see the module).
+        site.registerAdapter(subscription_manager, (IMailingList,), ISubscriptionManager)
+        install_confirm()
         with stops_start("PGP", SchemaTooNew, template_guard.SecretTemplate):
             ensure_schema()
             events.initialize()

@@ -47,7 +47,8 @@ class PGPConfig:
     ``require_user_id``: a subscriber key must carry the address; ``key_passphrase``
     (from ``passphrase_path``) protects list secret keys at rest and is never logged
     or returned by REST; ``[posting]``: who is told of a refusal, and how large a post
-    may be once decrypted (`plaintext_limit`).
+    may be once decrypted (`plaintext_limit`); ``confirmation_lifetime``: how long the
+    tokens the list sends stay good.
     """
 
     sop_command: str
@@ -60,6 +61,7 @@ class PGPConfig:
     notify_senders_without_key: bool = False
     max_plaintext_size: int = 25 * MB
     plaintext_size_factor: int = 10
+    confirmation_lifetime: timedelta = timedelta(days=1)
 
     def sop(self) -> SOP:
         """The Stateless OpenPGP command to read what clients send."""
@@ -124,6 +126,8 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
             parser, "posting", "max_plaintext_size", as_size, "a size such as 25 MB"),
         plaintext_size_factor=_convert(
             parser, "posting", "plaintext_size_factor", _positive, "a whole number above 0"),
+        confirmation_lifetime=_convert(
+            parser, "confirmations", "lifetime", as_timedelta, "a duration such as 1d"),
     )
 
 

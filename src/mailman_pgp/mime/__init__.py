@@ -15,7 +15,8 @@ build a message take ``_class`` for the class to build.
   SignedParts`` and ``build_signed(signed_bytes, signature, micalg)`` (``pgpmime``).
 - ``EncryptedCopies(headers).render(ciphertext)``: the wire bytes of one recipient's
   copy of a post, the frame around the ciphertext rendered once per post (``copies``).
-- ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)`` and
+- ``find_inline(msg) -> InlinePGP`` (``inline``); ``extract_key_blocks(msg)``,
+  ``carries_secret_key(msg)``, ``without_key_blocks(msg)`` and
   ``with_attached_key(content, key, filename)`` (``keys``).
 
 Signing: ``data = canonical_bytes(content)``, sign ``data``, then ``build_signed(data,
@@ -35,7 +36,12 @@ from mailman_pgp.mime.entity import (
 )
 from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError, NestedTooDeeply
 from mailman_pgp.mime.inline import InlinePGP, find_inline
-from mailman_pgp.mime.keys import extract_key_blocks, with_attached_key
+from mailman_pgp.mime.keys import (
+    carries_secret_key,
+    extract_key_blocks,
+    with_attached_key,
+    without_key_blocks,
+)
 from mailman_pgp.mime.kinds import MessageKind, classify
 from mailman_pgp.mime.pgpmime import (
     SignedParts,
@@ -57,6 +63,7 @@ __all__ = [
     "build_encrypted",
     "build_signed",
     "canonical_bytes",
+    "carries_secret_key",
     "classify",
     "embedded_bytes",
     "entity_bytes",
@@ -67,4 +74,5 @@ __all__ = [
     "parse_entity",
     "split_signed",
     "with_attached_key",
+    "without_key_blocks",
 ]

@@ -1,5 +1,6 @@
 """Public keys and revocation certificates that a message carries, attached or pasted."""
 
+from copy import deepcopy
 from email.message import Message
 
 from public import public
@@ -64,3 +65,47 @@ def with_attached_key(content: Message, key: bytes, filename: str) -> Message:
     mixed["Content-Type"] = "multipart/mixed"
     mixed.set_payload([content, attachment])
     return mixed
+
+
+@public
+def carries_secret_key(msg: Message) -> bool:
+    """Whether ``msg`` holds an armored private key block, or one attached as a key part.
+
+    `extract_key_blocks` never returns such a block; this tells a person who sent their
+    secret key from one who sent no key at all.
+    """
+    for part in msg.walk():
+        if part.is_multipart() or part.get_content_type() not in (KEYS_TYPE, "text/plain"):
+            continue
+        try:
+            blocks = armor.find_blocks(decoded_body(part))
+        except MalformedPGPMIME:
+            continue
+        if any(block.label == armor.PRIVATE_KEY_BLOCK for block in blocks):
+            return True
+    return False
+
+
+@public
+def without_key_blocks(msg: Message) -> Message:
+    """A copy of ``msg`` whose text/plain parts hold no armored key block (public or
+    private); each block becomes the line ``[OpenPGP key block]``. What Mailman's command
+    runner reads and may quote back in its reply."""
+    copy = deepcopy(msg)
+    for part in copy.walk():
+        if part.is_multipart() or part.get_content_type() != "text/plain":
+            continue
+        data = decoded_body(part)
+        try:
+            blocks = armor.find_blocks(data)
+        except MalformedPGPMIME:
+            continue
+        keys = [b for b in blocks if b.label in (armor.PUBLIC_KEY_BLOCK, armor.PRIVATE_KEY_BLOCK)]
+        if not keys:
+            continue
+        for block in reversed(keys):
+            data = data[:block.start] + b"[OpenPGP key block]\n" + data[block.end:]
+        charset = part.get_content_charset() or "us-ascii"
+        del part["Content-Transfer-Encoding"]
+        part.set_payload(data.decode(charset, "replace"), charset)
+    return copy

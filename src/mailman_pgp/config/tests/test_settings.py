@@ -156,3 +156,9 @@ def test_the_plaintext_limit_follows_the_lists_max_message_size(tmp_path):
     assert settings.plaintext_limit(0) == 1024 * 1024
     assert settings.plaintext_limit(40) == 40 * 1024 * 4
     assert settings.plaintext_limit(10_000) == 1024 * 1024
+
+
+def test_confirmations_last_a_day_unless_set(tmp_path):
+    assert load_config(None, var_dir=tmp_path).confirmation_lifetime == timedelta(days=1)
+    path = site_file(tmp_path, "[confirmations]\nlifetime: 2h\n")
+    assert load_config(path, var_dir=tmp_path).confirmation_lifetime == timedelta(hours=2)

@@ -180,9 +180,13 @@ class PGPListScenario:
         from mailman.runners.pipeline import PipelineRunner
         from mailman.runners.virgin import VirginRunner
         from mailman.testing.helpers import make_testable_runner
+        from mailman.utilities.modules import find_name
 
+        # The command runner as configured: the plugin's, wrapping Mailman's.
+        command_runner = find_name(getattr(config, "runner.command")["class"])
         runners = [
             ("in", IncomingRunner),
+            ("command", command_runner),
             ("pipeline", PipelineRunner),
             ("virgin", VirginRunner),
             ("out", OutgoingRunner),

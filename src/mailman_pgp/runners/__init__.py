@@ -1,0 +1,1 @@
+"""Runners the plugin puts in the place of Mailman's, by configuration, wrapping them."""

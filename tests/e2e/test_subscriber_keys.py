@@ -1,0 +1,184 @@
+# Test that a person joins a PGP list by email with their own key, from GnuPG as a mail client
+# would: join, send the key the list asks for, answer the challenge encrypted to that key with a
+# signed reply, and become a member whose welcome comes encrypted with the list's key inside.
+# Tokens meant to be secret never cross the wire in plaintext; wrong answers change nothing.
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+import pytest
+from mailman.interfaces.member import MemberRole
+from mailman.interfaces.usermanager import IUserManager
+from zope.component import getUtility
+
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
+from mailman_pgp.posting.tests.scenario import People, PGPListScenario
+from mailman_pgp.testing.client_mail import (
+    headers_text,
+    pgp_mime_message,
+    pgp_mime_signed_entity,
+    read_as,
+    text_body,
+    text_of,
+)
+
+ZOE = "zoe@example.com"
+
+
+@pytest.fixture(scope="module")
+def people():
+    cast = People()
+    cast.add("anne", "anne@example.com")
+    cast.add("zoe", ZOE)
+    cast.add("mallory", "mallory@example.com")
+    yield cast
+    cast.close()
+
+
+@pytest.fixture
+def scenario(mailman, people):
+    scene = PGPListScenario(mailman, people)
+    scene.subscribe("anne")
+    return scene
+
+
+def request_mail(subject: str, body: str, sender: str = ZOE) -> bytes:
+    """A plain mail to the list's -request address."""
+    return (headers_text({"From": sender, "To": "crypto-request@example.com",
+                          "Subject": subject, "Message-ID": f"<{abs(hash(body))}@zoe>"})
+            + "Content-Type: text/plain; charset=us-ascii\n\n" + body).encode()
+
+
+def key_mail(subject: str, key: str) -> bytes:
+    """A reply with the public key attached as application/pgp-keys, as Thunderbird sends."""
+    boundary = "------------keyreply"
+    return (headers_text({"From": ZOE, "To": "crypto-request@example.com",
+                          "Subject": subject, "Message-ID": "<keyreply@zoe>"})
+            + f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
+            + f"--{boundary}\nContent-Type: text/plain; charset=utf-8\n\nHere is my key.\n\n"
+            + f'--{boundary}\nContent-Type: application/pgp-keys; name="zoe.asc"\n'
+            + 'Content-Disposition: attachment; filename="zoe.asc"\n\n'
+            + key + f"\n--{boundary}--\n").encode()
+
+
+def signed_reply(person, subject: str, line: str) -> bytes:
+    """A PGP/MIME signed reply whose text starts with ``line``, as Thunderbird signs."""
+    content = text_body(f"{line}\n\n> quoted challenge\n")
+    entity = pgp_mime_signed_entity(content, person.client.sign_detached(content, person.email))
+    return (headers_text({"From": person.email, "To": "crypto-request@example.com",
+                          "Subject": subject, "Message-ID": f"<{abs(hash(line))}@reply>",
+                          "MIME-Version": "1.0"}).encode() + entity)
+
+
+def encrypted_signed_reply(scenario, person, subject: str, line: str) -> bytes:
+    """A reply signed and encrypted to the list key, as Thunderbird answers encrypted mail."""
+    armor = person.client.encrypt(text_body(f"{line}\n"), scenario.list_fingerprint,
+                                  person.email)
+    return pgp_mime_message(armor, {"From": person.email, "To": "crypto-request@example.com",
+                                    "Subject": subject, "Message-ID": "<encreply@zoe>"})
+
+
+def only(delivered: dict[str, list[Message]], email: str) -> Message:
+    [msg] = delivered[email]
+    return msg
+
+
+def send(scenario, raw: bytes) -> dict[str, list[Message]]:
+    assert scenario.send_by_lmtp(raw, to=scenario.mlist.request_address) == {}
+    scenario.run_queues()
+    return scenario.delivered()
+
+
+def ask_to_join(scenario) -> str:
+    """Zoe sends join; the key request's token, read from its subject."""
+    delivered = send(scenario, request_mail("join", ""))
+    request = next(m for m in delivered[ZOE] if "key set" in str(m["Subject"]))
+    assert request.get_content_type() == "text/plain"
+    return re.search(r"key set ([0-9a-f]+)", str(request["Subject"])).group(1)
+
+
+def send_key(scenario, people, token: str) -> tuple[str, list[Message]]:
+    """Zoe replies with her key; the challenge token, read inside the encrypted challenge."""
+    zoe = people["zoe"]
+    delivered = send(scenario, key_mail(f"Re: key set {token}", zoe.client.export(ZOE)))
+    challenge = next(m for m in delivered[ZOE] if m["Subject"] == "key confirm")
+    assert challenge.get_content_type() == "multipart/encrypted"
+    text = text_of(read_as(zoe.client, challenge))
+    challenge_token = re.match(r"key confirm ([0-9a-f]+)\n", text).group(1)
+    return challenge_token, sum(delivered.values(), [])
+
+
+def member(scenario, email: str):
+    return scenario.mlist.members.get_member(email)
+
+
+@pytest.mark.parametrize("answer", ["pgp-mime-signed", "signed-and-encrypted"])
+def test_a_person_joins_with_their_key_proved_by_a_signed_answer(scenario, people, answer):
+    zoe = people["zoe"]
+    token = ask_to_join(scenario)
+    challenge_token, sent = send_key(scenario, people, token)
+    stored = getUtility(IPGPAddressKeyManager).get(ZOE)
+    assert (stored.fingerprint, stored.confirmed) == (zoe.fingerprint, False)
+    # The challenge's token is never on the wire in plaintext.
+    assert all(challenge_token.encode() not in m.as_bytes() for m in sent)
+    assert member(scenario, ZOE) is None
+
+    line = f"key confirm {challenge_token}"
+    raw = (signed_reply(zoe, "Re: key confirm", line) if answer == "pgp-mime-signed"
+           else encrypted_signed_reply(scenario, zoe, "Re: key confirm", line))
+    delivered = send(scenario, raw)
+
+    assert getUtility(IPGPAddressKeyManager).get(ZOE).confirmed is True
+    assert member(scenario, ZOE).role is MemberRole.member
+    assert getUtility(IUserManager).get_address(ZOE).verified_on is not None
+    welcome = next(m for m in delivered[ZOE] if "Welcome" in str(m["Subject"]))
+    assert welcome.get_content_type() == "multipart/encrypted"
+    opened = read_as(zoe.client, welcome)
+    key_part = next(p for p in opened.walk() if p.get_content_type() == "application/pgp-keys")
+    assert zoe.client.fingerprints(key_part.get_payload()) == [scenario.list_fingerprint]
+
+
+def test_an_unsigned_answer_or_one_signed_by_another_key_changes_nothing(scenario, people):
+    token = ask_to_join(scenario)
+    challenge_token, _ = send_key(scenario, people, token)
+    line = f"key confirm {challenge_token}"
+    delivered = send(scenario, request_mail("Re: key confirm", f"{line}\n"))
+    reply = text_of(read_as(people["zoe"].client, only(delivered, ZOE))) if only(
+        delivered, ZOE).get_content_type() == "multipart/encrypted" else text_of(
+        only(delivered, ZOE))
+    assert "must be signed by the key" in reply
+    assert "the token is still good" in reply
+    mallory = people["mallory"]
+    forged = signed_reply(mallory, "Re: key confirm", line).replace(
+        b"From: mallory@example.com", f"From: {ZOE}".encode())
+    send(scenario, forged)
+    assert getUtility(IPGPAddressKeyManager).get(ZOE).confirmed is False
+    assert member(scenario, ZOE) is None
+    # The token still works for the signed answer.
+    send(scenario, signed_reply(people["zoe"], "Re: key confirm", line))
+    assert member(scenario, ZOE) is not None
+
+
+def test_a_secret_key_is_refused_and_kept_nowhere(scenario, people):
+    zoe = people["zoe"]
+    token = ask_to_join(scenario)
+    secret = zoe.client.export_secret(ZOE)
+    delivered = send(scenario, request_mail(f"Re: key set {token}", f"My key:\n\n{secret}\n"))
+    reply = text_of(only(delivered, ZOE))
+    assert "Never share it" in reply
+    assert "PRIVATE KEY" not in reply
+    assert getUtility(IPGPAddressKeyManager).get(ZOE) is None
+
+
+def test_a_replayed_confirmation_changes_nothing_and_says_so(scenario, people):
+    zoe = people["zoe"]
+    token = ask_to_join(scenario)
+    challenge_token, _ = send_key(scenario, people, token)
+    answer = signed_reply(zoe, "Re: key confirm", f"key confirm {challenge_token}")
+    send(scenario, answer)
+    assert member(scenario, ZOE) is not None
+    delivered = send(scenario, answer)
+    reply = text_of(read_as(zoe.client, only(delivered, ZOE)))
+    assert "is not valid" in reply and "Nothing was changed" in reply

@@ -72,6 +72,14 @@ def signed_reply(person, subject: str, line: str) -> bytes:
                           "MIME-Version": "1.0"}).encode() + entity)
 
 
+def clearsigned_reply(person, subject: str, line: str) -> bytes:
+    """A plain-text reply whose body is cleartext-signed, as inline-PGP users send."""
+    body = person.client.clearsign(f"{line}\n".encode(), person.email)
+    return (headers_text({"From": person.email, "To": "crypto-request@example.com",
+                          "Subject": subject, "Message-ID": f"<{abs(hash(line))}@inline>"})
+            + "Content-Type: text/plain; charset=us-ascii\n\n").encode() + body
+
+
 def encrypted_signed_reply(scenario, person, subject: str, line: str) -> bytes:
     """A reply signed and encrypted to the list key, as Thunderbird answers encrypted mail."""
     armor = person.client.encrypt(text_body(f"{line}\n"), scenario.list_fingerprint,
@@ -81,7 +89,9 @@ def encrypted_signed_reply(scenario, person, subject: str, line: str) -> bytes:
 
 
 def only(delivered: dict[str, list[Message]], email: str) -> Message:
-    [msg] = delivered[email]
+    """The reply of Mailman's command runner to ``email`` (there is exactly one)."""
+    [msg] = [m for m in delivered[email]
+             if str(m["Subject"]) == "The results of your email commands"]
     return msg
 
 
@@ -114,7 +124,8 @@ def member(scenario, email: str):
     return scenario.mlist.members.get_member(email)
 
 
-@pytest.mark.parametrize("answer", ["pgp-mime-signed", "signed-and-encrypted"])
+@pytest.mark.parametrize("answer", ["pgp-mime-signed", "signed-and-encrypted",
+                                    "inline-clearsigned"])
 def test_a_person_joins_with_their_key_proved_by_a_signed_answer(scenario, people, answer):
     zoe = people["zoe"]
     token = ask_to_join(scenario)
@@ -126,8 +137,12 @@ def test_a_person_joins_with_their_key_proved_by_a_signed_answer(scenario, peopl
     assert member(scenario, ZOE) is None
 
     line = f"key confirm {challenge_token}"
-    raw = (signed_reply(zoe, "Re: key confirm", line) if answer == "pgp-mime-signed"
-           else encrypted_signed_reply(scenario, zoe, "Re: key confirm", line))
+    raw = {
+        "pgp-mime-signed": lambda: signed_reply(zoe, "Re: key confirm", line),
+        "signed-and-encrypted": lambda: encrypted_signed_reply(scenario, zoe, "Re: key confirm",
+                                                               line),
+        "inline-clearsigned": lambda: clearsigned_reply(zoe, "Re: key confirm", line),
+    }[answer]()
     delivered = send(scenario, raw)
 
     assert getUtility(IPGPAddressKeyManager).get(ZOE).confirmed is True
@@ -182,3 +197,124 @@ def test_a_replayed_confirmation_changes_nothing_and_says_so(scenario, people):
     delivered = send(scenario, answer)
     reply = text_of(read_as(zoe.client, only(delivered, ZOE)))
     assert "is not valid" in reply and "Nothing was changed" in reply
+
+
+def reply_text(person, delivered, email: str = ZOE) -> str:
+    """The text of the one reply to ``email``, read as its recipient reads it."""
+    return text_of(read_as(person.client, only(delivered, email)))
+
+
+def test_a_key_holder_joins_by_a_signed_confirmation_of_an_encrypted_token(
+        scenario, people):
+    from mailman.database.transaction import transaction
+
+    from mailman_pgp.app.keys import set_address_key
+
+    zoe = people["zoe"]
+    with transaction():
+        set_address_key(ZOE, zoe.client.export(ZOE), confirmed=True)
+    delivered = send(scenario, request_mail("join", ""))
+    confirmation = next(m for m in delivered[ZOE] if m["Subject"] == "confirm")
+    assert confirmation.get_content_type() == "multipart/encrypted"
+    token = re.match(r"confirm ([0-9a-f]+)\n", text_of(read_as(zoe.client, confirmation))).group(1)
+    assert all(token.encode() not in m.as_bytes() for m in sum(delivered.values(), []))
+    # An unsigned confirmation changes nothing, and says why.
+    delivered = send(scenario, request_mail("Re: confirm", f"confirm {token}\n"))
+    assert "must be signed by your key" in reply_text(zoe, delivered)
+    assert member(scenario, ZOE) is None
+    send(scenario, signed_reply(zoe, "Re: confirm", f"confirm {token}"))
+    assert member(scenario, ZOE) is not None
+
+
+def test_a_member_leaves_by_a_signed_confirmation(scenario, people):
+    anne = people["anne"]
+    delivered = send(scenario, request_mail("leave", "", sender=anne.email))
+    confirmation = next(m for m in delivered[anne.email] if m["Subject"] == "confirm")
+    token = re.match(r"confirm ([0-9a-f]+)\n",
+                     text_of(read_as(anne.client, confirmation))).group(1)
+    forged = signed_reply(people["mallory"], "Re: confirm", f"confirm {token}").replace(
+        b"From: mallory@example.com", f"From: {anne.email}".encode())
+    send(scenario, forged)
+    assert member(scenario, anne.email) is not None
+    send(scenario, signed_reply(anne, "Re: confirm", f"confirm {token}"))
+    assert member(scenario, anne.email) is None
+
+
+def test_a_request_to_join_by_the_join_address_asks_for_the_key(scenario, people):
+    assert scenario.send_by_lmtp(request_mail("", ""), to=scenario.mlist.join_address) == {}
+    scenario.run_queues()
+    [request] = scenario.delivered()[ZOE]
+    assert re.fullmatch(r"key set [0-9a-f]+", str(request["Subject"]))
+
+
+def test_a_repeated_join_only_sends_a_new_request_and_kills_the_old_token(scenario, people):
+    first = ask_to_join(scenario)
+    second = ask_to_join(scenario)
+    assert first != second
+    zoe = people["zoe"]
+    delivered = send(scenario, key_mail(f"Re: key set {first}", zoe.client.export(ZOE)))
+    assert "is not valid" in text_of(only(delivered, ZOE))
+    challenge_token, _ = send_key(scenario, people, second)
+    assert challenge_token
+
+
+@pytest.mark.parametrize(("key", "words"), [
+    ("two", "holds 2 key blocks"),
+    ("expired", "expired on"),
+    ("none", "No OpenPGP public key was found"),
+    ("other-address", "has no user ID with the address zoe@example.com"),
+], ids=["two-keys", "expired-key", "no-key", "key-of-another-address"])
+def test_a_key_the_list_cannot_use_is_refused_saying_why(scenario, people, key, words):
+    from mailman_pgp.testing.gnupg import GnuPGClient
+
+    token = ask_to_join(scenario)
+    zoe = people["zoe"]
+    other = GnuPGClient()
+    try:
+        armor = {
+            "two": lambda: zoe.client.export(ZOE) + people["anne"].client.export(
+                "anne@example.com"),
+            "expired": lambda: other.export(other.generate(
+                f"Zoe <{ZOE}>", expire="1y", made_at="20200101T000000")),
+            "none": lambda: "",
+            "other-address": lambda: people["anne"].client.export("anne@example.com"),
+        }[key]()
+    finally:
+        other.close()
+    raw = (key_mail(f"Re: key set {token}", armor) if armor
+           else request_mail(f"Re: key set {token}", "I forgot the key.\n"))
+    delivered = send(scenario, raw)
+    assert words in text_of(only(delivered, ZOE))
+    assert getUtility(IPGPAddressKeyManager).get(ZOE) is None
+
+
+def test_a_wrong_or_expired_token_changes_nothing(scenario, people):
+    from mailman.utilities.datetime import factory
+
+    zoe = people["zoe"]
+    delivered = send(scenario, key_mail("Re: key set 0123abcd", zoe.client.export(ZOE)))
+    assert "is not valid" in text_of(only(delivered, ZOE))
+    token = ask_to_join(scenario)
+    # Mailman's test clock: two days later, past the default lifetime of one day.
+    factory.fast_forward(days=2)
+    delivered = send(scenario, key_mail(f"Re: key set {token}", zoe.client.export(ZOE)))
+    assert "has expired" in text_of(only(delivered, ZOE))
+    assert getUtility(IPGPAddressKeyManager).get(ZOE) is None
+
+
+def test_a_plain_list_keeps_mailmans_own_join_and_confirm(scenario, people):
+    from mailman.app.lifecycle import create_list
+    from mailman.database.transaction import transaction
+
+    with transaction():
+        plain = create_list("plain@example.com")
+    assert scenario.send_by_lmtp(request_mail("join", ""), to=plain.request_address) == {}
+    scenario.run_queues()
+    confirmation = next(m for m in scenario.delivered()[ZOE]
+                        if "confirmation" in str(m["Subject"]).lower())
+    assert confirmation.get_content_type() == "text/plain"
+    token = re.search(r"confirm\+([0-9a-f]+)@", str(confirmation["From"])).group(1)
+    assert scenario.send_by_lmtp(request_mail(f"Re: confirm {token}", ""),
+                                 to=plain.request_address) == {}
+    scenario.run_queues()
+    assert plain.members.get_member(ZOE) is not None

@@ -38,7 +38,7 @@ def pending(token: str) -> Mapping[str, Any]:
     when = pendable.get("when")
     if when is not None and pendable.get("token_owner") != "moderator":
         sent = datetime.fromisoformat(str(when))
-        if now() - sent > pgp_config().confirmation_lifetime:
+        if now() - sent >= pgp_config().confirmation_lifetime:
             getUtility(IPendings).confirm(token, expunge=True)
             getUtility(IWorkflowStateManager).discard(token)
             raise TokenNotValid(

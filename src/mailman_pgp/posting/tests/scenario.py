@@ -86,6 +86,7 @@ class PGPListScenario:
         """Subscribe ``names``; with ``keys``, register each one's key as confirmed."""
         from mailman.database.transaction import transaction
         from mailman.interfaces.usermanager import IUserManager
+        from mailman.utilities.datetime import now
         from zope.component import getUtility
 
         from mailman_pgp.app.keys import set_address_key
@@ -94,7 +95,10 @@ class PGPListScenario:
         with transaction():
             for name in names:
                 person = self.people[name]
-                address = users.get_address(person.email) or users.create_address(person.email)
+                # A user with the address, as Mailman makes for a person who joins.
+                address = (users.get_address(person.email)
+                           or users.make_user(person.email).addresses[0])
+                address.verified_on = now()
                 self.mlist.subscribe(address, send_welcome_message=False)
                 if keys and person.client is not None:
                     set_address_key(person.email, person.client.export(person.email),

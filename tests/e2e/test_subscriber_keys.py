@@ -318,3 +318,49 @@ def test_a_plain_list_keeps_mailmans_own_join_and_confirm(scenario, people):
                                  to=plain.request_address) == {}
     scenario.run_queues()
     assert plain.members.get_member(ZOE) is not None
+
+
+def test_a_subscription_waiting_for_a_moderator_is_decided_through_mailmans_own_rest(
+        scenario, people, rest_url):
+    from mailman.config import config
+    from mailman.database.transaction import transaction
+    from mailman.interfaces.mailinglist import SubscriptionPolicy
+    from mailman.testing.helpers import call_api
+
+    with transaction():
+        scenario.mlist.subscription_policy = SubscriptionPolicy.confirm_then_moderate
+    zoe = people["zoe"]
+    token = ask_to_join(scenario)
+    challenge_token, _ = send_key(scenario, people, token)
+    delivered = send(scenario, signed_reply(zoe, "Re: key confirm",
+                                            f"key confirm {challenge_token}"))
+    assert "waits for a moderator" in text_of(read_as(zoe.client, only(delivered, ZOE)))
+    assert member(scenario, ZOE) is None
+    config.db.commit()
+
+    requests, _ = call_api(rest_url(f"3.1/lists/{scenario.mlist.list_id}/requests"))
+    [request] = requests["entries"]
+    assert request["email"] == ZOE
+    key, _ = call_api(rest_url(f"3.1/plugins/pgp/addresses/{ZOE}/key"))
+    assert (key["fingerprint"], key["confirmed"]) == (zoe.fingerprint, True)
+    _, response = call_api(
+        rest_url(f"3.1/lists/{scenario.mlist.list_id}/requests/{request['token']}"),
+        {"action": "accept"})
+    assert response.status_code == 204
+    config.db.abort()
+    assert member(scenario, ZOE) is not None
+
+
+def test_a_subscription_through_rest_without_pre_flags_asks_for_the_key(scenario, rest_url):
+    from mailman.config import config
+    from mailman.testing.helpers import call_api
+
+    config.db.commit()
+    content, response = call_api(rest_url("3.1/members"), {
+        "list_id": scenario.mlist.list_id, "subscriber": ZOE})
+    assert response.status_code == 202
+    config.db.abort()
+    scenario.run_queues()
+    [request] = scenario.delivered()[ZOE]
+    assert re.fullmatch(r"key set [0-9a-f]+", str(request["Subject"]))
+    assert member(scenario, ZOE) is None

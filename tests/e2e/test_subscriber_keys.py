@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from mailman.interfaces.member import MemberRole
@@ -185,6 +186,14 @@ def test_a_secret_key_is_refused_and_kept_nowhere(scenario, people):
     assert "Never share it" in reply
     assert "PRIVATE KEY" not in reply
     assert getUtility(IPGPAddressKeyManager).get(ZOE) is None
+    # No file Mailman keeps (queues, logs, the message store, the database) holds it.
+    from mailman.config import config
+
+    secret_lines = [line for line in secret.splitlines()[3:-3] if len(line) > 40]
+    for path in Path(config.VAR_DIR).rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(line.encode() in data for line in secret_lines), path
 
 
 def test_a_replayed_confirmation_changes_nothing_and_says_so(scenario, people):
@@ -364,3 +373,15 @@ def test_a_subscription_through_rest_without_pre_flags_asks_for_the_key(scenario
     [request] = scenario.delivered()[ZOE]
     assert re.fullmatch(r"key set [0-9a-f]+", str(request["Subject"]))
     assert member(scenario, ZOE) is None
+
+
+def test_anyone_receives_the_list_key_and_a_member_the_state_of_theirs(scenario, people):
+    zoe, anne = people["zoe"], people["anne"]
+    delivered = send(scenario, request_mail("key receive", ""))
+    key_mail_ = next(m for m in delivered[ZOE] if "OpenPGP key of" in str(m["Subject"]))
+    assert zoe.client.fingerprints(text_of(key_mail_)) == [scenario.list_fingerprint]
+    delivered = send(scenario, request_mail("key status", "", sender=anne.email))
+    assert (f"The key for anne@example.com is {anne.fingerprint} (confirmed"
+            in reply_text(anne, delivered, anne.email))
+    delivered = send(scenario, request_mail("key status", ""))
+    assert "The list holds no key for zoe@example.com." in text_of(only(delivered, ZOE))

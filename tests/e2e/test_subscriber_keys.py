@@ -385,3 +385,24 @@ def test_anyone_receives_the_list_key_and_a_member_the_state_of_theirs(scenario,
             in reply_text(anne, delivered, anne.email))
     delivered = send(scenario, request_mail("key status", ""))
     assert "The list holds no key for zoe@example.com." in text_of(only(delivered, ZOE))
+
+
+@pytest.mark.parametrize("step", ["waiting-for-the-key", "waiting-for-its-proof"])
+def test_a_moderator_cannot_accept_what_waits_for_the_person(scenario, people, rest_url, step):
+    from urllib.error import HTTPError
+
+    from mailman.config import config
+    from mailman.testing.helpers import call_api
+
+    token = ask_to_join(scenario)
+    if step == "waiting-for-its-proof":
+        token, _ = send_key(scenario, people, token)
+    config.db.commit()
+    with pytest.raises(HTTPError) as refused:
+        call_api(rest_url(f"3.1/lists/{scenario.mlist.list_id}/requests/{token}"),
+                 {"action": "accept"})
+    assert refused.value.code == 404
+    config.db.abort()
+    assert member(scenario, ZOE) is None
+    stored = getUtility(IPGPAddressKeyManager).get(ZOE)
+    assert stored is None or stored.confirmed is False

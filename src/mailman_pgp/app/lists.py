@@ -3,9 +3,11 @@
 from mailman.interfaces.mailinglist import IMailingList
 from public import public
 from zope.component import getUtility
+from zope.event import notify
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.errors import PGPError
+from mailman_pgp.interfaces.events import ListKeyCreatedEvent
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_pgp.openpgp import generate_key
 
@@ -34,7 +36,8 @@ def make_pgp_list(mlist: IMailingList) -> IPGPMailingList:
     """Give ``mlist`` a key pair and switch it to `POSTING_CHAIN` and `POSTING_PIPELINE`.
 
     The secret key is stored protected with the plugin's passphrase, never in the
-    clear. Raises `AlreadyPGPList` when the list is one already. The caller commits.
+    clear; `ListKeyCreatedEvent` announces the new key by its fingerprint. Raises
+    `AlreadyPGPList` when the list is one already. The caller commits.
     """
     if getUtility(IPGPListManager).get(mlist.list_id) is not None:
         raise AlreadyPGPList(mlist.list_id)
@@ -42,4 +45,5 @@ def make_pgp_list(mlist: IMailingList) -> IPGPMailingList:
     pgp_list = getUtility(IPGPListManager).create(mlist.list_id, key)
     mlist.posting_chain = POSTING_CHAIN
     mlist.posting_pipeline = POSTING_PIPELINE
+    notify(ListKeyCreatedEvent(mlist, pgp_list.fingerprint))
     return pgp_list

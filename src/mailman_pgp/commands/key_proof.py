@@ -65,7 +65,7 @@ def key_set(mlist: Any, mail: CommandMail, arguments: list[str],
     else:
         stored.replace(certificate, confirmed=False)
     notify(KeySetEvent(mlist, email.lower(), certificate.fingerprint))
-    ISubscriptionManager(mlist).confirm(token)
+    ISubscriptionManager(mlist).resume(token)
     print(f"The list received your key {certificate.fingerprint}. It has sent you a message"
           " encrypted to that key: answer it, signed with the key, to prove that you hold"
           " it.", file=results)
@@ -98,7 +98,7 @@ def key_confirm(mlist: Any, mail: CommandMail, arguments: list[str],
         return ContinueProcessing.no
     stored.replace(certificate, confirmed=True)
     notify(KeyConfirmedEvent(mlist, email.lower(), certificate.fingerprint))
-    token, owner, member = ISubscriptionManager(mlist).confirm(token)
+    token, owner, member = ISubscriptionManager(mlist).resume(token)
     print(f"Your key {certificate.fingerprint} is confirmed.", file=results)
     if member is not None:
         print(f"You are now a member of {mlist.display_name}.", file=results)

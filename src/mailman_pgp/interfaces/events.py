@@ -14,9 +14,13 @@ from public import public
 
 @dataclass(frozen=True)
 class _KeyEvent:
-    """Something happened to a key of ``email`` (``fingerprint``) on the list ``mlist``."""
+    """Something happened to a key of ``email`` (``fingerprint``) on the list ``mlist``.
 
-    mlist: IMailingList
+    A key belongs to an address on every list: a change made through REST is announced
+    once per PGP list the address is on, and with ``mlist`` None when it is on none.
+    """
+
+    mlist: IMailingList | None
     email: str
     fingerprint: str
 

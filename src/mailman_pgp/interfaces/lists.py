@@ -1,9 +1,26 @@
 """A PGP list and the manager that finds, makes and opens PGP lists."""
 
+from enum import Enum
+
 from public import public
 from zope.interface import Attribute, Interface
 
 from mailman_plugin_kit.identity import declare_rest_identifier
+
+
+@public
+class KeySigners(Enum):
+    """Who may certify a PGP list's key by email (``key sign``), by their role on the list.
+
+    Named as the REST API and the database spell them.
+    """
+
+    # No one: the list's key carries only its own signatures.
+    nobody = "nobody"
+    # The list's owners and moderators (Mailman's administrators): the default.
+    administrators = "administrators"
+    # Anyone subscribed to the list, in any role.
+    members = "members"
 
 
 @public
@@ -14,9 +31,14 @@ class IPGPMailingList(Interface):
     fingerprint = Attribute("The fingerprint of the list's key, upper-case hex.")
     public_key = Attribute("The list's public key, ASCII-armored.")
     created_at = Attribute("When the list became a PGP list (naive UTC).")
+    key_signers = Attribute("Who may certify the list's key by email: a `KeySigners`.")
 
     def certificate():
         """The list's public key, parsed (`mailman_pgp.openpgp.Certificate`)."""
+
+    def update_public_key(certificate):
+        """Hold ``certificate``, the list's own key (same fingerprint) with what was merged
+        into it, e.g. members' certifications, as the list's public key."""
 
 
 declare_rest_identifier(IPGPMailingList, "list_id")

@@ -11,12 +11,18 @@ from mailman.database.model import Model
 from mailman.database.types import SAText, SAUnicode
 from mailman.utilities.datetime import now
 from public import public
-from sqlalchemy import DateTime, Integer, LargeBinary
+from sqlalchemy import DateTime, Enum, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 from zope.interface import implementer
 
-from mailman_pgp.interfaces.lists import IPGPMailingList
-from mailman_pgp.openpgp import Certificate, SecretKey, load_certificate
+from mailman_pgp.interfaces.lists import IPGPMailingList, KeySigners
+from mailman_pgp.openpgp import Certificate, NotAnUpdate, SecretKey, load_certificate
+
+# The column as schema version 2 added it (`mailman_pgp.model.schema`): the value's name,
+# in a VARCHAR without a CHECK constraint, so that a later value needs no migration.
+KEY_SIGNERS_TYPE = Enum(KeySigners, native_enum=False, create_constraint=False, length=16,
+                        values_callable=lambda members: [member.value for member in members],
+                        validate_strings=True)
 
 
 @public
@@ -34,6 +40,9 @@ class PGPMailingList(Model):
     # passphrase.
     protected_secret_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    key_signers: Mapped[KeySigners] = mapped_column(
+        KEY_SIGNERS_TYPE, nullable=False, default=KeySigners.administrators,
+        server_default=KeySigners.administrators.value)
 
     def __init__(self, list_id: str, key: SecretKey, protected_secret_key: bytes) -> None:
         super().__init__()
@@ -42,6 +51,7 @@ class PGPMailingList(Model):
         self.public_key = key.certificate.armor
         self.protected_secret_key = protected_secret_key
         self.created_at = now()
+        self.key_signers = KeySigners.administrators
 
     def __repr__(self) -> str:
         return f"<PGPMailingList {self.list_id} {self.fingerprint}>"
@@ -49,3 +59,10 @@ class PGPMailingList(Model):
     def certificate(self) -> Certificate:
         """See `IPGPMailingList`."""
         return load_certificate(self.public_key)
+
+    def update_public_key(self, certificate: Certificate) -> None:
+        """See `IPGPMailingList`; the secret half is not touched: it signs as before."""
+        if certificate.fingerprint != self.fingerprint:
+            raise NotAnUpdate(
+                f"The key {certificate.fingerprint} is not the list's key {self.fingerprint}.")
+        self.public_key = certificate.armor

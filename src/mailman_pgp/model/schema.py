@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from mailman.config import config
 from public import public
-from sqlalchemy import Column, Integer, MetaData, Table
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection
 
 from mailman_pgp.model.address_key import PGPAddressKey
@@ -18,10 +18,30 @@ from mailman_plugin_kit.schema import PluginSchema
 from mailman_plugin_kit.schema import ensure_schema as ensure_plugin_schema
 
 # Raise this, and add a step to MIGRATIONS, whenever a table of the plugin changes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _add_key_signers(connection: Connection) -> None:
+    """Version 1 to 2: who may certify a list's key (``pgp_mailinglist.key_signers``).
+
+    Existing lists get the default, owners and moderators. Written out as it was at
+    version 2, not read from the model, so that the step stays what it was. A table that
+    does not exist yet is left to the final create_all.
+    """
+    tables = inspect(connection)
+    if not tables.has_table("pgp_mailinglist"):
+        return
+    if "key_signers" in {column["name"] for column in tables.get_columns("pgp_mailinglist")}:
+        return
+    connection.execute(text(
+        "ALTER TABLE pgp_mailinglist"
+        " ADD COLUMN key_signers VARCHAR(16) DEFAULT 'administrators' NOT NULL"))
+
 
 # version -> step bringing the database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_key_signers,
+}
 
 # "pgph": serializes the start-ups of all hosts sharing one PostgreSQL database.
 LOCK_KEY = 0x70677068

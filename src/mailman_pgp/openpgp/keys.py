@@ -27,6 +27,7 @@ packets themselves, and this form is standard: ``gpg --decrypt`` opens it for re
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,11 +45,20 @@ from mailman_pgp.openpgp.errors import (
     KeyRevoked,
     NotAnUpdate,
     NotASingleCertificate,
+    OpenPGPError,
     RevocationGiven,
     RevocationRefused,
     SecretKeyGiven,
     UserIDMismatch,
 )
+from mailman_pgp.openpgp.key_signatures import SUBKEY_REVOCATION, checked_signatures
+from mailman_pgp.openpgp.sop import SOP
+
+
+@public
+class CertificationRefused(OpenPGPError):
+    """A certification of a key that is missing, was made by another key than the one
+    expected, or does not verify."""
 
 
 @public
@@ -67,6 +77,14 @@ _CIPHER_SUITES = {
 }
 
 _BINDINGS = (SignatureType.SubkeyBinding,)
+_KEYS = (Tag.PublicKey, Tag.PublicSubkey)
+_REVOCATIONS = (SignatureType.KeyRevocation, SignatureType.SubkeyRevocation)
+_CERTIFICATIONS = (
+    SignatureType.GenericCertification,
+    SignatureType.PersonaCertification,
+    SignatureType.CasualCertification,
+    SignatureType.PositiveCertification,
+)
 _SELF_SIGNATURES = (
     SignatureType.DirectKey,
     SignatureType.GenericCertification,
@@ -89,6 +107,9 @@ class KeyPart:
     key_id: str
     # pysequoia's name of the public key algorithm, e.g. "EdDSA", "ECDH", "RSAEncryptSign".
     algorithm: str
+    # The algorithm with its curve or size as GnuPG names it (`algorithm_name`), e.g.
+    # "ed25519", "cv25519", "rsa4096", "nistp256".
+    algorithm_name: str
     created: datetime
     expires: datetime | None
     revoked: bool
@@ -108,7 +129,8 @@ class Certificate:
     ``fingerprint`` is the primary key's, 40 (or 64) uppercase hex digits; ``emails`` are the
     lower-cased addresses of the valid user IDs; ``expires`` is None for a key that does not
     expire; ``armor`` is the ASCII-armored public certificate. ``revoked`` and ``keys`` (the
-    primary key and subkeys) are what `check_usable` judges.
+    primary key and subkeys, the primary key first) are what `check_usable` judges.
+    ``user_ids`` are the user IDs that are not revoked, as Sequoia gives them.
     """
 
     fingerprint: str
@@ -122,6 +144,21 @@ class Certificate:
     # every post) does not parse its armor again: that parse costs as much as the
     # encryption of a 10 KB post.
     _parsed: pysequoia.Cert | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def algorithm(self) -> str:
+        """The primary key's algorithm and size or curve, e.g. ``ed25519`` or ``rsa4096``.
+
+        The name GnuPG prints for it in ``gpg --list-keys`` (see `algorithm_name`). The
+        primary key is what identifies the key (its fingerprint); the subkeys may differ,
+        e.g. a ``cv25519`` encryption subkey beside an ``ed25519`` primary key.
+        """
+        return self.keys[0].algorithm_name
+
+    @property
+    def created(self) -> datetime:
+        """When the primary key was made (UTC): the creation time in its key packet."""
+        return self.keys[0].created
 
     def check_usable(self, *, at: datetime | None = None, sign: bool = True) -> None:
         """Raise `KeyUnusable` (the precise subclass) unless the key can sign and encrypt.
@@ -151,45 +188,156 @@ class Certificate:
         merged = _to_cert(self).merge(_to_cert(other))
         return _certificate(merged)
 
-    def update(self, data: bytes | str) -> Certificate:
+    def update(self, data: bytes | str, *, sop: SOP | None = None) -> Certificate:
         """This certificate updated with ``data``; the result is not judged.
 
         ``data`` is either this key as its owner exports it now, carrying a revocation, a new
-        expiry, new subkeys or user IDs (merged as by `merge`), or a bare revocation
-        certificate for it as GnuPG makes it: ``gpg --gen-revoke``, or the file GnuPG keeps
-        in ``openpgp-revocs.d`` once the ':' that guards its armor line is removed. The
-        result may be revoked or expired: it is the truth about the key.
+        expiry, new subkeys or user IDs (merged as by `merge`), or bare revocation
+        certificates for it or for its subkeys: what ``gpg --gen-revoke`` prints, the file
+        GnuPG keeps in ``openpgp-revocs.d`` once the ':' that guards its armor line is
+        removed, or a subkey's revocation signature alone. The result may be revoked or
+        expired: it is the truth about the key.
+
+        Every revocation made by this key that ``data`` adds must verify: Sequoia checks a
+        revocation of the key itself, GnuPG (``sop.gpg``, see `key_signatures`) one of a
+        subkey, which pysequoia cannot tell from a forged one.
 
         Raises `NotAnUpdate` when ``data`` is one certificate of another key (a replacement,
         for `parse_certificate` to judge), `RevocationRefused` for a revocation that this key
         did not make or that does not verify, `SecretKeyGiven`, `NotASingleCertificate` or
-        `KeyParseError` for anything else.
+        `KeyParseError` for anything else, `CommandUnavailable` when gpg cannot be run.
         """
+        sop = sop or SOP()
         signatures = _signatures_only(_as_bytes(data))
         if signatures is not None:
-            return self._with_revocation(signatures)
-        return self.merge(_certificate(_one_public_cert(data)))
+            updated = self
+            for signature in signatures:
+                updated = updated._with_revocation(signature, sop)
+            return updated
+        updated = self.merge(_certificate(_one_public_cert(data)))
+        _check_new_revocations(self, updated, sop)
+        return updated
 
-    def _with_revocation(self, signatures: list[Packet]) -> Certificate:
-        """This certificate with a bare revocation signature attached, if Sequoia verifies it.
+    def revocations_from(self, data: bytes | str, *, sop: SOP | None = None) -> Certificate:
+        """This certificate with the revocations of it and of its subkeys in ``data``, only.
 
-        A revocation certificate is one signature packet over the primary key. Placed
-        after that key's packet it makes a certificate of its own, which Sequoia
-        canonicalizes: a revocation naming this key as its issuer is kept only if it
-        verifies with this key, else it is set aside and the key is not revoked. Only then
-        is it merged into this certificate, so a forged one leaves nothing behind.
+        ``data`` is what `update` takes, and is checked as there; anything else it carries (a
+        new expiry, subkeys, user IDs, others' certifications) is left out, so that a
+        revocation, which proves itself, changes nothing but what it revokes. This
+        certificate itself when it carried them all already; `KeyParseError` when ``data``
+        holds no revocation made by this key.
         """
-        if len(signatures) != 1 or signatures[0].signature_type != SignatureType.KeyRevocation:
+        updated = self.update(data, sop=sop)
+        own = {_fingerprint(p) for p in _packets(_to_cert(self)) if p.tag in _KEYS}
+        known = {bytes(signature) for _, signature in _own_revocations(_to_cert(self))}
+        offered = [(key, signature) for key, signature in _own_revocations(_to_cert(updated))
+                   if _fingerprint(key) in own]
+        if not _offers_revocation(data):
+            raise KeyParseError(
+                f"What you sent holds no revocation of the key {self.fingerprint} or of its"
+                " subkeys: send the revocation certificate (gpg --gen-revoke), or your key as"
+                " gpg exports it after you revoked a subkey.")
+        cert = _to_cert(self)
+        primary = _packets(cert)[0]
+        added = False
+        for key, signature in offered:
+            if bytes(signature) in known:
+                continue
+            component = ([primary, signature] if _fingerprint(key) == self.fingerprint
+                         else [primary, key, signature])
+            cert = cert.merge(pysequoia.Cert.from_packets(component))
+            added = True
+        return _certificate(cert) if added else self
+
+    def certified_by(self, data: bytes | str, certifier: Certificate, *,
+                     sop: SOP | None = None) -> Certificate:
+        """This certificate with the certifications of its user IDs by ``certifier``.
+
+        ``data`` is this key as the holder of ``certifier`` exports it after certifying it
+        (``gpg --sign-key``). Only exportable certifications (classes 0x10 to 0x13) made by
+        ``certifier``'s primary key over user IDs this certificate has are taken; the rest
+        of ``data`` is left out. Each must verify, which GnuPG (``sop.gpg``) checks: Sequoia
+        verifies only a key's own signatures. The result may equal this certificate when it
+        carried them already.
+
+        Raises `NotAnUpdate` for another key, `CertificationRefused` when ``data`` carries
+        no such certification or one that does not verify, `SecretKeyGiven`,
+        `NotASingleCertificate` or `KeyParseError` for what is not one public key,
+        `CommandUnavailable` when gpg cannot be run.
+        """
+        theirs = _one_public_cert(data)
+        if theirs.fingerprint.upper() != self.fingerprint:
+            raise NotAnUpdate(
+                f"What you sent is the key {theirs.fingerprint.upper()}, not the key"
+                f" {self.fingerprint}.")
+        if certifier.fingerprint == self.fingerprint:
+            raise CertificationRefused(f"The key {self.fingerprint} cannot certify itself.")
+        certifier_primary = _packets(_to_cert(certifier))[0]
+        certifier_ids = {certifier.fingerprint, _key_id(certifier_primary)}
+        packets = _packets(theirs)
+        chosen: list[Packet] = [packets[0]]
+        user_id: Packet | None = None
+        taken = False
+        for packet in packets[1:]:
+            if packet.tag == Tag.UserID:
+                user_id = packet if packet.user_id in self.user_ids else None
+                taken = False
+            elif packet.tag != Tag.Signature:
+                user_id = None
+            elif (user_id is not None and packet.signature_type in _CERTIFICATIONS
+                  and packet.exportable is not False
+                  and _issuers(packet) & certifier_ids):
+                if not taken:
+                    chosen.append(user_id)
+                    taken = True
+                chosen.append(packet)
+        if len(chosen) == 1:
+            raise CertificationRefused(
+                f"What you sent carries no certification of the key {self.fingerprint} by"
+                f" the key {certifier.fingerprint}: certify it first (gpg --sign-key"
+                f" {self.fingerprint}), then send it as gpg exports it.")
+        try:
+            merged = _to_cert(self).merge(pysequoia.Cert.from_packets(chosen))
+        except RuntimeError as error:
+            raise KeyParseError("The certification in what you sent cannot be read.") from error
+        made = [p for p in _packets(merged)
+                if p.tag == Tag.Signature and p.signature_type in _CERTIFICATIONS
+                and _issuers(p) & certifier_ids]
+        checked = [c for c in checked_signatures(
+                       [bytes(_to_cert(certifier)), bytes(merged)], self.fingerprint,
+                       sop or SOP())
+                   if c.is_certification and c.issuer == _key_id(certifier_primary)]
+        if len(checked) != len(made) or not all(c.good for c in checked):
+            raise CertificationRefused(
+                f"A certification by the key {certifier.fingerprint} in what you sent does"
+                f" not verify: it is damaged, or it was not made with that key.")
+        return _certificate(merged)
+
+    def _with_revocation(self, signature: Packet, sop: SOP) -> Certificate:
+        """This certificate with a bare revocation signature attached, if it verifies.
+
+        A revocation certificate is one signature packet, over the primary key (a key
+        revocation) or over the primary key and a subkey (a subkey revocation). Placed after
+        that key's packet it makes a certificate of its own, which Sequoia canonicalizes: a
+        key revocation naming this key as its issuer is kept only if it verifies with this
+        key, else it is set aside and the key is not revoked. A subkey revocation names no
+        subkey, so it is tried on each, and GnuPG says on which it verifies. Only then is it
+        merged into this certificate, so a forged one leaves nothing behind.
+        """
+        kind = signature.signature_type
+        if kind not in (SignatureType.KeyRevocation, SignatureType.SubkeyRevocation):
             raise KeyParseError(
                 "What you sent is an OpenPGP signature, but not the revocation certificate of"
                 " a key; please send a revocation certificate or the whole public key.")
-        [signature] = signatures
-        primary = _packets(_to_cert(self))[0]
+        packets = _packets(_to_cert(self))
+        primary = packets[0]
         issuer = (signature.issuer_fingerprint or signature.issuer_key_id or "").upper()
         if issuer not in (self.fingerprint, _key_id(primary)):
             raise RevocationRefused(
                 f"This revocation certificate was made by the key {issuer or '(not named)'},"
                 f" not by the key {self.fingerprint}; a key can only be revoked by itself.")
+        if kind == SignatureType.SubkeyRevocation:
+            return self._with_subkey_revocation(packets, signature, sop)
         try:
             revocation = pysequoia.Cert.from_packets([primary, signature])
         except RuntimeError as error:
@@ -199,6 +347,29 @@ class Certificate:
                 f"This revocation certificate does not verify with the key {self.fingerprint}:"
                 " it is damaged, or it was not made with that key.")
         return _certificate(_to_cert(self).merge(revocation))
+
+    def _with_subkey_revocation(self, packets: list[Packet], signature: Packet,
+                                sop: SOP) -> Certificate:
+        primary = packets[0]
+        subkeys = [p for p in packets if p.tag == Tag.PublicSubkey]
+        try:
+            candidates = {_fingerprint(subkey): pysequoia.Cert.from_packets(
+                              [primary, subkey, signature]) for subkey in subkeys}
+        except RuntimeError as error:
+            raise KeyParseError("This revocation certificate cannot be read.") from error
+        tried = _to_cert(self)
+        for candidate in candidates.values():
+            tried = tried.merge(candidate)
+        created = _created(signature)
+        revoked = {c.key for c in checked_signatures([bytes(tried)], self.fingerprint, sop)
+                   if c.good and c.signature_class == SUBKEY_REVOCATION
+                   and c.issuer == _key_id(primary) and c.created == created}
+        found = [fingerprint for fingerprint in candidates if fingerprint in revoked]
+        if not found:
+            raise RevocationRefused(
+                f"This revocation certificate does not verify with any subkey of the key"
+                f" {self.fingerprint}: it is damaged, or it was not made with that key.")
+        return _certificate(_to_cert(self).merge(candidates[found[0]]))
 
     def key_part(self, fingerprint_or_key_id: str) -> KeyPart | None:
         """The primary key or subkey with this fingerprint or key ID, if it is ours."""
@@ -442,9 +613,95 @@ def _revocation_by_another_key(packet: Packet, own: set[str | None]) -> bool:
     return bool(issuers) and not issuers & own
 
 
-def _certificate(cert: pysequoia.Cert) -> Certificate:
-    user_ids = tuple(str(uid) for uid in cert.user_ids)
+def _fingerprint(key: Packet) -> str:
+    """The fingerprint of a key packet, upper case."""
+    fingerprint = key.fingerprint
+    assert fingerprint is not None, f"{key.tag!r} is not a key packet"
+    return fingerprint.upper()
+
+
+def _issuers(signature: Packet) -> set[str]:
+    """What a signature names as its issuer: fingerprint and key ID, upper case."""
+    return {named.upper() for named in (signature.issuer_fingerprint, signature.issuer_key_id)
+            if named}
+
+
+def _created(signature: Packet) -> int:
+    """A signature's creation time in seconds since the epoch, as GnuPG lists it."""
+    created = signature.signature_created
+    return int(created.timestamp()) if created is not None else -1
+
+
+def _own_revocations(cert: pysequoia.Cert) -> list[tuple[Packet, Packet]]:
+    """The revocations a key made of itself and of its subkeys, each after the key packet
+    (primary key or subkey) it revokes. One naming no issuer counts as the key's own, as
+    Sequoia takes it."""
     packets = _packets(cert)
+    primary = packets[0]
+    own = {_fingerprint(primary), _key_id(primary)}
+    found: list[tuple[Packet, Packet]] = []
+    key: Packet | None = primary
+    for packet in packets[1:]:
+        if packet.tag in _KEYS:
+            key = packet
+        elif packet.tag != Tag.Signature:
+            key = None
+        elif key is not None and packet.signature_type in _REVOCATIONS:
+            issuers = _issuers(packet)
+            if not issuers or issuers & own:
+                found.append((key, packet))
+    return found
+
+
+def _offers_revocation(data: bytes | str) -> bool:
+    """Whether ``data``, already accepted by `Certificate.update`, carries a revocation of the
+    key or of a subkey (bare signatures are revocations once accepted there)."""
+    raw = _as_bytes(data)
+    return _signatures_only(raw) is not None or bool(_own_revocations(_one_public_cert(raw)))
+
+
+def _check_new_revocations(held: Certificate, updated: Certificate, sop: SOP) -> None:
+    """`RevocationRefused` unless GnuPG verifies every revocation the key made of itself or
+    of a subkey that ``updated`` carries beyond ``held``.
+
+    Revocations are told apart by what they revoke and when they were made, as GnuPG lists
+    them; GnuPG drops one that does not verify when it imports the key, so it is missing
+    from its list.
+    """
+    def slots(certificate: Certificate) -> Counter[tuple[str, int]]:
+        return Counter((_fingerprint(key), _created(signature))
+                       for key, signature in _own_revocations(_to_cert(certificate)))
+
+    before, after = slots(held), slots(updated)
+    added = after - before
+    if not added:
+        return
+    cert = _to_cert(updated)
+    primary_id = _key_id(_packets(cert)[0])
+    good = Counter((c.key, c.created)
+                   for c in checked_signatures([bytes(cert)], updated.fingerprint, sop)
+                   if c.good and c.is_revocation and c.issuer == primary_id)
+    if any(good[slot] < after[slot] for slot in added):
+        raise RevocationRefused(
+            f"A revocation in what you sent does not verify with the key {held.fingerprint}:"
+            " it is damaged, or it was not made with that key.")
+
+
+def _certificate(cert: pysequoia.Cert) -> Certificate:
+    packets = _packets(cert)
+    try:
+        user_ids = tuple(str(uid) for uid in cert.user_ids)
+        expires = cert.expiration
+    except RuntimeError as error:
+        # Sequoia judges the primary key before it reads what the self-signatures say: an
+        # algorithm its policy rejects (RSA-1024) or a curve it cannot check (brainpool,
+        # secp256k1) fails here.
+        primary = packets[0]
+        name = algorithm_name(primary.body, repr(primary.key_algorithm))
+        raise KeyParseError(
+            f"The key {cert.fingerprint.upper()} uses {name}, an algorithm this list cannot"
+            " use (too weak, or not supported); please send a key made with a current"
+            " algorithm, such as ed25519 or rsa3072.") from error
     emails = frozenset(
         p.user_id_email.lower() for p in packets
         if p.tag == Tag.UserID and p.user_id_email and p.user_id in user_ids)
@@ -452,7 +709,7 @@ def _certificate(cert: pysequoia.Cert) -> Certificate:
         fingerprint=cert.fingerprint.upper(),
         user_ids=user_ids,
         emails=emails,
-        expires=cert.expiration,
+        expires=expires,
         armor=str(cert),
         revoked=_revoked(cert, packets),
         keys=tuple(_key_parts(packets)),
@@ -492,6 +749,7 @@ def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
             fingerprint=fingerprint.upper(),
             key_id=_key_id(key),
             algorithm=repr(key.key_algorithm).rpartition(".")[2],
+            algorithm_name=algorithm_name(key.body, repr(key.key_algorithm)),
             created=created,
             expires=created + period if period else None,
             revoked=any(s.signature_type == revocation for s in signatures),
@@ -499,3 +757,69 @@ def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
             can_encrypt=bool(flags and (flags.transport_encryption
                                         or flags.storage_encryption)),
         )
+
+
+# Public key algorithm IDs (RFC 9580 9.1) and the families GnuPG names by their size.
+_SIZED = {1: "rsa", 2: "rsa", 3: "rsa", 16: "elg", 17: "dsa", 20: "elg"}
+# ECDH, ECDSA and the legacy EdDSA name their curve by an OID (RFC 9580 9.2).
+_BY_CURVE = (18, 19, 22)
+# Algorithms of RFC 9580 with their curve built in.
+_FIXED_CURVE = {25: "cv25519", 26: "cv448", 27: "ed25519", 28: "ed448"}
+# Curve OIDs (DER, without tag and length) and GnuPG's names; ECDH over Curve25519 and
+# EdDSA over Ed25519 are GnuPG's "cv25519" and "ed25519".
+_CURVES = {
+    bytes.fromhex("2b06010401da470f01"): "ed25519",
+    bytes.fromhex("2b060104019755010501"): "cv25519",
+    bytes.fromhex("2b6571"): "ed448",
+    bytes.fromhex("2b656f"): "cv448",
+    bytes.fromhex("2a8648ce3d030107"): "nistp256",
+    bytes.fromhex("2b81040022"): "nistp384",
+    bytes.fromhex("2b81040023"): "nistp521",
+    bytes.fromhex("2b2403030208010107"): "brainpoolP256r1",
+    bytes.fromhex("2b240303020801010b"): "brainpoolP384r1",
+    bytes.fromhex("2b240303020801010d"): "brainpoolP512r1",
+    bytes.fromhex("2b8104000a"): "secp256k1",
+}
+
+
+@public
+def algorithm_name(body: bytes, fallback: str) -> str:
+    """A key's algorithm as GnuPG names it in ``gpg --list-keys``, read from its packet body.
+
+    RSA, DSA and ElGamal with their size in bits (``rsa4096``, ``dsa2048``, ``elg2048``);
+    elliptic-curve keys by their curve (``ed25519``, ``cv25519``, ``ed448``, ``cv448``,
+    ``nistp256``, ``nistp384``, ``nistp521``, ``brainpoolP256r1``, ``brainpoolP384r1``,
+    ``brainpoolP512r1``, ``secp256k1``). pysequoia names the algorithm only, so the size
+    (the bit count of the RSA modulus, of the DSA or ElGamal prime) and the curve OID are
+    read from the key packet (RFC 9580 5.5.2, 5.6). Anything else, an unknown curve or a
+    damaged packet, is ``fallback`` (pysequoia's name, e.g. ``PublicKeyAlgorithm.X25519``)
+    lower-cased after its last dot: this never raises on what a stranger sends.
+    """
+    default = fallback.rpartition(".")[2].lower()
+    found = _algorithm_and_material(body)
+    if found is None:
+        return default
+    algorithm, material = found
+    if algorithm in _FIXED_CURVE:
+        return _FIXED_CURVE[algorithm]
+    if algorithm in _SIZED and len(material) >= 2:
+        bits = int.from_bytes(material[:2], "big")
+        return f"{_SIZED[algorithm]}{bits}" if bits else default
+    if algorithm in _BY_CURVE and material:
+        oid = material[1 : 1 + material[0]]
+        return _CURVES.get(oid, default)
+    return default
+
+
+def _algorithm_and_material(body: bytes) -> tuple[int, bytes] | None:
+    """The algorithm ID of a key packet and its public key material; None if unreadable."""
+    # After the version and the creation time (4 octets): version 3 has the validity in
+    # days (2) before the algorithm; versions 5 and 6 the length of the key material (4)
+    # after it.
+    starts = {2: (7, 8), 3: (7, 8), 4: (5, 6), 5: (5, 10), 6: (5, 10)}
+    if not body or body[0] not in starts:
+        return None
+    algorithm, material = starts[body[0]]
+    if len(body) <= algorithm:
+        return None
+    return body[algorithm], body[material:]

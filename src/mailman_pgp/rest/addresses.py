@@ -32,8 +32,8 @@ class AnAddressKey:
         self._email = email
 
     def on_get(self, request, response) -> None:
-        """GET: fingerprint, public_key (armor), confirmed, revoked and expires; 404 without
-        a key."""
+        """GET: fingerprint, user_ids, algorithm, created, expires, revoked, confirmed and
+        public_key (armor); 404 without a key."""
         key = getUtility(IPGPAddressKeyManager).get(self._email)
         if key is None:
             not_found(response, str(NoAddressKey(self._email)))
@@ -42,11 +42,17 @@ class AnAddressKey:
         resource = dict(
             email=key.email,
             fingerprint=key.fingerprint,
-            public_key=key.public_key,
-            confirmed=key.confirmed,
-            revoked=certificate.revoked,
-            # ISO 8601 (Mailman's JSON encoder), or null for a key that does not expire.
+            # The user IDs that are not revoked, as the key carries them.
+            user_ids=list(certificate.user_ids),
+            # The primary key's algorithm as GnuPG names it: ed25519, rsa4096, nistp256...
+            algorithm=certificate.algorithm,
+            # ISO 8601 (Mailman's JSON encoder); expires is null for a key that does not
+            # expire.
+            created=certificate.created,
             expires=certificate.expires,
+            revoked=certificate.revoked,
+            confirmed=key.confirmed,
+            public_key=key.public_key,
             self_link=self._paths.path(self.api, "addresses", key.email, "key"),
         )
         okay(response, etag(resource))

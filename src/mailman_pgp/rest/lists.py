@@ -1,22 +1,26 @@
-"""REST for PGP lists: ``lists``, ``lists/<list_id>`` and ``lists/<list_id>/key``."""
+"""REST for PGP lists: ``lists``, ``lists/<list_id>`` (its settings), ``lists/<list_id>/key``
+and the key changes waiting for a moderator, ``lists/<list_id>/key-changes``."""
 
 from mailman.interfaces.listmanager import IListManager
 from mailman.rest.helpers import (
     CollectionMixin,
+    NotFound,
     bad_request,
     child,
     conflict,
     created,
     etag,
+    no_content,
     not_found,
     okay,
 )
-from mailman.rest.validator import Validator
+from mailman.rest.validator import Validator, enum_validator
 from public import public
 from zope.component import getUtility
 
 from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
-from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
+from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList, KeySigners
+from mailman_pgp.rest.key_changes import AKeyChange, AllKeyChanges
 from mailman_plugin_kit.rest import PluginPaths, paging_error
 
 
@@ -33,8 +37,12 @@ class _PGPListBase(CollectionMixin):
             fingerprint=pgp_list.fingerprint,
             posting_chain=None if mlist is None else mlist.posting_chain,
             posting_pipeline=None if mlist is None else mlist.posting_pipeline,
+            # Who may certify the list's key by email (key sign): a KeySigners name.
+            key_signers=pgp_list.key_signers.value,
             self_link=self._paths.path(self.api, "lists", pgp_list.list_id),
             key_link=self._paths.path(self.api, "lists", pgp_list.list_id, "key"),
+            key_changes_link=self._paths.path(self.api, "lists", pgp_list.list_id,
+                                              "key-changes"),
         )
 
 
@@ -89,10 +97,50 @@ class APGPList(_PGPListBase):
         else:
             okay(response, self._resource_as_json(self._pgp_list))
 
+    def on_patch(self, request, response) -> None:
+        """PATCH lists/<list_id> {"key_signers": "nobody"|"administrators"|"members"}: 204;
+        400 naming the accepted values for another value or parameter."""
+        if self._pgp_list is None:
+            not_found(response, _not_pgp(self._list_id))
+            return
+        try:
+            values = Validator(key_signers=enum_validator(KeySigners),
+                               _optional=("key_signers",))(request)
+        except ValueError as error:
+            bad_request(response, str(error))
+            return
+        if "key_signers" in values:
+            self._pgp_list.key_signers = values["key_signers"]
+        no_content(response)
+
     @child()
     def key(self, context, segments):
         """lists/<list_id>/key"""
         return AListKey(self._list_id, self._pgp_list), []
+
+    @child("key-changes")
+    def key_changes(self, context, segments):
+        """lists/<list_id>/key-changes[/<token>]"""
+        mlist = getUtility(IListManager).get_by_list_id(self._list_id)
+        if self._pgp_list is None or mlist is None:
+            return _NotAPGPList(self._list_id), []
+        if not segments:
+            return AllKeyChanges(self._paths, mlist), []
+        if len(segments) == 1:
+            return AKeyChange(self._paths, mlist, segments[0]), []
+        return NotFound(), []
+
+
+class _NotAPGPList:
+    """Below a list that is not a PGP list (or no list): 404, saying which."""
+
+    def __init__(self, list_id: str) -> None:
+        self._list_id = list_id
+
+    def on_get(self, request, response) -> None:
+        not_found(response, _not_pgp(self._list_id))
+
+    on_post = on_get
 
 
 @public

@@ -135,6 +135,45 @@ class GnuPGClient:
         certificate = self.revocation_certificate(fingerprint)
         self.import_key(certificate.replace(":-----BEGIN", "-----BEGIN"))
 
+    def gen_revoke(self, fingerprint: str, reason: str = "1",
+                   text: str = "The key was compromised") -> str:
+        """What ``gpg --gen-revoke`` prints, its questions answered as a person would.
+
+        ``reason`` is GnuPG's menu number: 0 no reason, 1 compromised, 2 superseded,
+        3 no longer used.
+        """
+        return self.run("--no-batch", "--command-fd", "0", "--armor", "--gen-revoke",
+                        fingerprint, input=f"y\n{reason}\n{text}\n\ny\n").output.decode()
+
+    def subkeys(self, fingerprint: str) -> list[tuple[str, str]]:
+        """The subkeys of the key ``fingerprint``: (fingerprint, capabilities), in order.
+
+        Capabilities as GnuPG lists them: ``e`` encrypt, ``s`` sign, ``a`` authenticate.
+        """
+        lines = self.run("--with-colons", "--list-keys", fingerprint).output.decode().splitlines()
+        return [(lines[index + 1].split(":")[9], line.split(":")[11])
+                for index, line in enumerate(lines) if line.startswith("sub:")]
+
+    def revoke_subkey(self, fingerprint: str, number: int = 1) -> None:
+        """Revoke subkey ``number`` (1 the first) of the key, as ``gpg --edit-key`` does
+        with ``key N``, ``revkey``, ``save``."""
+        self.run("--command-fd", "0", "--edit-key", fingerprint,
+                 input=f"key {number}\nrevkey\ny\n0\n\ny\nsave\n")
+
+    def add_subkey(self, fingerprint: str, algorithm: str = "cv25519",
+                   usage: str = "encr") -> str:
+        """A new subkey for the key (``gpg --quick-add-key``); the new subkey's fingerprint."""
+        before = {subkey for subkey, _ in self.subkeys(fingerprint)}
+        self.run("--quick-add-key", fingerprint, algorithm, usage, "never")
+        [added] = [subkey for subkey, _ in self.subkeys(fingerprint) if subkey not in before]
+        return added
+
+    def certify(self, fingerprint: str, signer: str | None = None) -> None:
+        """Certify all user IDs of the key ``fingerprint`` (imported before), exportably,
+        as ``gpg --quick-sign-key`` does."""
+        self.run(*(["--local-user", signer] if signer else []), "--quick-sign-key",
+                 fingerprint)
+
     def encrypt(self, data: bytes, recipient: str, signer: str | None = None) -> bytes:
         """``gpg --encrypt --armor`` (with ``--sign`` if ``signer``), compression included."""
         signing = ["--sign", "--local-user", signer] if signer else []

@@ -19,6 +19,8 @@ from zope.component import getUtility
 from zope.interface import implementer
 
 from mailman_pgp.interfaces.lists import IPGPListManager
+from mailman_pgp.workflows.key_change import KEY_CHANGE, PGPKeyChangeWorkflow
+from mailman_pgp.workflows.key_sign import KEY_SIGN, PGPKeySignWorkflow
 from mailman_pgp.workflows.subscription import PGPSubscriptionWorkflow
 from mailman_pgp.workflows.tokens import pending
 from mailman_pgp.workflows.unsubscription import PGPUnSubscriptionWorkflow
@@ -26,6 +28,8 @@ from mailman_pgp.workflows.unsubscription import PGPUnSubscriptionWorkflow
 _WORKFLOWS: dict[str, type[Any]] = {
     "subscription": PGPSubscriptionWorkflow,
     "unsubscription": PGPUnSubscriptionWorkflow,
+    KEY_CHANGE: PGPKeyChangeWorkflow,
+    KEY_SIGN: PGPKeySignWorkflow,
 }
 
 
@@ -74,14 +78,26 @@ class PGPSubscriptionManager:
         return workflow.token, workflow.token_owner, workflow.member
 
     def confirm(self, token: str | None) -> tuple[Any, ...]:
-        """See `ISubscriptionManager`; resume the workflow of ``token`` where it waits.
+        """See `ISubscriptionManager`: a moderator's decision on ``token``.
 
-        Raises ``LookupError`` for a token that is unknown, used or expired. Whoever
-        calls this has checked what the token asks for (the `key` and ``confirm``
-        commands check the signature; Mailman's REST has authenticated a moderator).
+        Mailman calls this for a moderator (its REST ``POST .../requests/<token>``, which
+        lists every pending subscription); only a token waiting for a moderator is
+        resumed here, any other raises ``LookupError``: a token waiting for the person is
+        answered by the person, through the plugin's commands (`resume`).
         """
         if token is None:
             raise LookupError
+        if pending(token).get("token_owner") != TokenOwner.moderator.name:
+            raise LookupError(token)
+        return self.resume(token)
+
+    def resume(self, token: str) -> tuple[Any, ...]:
+        """Resume the workflow of ``token`` where it waits; the caller checked the answer.
+
+        The `key` and ``confirm`` commands call this once they have checked that the
+        mail answering the token is signed by the key it asks for. Raises ``LookupError``
+        for a token that is unknown, used or expired.
+        """
         record = pending(token)
         workflow_class = _WORKFLOWS.get(str(record.get("type")))
         if workflow_class is None:

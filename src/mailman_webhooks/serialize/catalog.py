@@ -1,7 +1,11 @@
-"""The table of known events: every event class Mailman 3.3.10 fires, with its fields.
+"""The tables of known events: every event class Mailman 3.3.10 fires, and the events of the
+other plugin of this project (the PGP plugin), each with its fields.
 
-The serializer itself needs no table (its rules are generic); this one exists so that a new
+The serializer itself needs no table (its rules are generic); these exist so that a new
 Mailman event is noticed by a test and so the consumer guide lists every event and field.
+This plugin never imports the PGP plugin: its events are named here by class name and
+module, and the test that holds them to the real classes and to real payloads lives where
+both plugins may be imported (``tests/test_pgp_webhook_events.py`` at the top of the tree).
 """
 
 from dataclasses import dataclass, field
@@ -170,3 +174,78 @@ _MAILMAN_EVENTS = {
 
 KNOWN_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_MAILMAN_EVENTS)
 """Event class name -> `EventSpec`, for every event class of Mailman 3.3.10."""
+
+
+_PGP_EVENTS_MODULE = "mailman_pgp.interfaces.events"
+_PGP_LIST = (
+    "the `list_id` of the PGP list concerned; `null` for a key set through REST for an address "
+    "on no PGP list (see *Which list* in the consumer guide)"
+)
+_PGP_EMAIL = (
+    "the address whose key it is, lower-case; REST "
+    "`/3.1/plugins/pgp/addresses/{email}/key` shows the key"
+)
+_PGP_FINGERPRINT = "the fingerprint of the key, upper-case hex (40 digits, 64 for a v6 key)"
+
+_PGP_PLUGIN_EVENTS = {
+    "ListKeyCreatedEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "A list became a PGP list: its key pair was generated (REST `POST "
+        "/3.1/plugins/pgp/lists`).",
+        {
+            "mlist": "the list's `list_id`; REST `/3.1/plugins/pgp/lists/{list_id}/key` gives "
+            "its public key",
+            "fingerprint": "the fingerprint of the list's new key, upper-case hex",
+        },
+    ),
+    "KeySetEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "An address got a new key that is not confirmed yet: the person answered the list's "
+        "`key set` request with it, and the list sends them a challenge encrypted to it; or an "
+        "administrator set it through REST, and `KeyConfirmedEvent` follows at once.",
+        {"mlist": _PGP_LIST, "email": _PGP_EMAIL, "fingerprint": _PGP_FINGERPRINT},
+    ),
+    "KeyConfirmedEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "The key of an address is confirmed: its holder answered the challenge signed with it, "
+        "or an administrator set it through REST (vouching for it). From now on the list "
+        "encrypts to it and accepts posts signed by it.",
+        {"mlist": _PGP_LIST, "email": _PGP_EMAIL, "fingerprint": _PGP_FINGERPRINT},
+    ),
+    "KeyChangedEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "An address's confirmed key was replaced by another, confirmed key: one proved with "
+        "the `key change` command (and approved by a moderator when the request was not signed "
+        "by the old key), or one set through REST.",
+        {
+            "mlist": _PGP_LIST,
+            "email": _PGP_EMAIL,
+            "fingerprint": "the fingerprint of the new key, upper-case hex",
+        },
+    ),
+    "KeyRevokedEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "A revocation of an address's key, or of one of its subkeys, was recorded (the "
+        "`key revoke` command, or a revocation certificate or revoked key sent through REST); "
+        "the list no longer uses what was revoked.",
+        {
+            "mlist": _PGP_LIST,
+            "email": _PGP_EMAIL,
+            "fingerprint": "the fingerprint of the key (its primary key, also when a subkey "
+            "was revoked)",
+        },
+    ),
+    "ListKeyCertifiedEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "A member's key certified the list's key: the `key sign` command, confirmed by the "
+        "member; the list's public key now carries the certification.",
+        {
+            "mlist": "the `list_id` of the list whose key was certified",
+            "email": "the address of the member whose key made the certification",
+            "fingerprint": "the fingerprint of that member's key, upper-case hex",
+        },
+    ),
+}
+
+PLUGIN_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_PGP_PLUGIN_EVENTS)
+"""Event class name -> `EventSpec`, for the PGP plugin's events (named, never imported)."""

@@ -2,6 +2,9 @@
 #
 # The guide's event section is generated from real Mailman operations: run
 # scripts/webhooks-consumer-docs (WEBHOOKS_WRITE_DOCS=1) after changing events or rules.
+# The section of the PGP plugin's events is generated the same way, with these helpers, by
+# tests/test_pgp_webhook_events.py (where both plugins may be imported):
+# scripts/webhooks-consumer-docs tests/test_pgp_webhook_events.py regenerates both.
 
 import base64
 import json
@@ -9,6 +12,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +22,7 @@ from standardwebhooks.webhooks import Webhook
 
 from mailman_webhooks.model import WebhookEvent
 from mailman_webhooks.retry import Outcome
-from mailman_webhooks.serialization import KNOWN_EVENTS
+from mailman_webhooks.serialization import KNOWN_EVENTS, EventSpec
 from mailman_webhooks.signing import signature
 from mailman_webhooks.tests import scenario
 
@@ -33,9 +37,15 @@ def _doc() -> str:
     return DOC.read_text(encoding="utf-8")
 
 
-def _events_section(text: str) -> str:
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[start:end]
+def _events_section(text: str, begin: str = BEGIN, end: str = END) -> str:
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    return text[start:stop]
+
+
+def _write_events_section(rendered: str, begin: str = BEGIN, end: str = END) -> None:
+    text = _doc()
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    DOC.write_text(text[:start] + rendered + text[stop:], encoding="utf-8")
 
 
 def _parse_events(section: str) -> dict[str, tuple[dict[str, str], dict]]:
@@ -81,9 +91,9 @@ def _envelopes(captured) -> dict[str, dict]:
     return envelopes
 
 
-def _render(envelopes: dict[str, dict]) -> str:
+def _render(envelopes: dict[str, dict], events: Mapping[str, EventSpec] = KNOWN_EVENTS) -> str:
     parts = ["\n"]
-    for name, spec in KNOWN_EVENTS.items():
+    for name, spec in events.items():
         parts.append(f"### {name}\n\n{spec.description}\n\n| field | value |\n|---|---|\n")
         parts.extend(f"| `{field}` | {text} |\n" for field, text in spec.fields.items())
         example = json.dumps(envelopes[name], indent=2, ensure_ascii=False)
@@ -104,9 +114,7 @@ def test_documented_examples_are_what_real_operations_produce(mailman):
     envelopes = _envelopes(scenario.every_event())
     assert set(envelopes) == set(KNOWN_EVENTS)
     if os.environ.get("WEBHOOKS_WRITE_DOCS"):
-        text = _doc()
-        start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-        DOC.write_text(text[:start] + _render(envelopes) + text[end:], encoding="utf-8")
+        _write_events_section(_render(envelopes))
     documented = _parse_events(_events_section(_doc()))
     for name, envelope in envelopes.items():
         assert _shape(documented[name][1]) == _shape(envelope), name

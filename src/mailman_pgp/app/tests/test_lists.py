@@ -1,8 +1,10 @@
-# Test that making a list a PGP list generates its key and switches its chain and pipeline.
+# Test that making a list a PGP list generates its key, switches its chain and pipeline, and
+# announces the new key.
 
 import pytest
 from mailman.app.lifecycle import create_list
 from mailman.database.transaction import transaction
+from mailman.testing.helpers import event_subscribers
 from zope.component import getUtility
 
 from mailman_pgp.app.lists import (
@@ -13,6 +15,7 @@ from mailman_pgp.app.lists import (
     make_pgp_list,
 )
 from mailman_pgp.config import pgp_config
+from mailman_pgp.interfaces.events import ListKeyCreatedEvent
 from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.openpgp import SecretKey
 
@@ -47,11 +50,22 @@ def test_the_secret_key_is_stored_protected_with_the_passphrase(mlist):
     assert opened.fingerprint == pgp_list.fingerprint
 
 
+def test_the_new_key_is_announced_by_the_list_and_its_fingerprint(mlist):
+    seen = []
+    with event_subscribers(seen.append), transaction():
+        pgp_list = make_pgp_list(mlist)
+    [event] = [e for e in seen if isinstance(e, ListKeyCreatedEvent)]
+    assert (event.mlist, event.fingerprint) == (mlist, pgp_list.fingerprint)
+
+
 def test_a_pgp_list_cannot_be_made_again(mlist):
     with transaction():
         first = make_pgp_list(mlist)
-    with pytest.raises(AlreadyPGPList, match="ant.example.com is already a PGP list"):
+    seen = []
+    with event_subscribers(seen.append), pytest.raises(
+            AlreadyPGPList, match="ant.example.com is already a PGP list"):
         make_pgp_list(mlist)
+    assert not [e for e in seen if isinstance(e, ListKeyCreatedEvent)]
     assert getUtility(IPGPListManager).get("ant.example.com").fingerprint == first.fingerprint
 
 

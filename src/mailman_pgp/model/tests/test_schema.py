@@ -1,11 +1,15 @@
 # Test that the plugin creates its missing tables, keeps its own schema version, refuses a newer
-# one, and migrates a database made by today's schema through its migration steps.
+# one, migrates a database made by today's schema through its migration steps, and brings a
+# version-1 database holding a PGP list to version 2 (who may certify the list's key).
 
 import pytest
+from mailman.app.lifecycle import create_list
 from mailman.config import config
 from mailman.database.transaction import transaction
 from sqlalchemy import inspect, select, text, update
+from zope.component import getUtility
 
+from mailman_pgp.interfaces.lists import IPGPListManager, KeySigners
 from mailman_pgp.model import SCHEMA_VERSION, PGPAddressKey, ensure_schema, schema
 from mailman_pgp.openpgp import load_certificate
 from mailman_pgp.openpgp.tests.key_files import key_data
@@ -103,3 +107,52 @@ def test_a_database_of_todays_schema_is_migrated_step_by_step(mailman, monkeypat
             connection.execute(text("ALTER TABLE pgp_address_key DROP COLUMN note"))
         set_version(SCHEMA_VERSION)
     assert "note" not in columns("pgp_address_key")
+
+
+def test_a_version_1_database_holding_a_pgp_list_is_migrated_to_version_2(mailman):
+    # A PGP list as version 1 stored it: no key_signers column.
+    from mailman_pgp.app.lists import make_pgp_list
+
+    ensure_schema()
+    with transaction():
+        fingerprint = make_pgp_list(create_list("ant@example.com")).fingerprint
+    config.db.commit()
+    with config.db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE pgp_mailinglist DROP COLUMN key_signers"))
+    set_version(1)
+    assert "key_signers" not in columns("pgp_mailinglist")
+    try:
+        assert ensure_schema() == 2
+        assert versions() == [2]
+        with config.db.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT list_id, fingerprint, key_signers FROM pgp_mailinglist")).all()
+        assert [tuple(row) for row in rows] == [
+            ("ant.example.com", fingerprint, "administrators")]
+        pgp_list = getUtility(IPGPListManager).get("ant.example.com")
+        assert pgp_list.key_signers is KeySigners.administrators
+        # The column takes every setting, and the step does not run twice.
+        with transaction():
+            pgp_list.key_signers = KeySigners.members
+        assert ensure_schema() == 2
+        with config.db.engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT key_signers FROM pgp_mailinglist")).scalar() == "members"
+    finally:
+        config.db.abort()
+        if "key_signers" not in columns("pgp_mailinglist"):
+            with config.db.engine.begin() as connection:
+                connection.execute(text(
+                    "ALTER TABLE pgp_mailinglist"
+                    " ADD COLUMN key_signers VARCHAR(16) DEFAULT 'administrators' NOT NULL"))
+        set_version(SCHEMA_VERSION)
+
+
+def test_the_migrated_column_is_the_column_a_new_database_gets(mailman):
+    from sqlalchemy.schema import CreateColumn
+
+    from mailman_pgp.model import PGPMailingList
+
+    column = PGPMailingList.__table__.c.key_signers
+    made = str(CreateColumn(column).compile(dialect=config.db.engine.dialect))
+    assert made == "key_signers VARCHAR(16) DEFAULT 'administrators' NOT NULL"

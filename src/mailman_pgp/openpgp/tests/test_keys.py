@@ -32,6 +32,7 @@ from mailman_pgp.openpgp import (
     load_secret_key,
     parse_certificate,
 )
+from mailman_pgp.openpgp.keys import algorithm_name
 from mailman_pgp.openpgp.tests.key_files import cert, key_data
 from mailman_pgp.testing.gnupg import GnuPGClient
 
@@ -297,6 +298,7 @@ def test_the_default_list_key_is_curve25519() -> None:
 def test_rsa_list_keys_can_be_chosen(gnupg: GnuPGClient) -> None:
     key = generate_key("RSA <rsa@example.com>", KeyAlgorithm.RSA3072)
     assert {k.algorithm for k in key.certificate.keys} == {"RSAEncryptSign"}
+    assert key.certificate.algorithm == "rsa3072"
     shown = gnupg.run("--with-colons", "--show-keys",
                       input=key.certificate.armor.encode()).output.decode()
     sizes = {line.split(":")[2] for line in shown.splitlines()
@@ -357,3 +359,128 @@ def test_a_signature_without_a_creation_time_added_to_a_key_is_ignored() -> None
     assert [(k.fingerprint, k.can_encrypt, k.expires) for k in loaded.keys] == [
         (k.fingerprint, k.can_encrypt, k.expires) for k in alice.keys]
     assert parse_certificate(hostile, email="alice@example.com").fingerprint == alice.fingerprint
+
+
+# --- What a key is made of: user IDs, algorithm, creation time -----------------------------
+
+
+def gnupg_algorithms(client: GnuPGClient, armor: str | bytes) -> list[str]:
+    """The algorithm names ``gpg --show-keys`` prints for the primary key and each subkey."""
+    shown = client.run("--show-keys", input=armor).output.decode()
+    return [line.split()[1] for line in shown.splitlines() if line.startswith(("pub ", "sub "))]
+
+
+@pytest.fixture(scope="module")
+def keymaker() -> Iterator[GnuPGClient]:
+    client = GnuPGClient()
+    yield client
+    client.close()
+
+
+def made_by_gnupg(client: GnuPGClient, primary: str, subkey: str | None) -> str:
+    """A key with a ``primary`` key (certify, sign) and maybe an encryption ``subkey``."""
+    address = f"{primary.lower()}@example.com"
+    fingerprint = client.generate(f"Key <{address}>", primary)
+    if subkey is not None:
+        client.run("--quick-add-key", fingerprint, subkey, "encr", "never")
+    return client.export(address)
+
+
+@pytest.mark.parametrize(("primary", "subkey"), [
+    ("future-default", None),
+    ("rsa2048", "rsa3072"),
+    ("dsa2048", "elg2048"),
+    ("nistp256", "nistp256"),
+    ("nistp384", None),
+    ("nistp521", "nistp521"),
+])
+def test_the_algorithms_are_named_as_gnupg_names_them(
+        keymaker: GnuPGClient, primary: str, subkey: str | None) -> None:
+    armor = made_by_gnupg(keymaker, primary, subkey)
+    loaded = load_certificate(armor)
+    names = gnupg_algorithms(keymaker, armor)
+    assert [k.algorithm_name for k in loaded.keys] == names
+    assert loaded.algorithm == names[0]
+
+
+@pytest.mark.parametrize("algorithm", [
+    # Rejected by Sequoia's policy as too weak.
+    "rsa1024",
+    # Curves Sequoia cannot check a signature on here.
+    "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1", "secp256k1",
+])
+def test_a_key_of_an_algorithm_sequoia_refuses_is_a_parse_error_naming_it(
+        keymaker: GnuPGClient, algorithm: str) -> None:
+    armor = made_by_gnupg(keymaker, algorithm, None)
+    assert gnupg_algorithms(keymaker, armor) == [algorithm]
+    for read in (load_certificate, parse_certificate):
+        with pytest.raises(KeyParseError, match=f"uses {algorithm}, an algorithm") as raised:
+            read(armor)
+        assert "\n" not in str(raised.value) and "backtrace" not in str(raised.value).lower()
+
+
+def test_the_committed_keys_name_their_algorithms_as_gnupg_does(gnupg: GnuPGClient) -> None:
+    for name, expected in [("alice_cv25519", ["ed25519", "cv25519"]),
+                           ("bob_rsa4096", ["rsa4096", "rsa4096"])]:
+        armor = key_data(f"{name}.pub.asc")
+        assert gnupg_algorithms(gnupg, armor) == expected
+        assert [k.algorithm_name for k in cert(name).keys] == expected
+        assert cert(name).algorithm == expected[0]
+
+
+def test_a_generated_list_key_names_its_algorithms_as_gnupg_does(gnupg: GnuPGClient) -> None:
+    key = generate_key("Default <default@example.com>")
+    names = gnupg_algorithms(gnupg, key.certificate.armor)
+    assert names == ["ed25519", "ed25519", "cv25519"]
+    assert [k.algorithm_name for k in key.certificate.keys] == names
+
+
+@pytest.mark.parametrize(("body", "fallback", "name"), [
+    pytest.param(b"", "PublicKeyAlgorithm.EdDSA", "eddsa", id="empty"),
+    pytest.param(b"\x04\x00\x00", "PublicKeyAlgorithm.RSAEncryptSign", "rsaencryptsign",
+                 id="cut-before-the-algorithm"),
+    pytest.param(b"\x04\x00\x00\x00\x00\x01\x10", "PublicKeyAlgorithm.RSAEncryptSign",
+                 "rsaencryptsign", id="cut-in-the-modulus-size"),
+    pytest.param(b"\x04\x00\x00\x00\x00\x01\x00\x00", "PublicKeyAlgorithm.RSAEncryptSign",
+                 "rsaencryptsign", id="modulus-of-no-bits"),
+    pytest.param(b"\x04\x00\x00\x00\x00\x12\x03\x2b\x65\x99",
+                 "PublicKeyAlgorithm.ECDH", "ecdh", id="unknown-curve"),
+    pytest.param(b"\x04\x00\x00\x00\x00\x12\x09\x2b", "PublicKeyAlgorithm.ECDH",
+                 "ecdh", id="cut-in-the-curve"),
+    pytest.param(b"\x07\x00\x00\x00\x00\x01\x10\x00", "PublicKeyAlgorithm.RSAEncryptSign",
+                 "rsaencryptsign", id="unknown-version"),
+    pytest.param(b"\x04\x00\x00\x00\x00\x63", "PublicKeyAlgorithm.Private", "private",
+                 id="unknown-algorithm"),
+    pytest.param(b"\x06\x00\x00\x00\x00\x1b\x00\x00\x00\x20", "PublicKeyAlgorithm.Ed25519",
+                 "ed25519", id="version-6-ed25519"),
+    pytest.param(b"\x06\x00\x00\x00\x00\x01\x00\x00\x01\x02\x0c\x00",
+                 "PublicKeyAlgorithm.RSAEncryptSign", "rsa3072", id="version-6-rsa"),
+    pytest.param(b"\x03\x00\x00\x00\x00\x00\x00\x01\x08\x00",
+                 "PublicKeyAlgorithm.RSAEncryptSign", "rsa2048", id="version-3-rsa"),
+])
+def test_an_algorithm_name_is_read_from_the_key_packet_or_falls_back(
+        body: bytes, fallback: str, name: str) -> None:
+    assert algorithm_name(body, fallback) == name
+
+
+def test_user_ids_and_creation_time_of_a_key(gnupg: GnuPGClient) -> None:
+    listed = gnupg.run("--with-colons", "--list-keys", "alice@example.com").output.decode()
+    created = next(int(line.split(":")[5]) for line in listed.splitlines()
+                   if line.startswith("pub:"))
+    alice = cert("alice_cv25519")
+    assert alice.created == datetime.fromtimestamp(created, UTC)
+    assert alice.user_ids == ("Alice <alice@example.com>",)
+    # carol's key was made by gpg with its clock set to the first second of 2020.
+    assert cert("carol_expired").created == datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def test_a_revoked_user_id_is_not_among_the_user_ids(keymaker: GnuPGClient) -> None:
+    # Made in the past: a revocation in the same second as the certification may not win.
+    fingerprint = keymaker.generate("Gina <gina@example.com>", made_at="20200101T000000")
+    keymaker.run("--quick-add-uid", fingerprint, "Gina at work <gina@work.example.com>",
+                 faked_time="20200102T000000!")
+    assert set(load_certificate(keymaker.export(fingerprint)).user_ids) == {
+        "Gina <gina@example.com>", "Gina at work <gina@work.example.com>"}
+    keymaker.run("--quick-revoke-uid", fingerprint, "Gina at work <gina@work.example.com>")
+    assert load_certificate(keymaker.export(fingerprint)).user_ids == (
+        "Gina <gina@example.com>",)

@@ -1,7 +1,7 @@
 # Test that the REST API sets, shows, updates (revocation, expiry) and removes an address's key.
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.error import HTTPError
 
 import pytest
@@ -53,6 +53,39 @@ def test_get_shows_fingerprint_armor_and_confirmed(anne_url, gpg_keys):
     assert 700 < (expires - datetime.now(expires.tzinfo)).days < 732
 
 
+def test_get_shows_every_field_of_the_key(anne_url, gpg_keys):
+    put_key(anne_url, gpg_keys.anne)
+    content, response = call_api(anne_url)
+    assert set(content) == {
+        "email", "fingerprint", "user_ids", "algorithm", "created", "expires", "revoked",
+        "confirmed", "public_key", "self_link", "http_etag"}
+
+
+@pytest.mark.parametrize(("primary", "subkey", "algorithm"), [
+    pytest.param("future-default", None, "ed25519", id="ed25519"),
+    pytest.param("rsa2048", "rsa2048", "rsa2048", id="rsa2048"),
+    pytest.param("nistp256", "nistp256", "nistp256", id="nistp256"),
+])
+def test_get_shows_user_ids_algorithm_and_creation_time(
+        anne_url, subscriber_gpg, primary, subkey, algorithm):
+    gpg = subscriber_gpg
+    # Made at a known time; the second user ID a day later.
+    fingerprint = gpg.generate("Anne Person <anne@example.com>", primary,
+                               made_at="20200101T000000")
+    gpg.run("--quick-add-uid", fingerprint, "Anne at work <anne@work.example.com>",
+            faked_time="20200102T000000!")
+    if subkey is not None:
+        gpg.run("--quick-add-key", fingerprint, subkey, "encr", "never",
+                faked_time="20200102T000000!")
+    put_key(anne_url, gpg.export())
+    content, response = call_api(anne_url)
+    assert sorted(content["user_ids"]) == [
+        "Anne Person <anne@example.com>", "Anne at work <anne@work.example.com>"]
+    assert content["algorithm"] == algorithm
+    assert datetime.fromisoformat(content["created"]) == datetime(2020, 1, 1, tzinfo=UTC)
+    assert content["expires"] is None
+
+
 def test_get_shows_no_expiry_as_null(anne_url, subscriber_gpg):
     subscriber_gpg.generate("Anne Person <anne@example.com>")
     put_key(anne_url, subscriber_gpg.export())
@@ -94,6 +127,18 @@ def test_an_unusable_key_is_a_bad_request_saying_why(anne_url, gpg_keys, key, me
     assert "Traceback" not in reason and "RuntimeError" not in reason
     config.db.abort()
     assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None
+
+
+@pytest.mark.parametrize("algorithm", ["rsa1024", "brainpoolP256r1"])
+def test_a_key_of_an_algorithm_the_list_cannot_use_is_a_bad_request(
+        anne_url, subscriber_gpg, algorithm):
+    fingerprint = subscriber_gpg.generate("Anne Person <anne@example.com>", algorithm)
+    code, reason = api_error(anne_url, method="PUT",
+                             json={"public_key": subscriber_gpg.export()})
+    assert (code, reason) == (
+        400, f"The key {fingerprint} uses {algorithm}, an algorithm this list cannot use (too"
+        " weak, or not supported); please send a key made with a current algorithm, such as"
+        " ed25519 or rsa3072.")
 
 
 def test_an_unusable_key_leaves_the_old_one(anne_url, gpg_keys):

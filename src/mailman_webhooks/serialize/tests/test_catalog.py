@@ -1,4 +1,6 @@
-# Test that the table of known events covers every event class of the installed Mailman.
+# Test that the table of known events covers every event class of the installed Mailman, and
+# that the table of the PGP plugin's events stands apart from it (held to the PGP plugin's
+# classes by tests/test_pgp_webhook_events.py, where both plugins may be imported).
 
 import ast
 import importlib
@@ -9,6 +11,7 @@ import mailman
 import pytest
 
 from mailman_webhooks.serialization import KNOWN_EVENTS
+from mailman_webhooks.serialize.catalog import PLUGIN_EVENTS
 
 # Classes of Mailman whose names end in "Event" but that are never fired through
 # zope.event, each with the reason; a webhook can never carry them.
@@ -143,3 +146,12 @@ def test_known_event_is_defined_where_the_table_says(name):
 def test_known_event_fields_are_its_attributes(name):
     assert set(KNOWN_EVENTS[name].fields) == _public_attributes(name)
     assert all(description.strip() for description in KNOWN_EVENTS[name].fields.values())
+
+
+@pytest.mark.parametrize("name", sorted(PLUGIN_EVENTS))
+def test_a_plugin_event_is_no_mailman_event_and_names_its_fields(name):
+    spec = PLUGIN_EVENTS[name]
+    assert name not in KNOWN_EVENTS and name not in CLASSES
+    assert not spec.module.startswith(("mailman.", "mailman_webhooks."))
+    assert spec.description.strip() and spec.fields
+    assert all(description.strip() for description in spec.fields.values())

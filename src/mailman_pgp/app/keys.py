@@ -93,7 +93,7 @@ def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> IPGPA
     if key is not None:
         held = key.certificate()
         try:
-            updated = held.update(armor)
+            updated = held.update(armor, limits=pgp_config().key_limits)
         except NotAnUpdate:
             # Another key: a replacement, judged below like any new key.
             pass
@@ -104,7 +104,8 @@ def set_address_key(email: str, armor: str | bytes, *, confirmed: bool) -> IPGPA
             return key
     required = email if pgp_config().require_user_id else None
     try:
-        certificate = parse_certificate(armor, email=required)
+        certificate = parse_certificate(armor, email=required,
+                                        limits=pgp_config().key_limits)
     except RevocationGiven as error:
         raise NothingToRevoke(email) from error
     replaces_confirmed = key is not None and key.confirmed

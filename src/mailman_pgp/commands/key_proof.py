@@ -118,7 +118,7 @@ def _one_key(mail: CommandMail, email: str) -> Certificate:
             " into the message." if not blocks else
             f"What you sent holds {len(blocks)} key blocks; please send exactly one.")
     required = email if pgp_config().require_user_id else None
-    return parse_certificate(blocks[0], email=required)
+    return parse_certificate(blocks[0], email=required, limits=pgp_config().key_limits)
 
 
 def _why(mail: CommandMail, certificate: Certificate) -> str:

@@ -43,7 +43,8 @@ def key_revoke(mlist: Any, mail: CommandMail, arguments: list[str],
         return ContinueProcessing.no
     held = key.certificate()
     revoked = held
-    sop = pgp_config().sop()
+    settings = pgp_config()
+    sop = settings.sop()
     try:
         blocks = extract_key_blocks(mail.content)
         if not blocks:
@@ -51,7 +52,7 @@ def key_revoke(mlist: Any, mail: CommandMail, arguments: list[str],
                   " it into the message. Nothing was changed.", file=results)
             return ContinueProcessing.no
         for block in blocks:
-            revoked = revoked.revocations_from(block, sop=sop)
+            revoked = revoked.revocations_from(block, sop=sop, limits=settings.key_limits)
     except CommandUnavailable as error:
         log.error("%s: revocation for %s not checked: %s", mlist.list_id, sender, error)
         print("The list cannot check revocations right now; please send it again later."

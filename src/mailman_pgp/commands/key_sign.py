@@ -73,8 +73,9 @@ def key_sign(mlist: Any, mail: CommandMail, arguments: list[str],
             print(f"Attach the list's key {pgp_list.fingerprint} as gpg exports it after you"
                   " certified it, and nothing else. Nothing was changed.", file=results)
             return ContinueProcessing.no
-        certified = pgp_list.certificate().certified_by(blocks[0], certifier,
-                                                        sop=pgp_config().sop())
+        settings = pgp_config()
+        certified = pgp_list.certificate().certified_by(
+            blocks[0], certifier, sop=settings.sop(), limits=settings.key_limits)
     except CommandUnavailable as error:
         log.error("%s: certification by %s not checked: %s", mlist.list_id, sender, error)
         print("The list cannot check certifications right now; please send it again later."

@@ -20,8 +20,10 @@ from mailman.email.message import Message as MailmanMessage
 from public import public
 
 from mailman_pgp.mime import (
+    DEFAULT_MIME_LIMITS,
     MessageKind,
     MIMEError,
+    MIMELimits,
     classify,
     entity_bytes,
     find_inline,
@@ -66,6 +68,7 @@ class CommandMail:
     _list_key: SecretKey | None = field(default=None, repr=False)
     _sop: SOP = field(default_factory=SOP, repr=False)
     _max_plaintext: int = 0
+    _mime_limits: MIMELimits = field(default_factory=MIMELimits, repr=False)
     _checked: dict[str, Verification] = field(default_factory=dict, repr=False)
 
     @property
@@ -93,7 +96,8 @@ class CommandMail:
                 if self._list_key is None:
                     return NOT_SIGNED
                 return open_post(self.original, self._list_key, verify_with=[certificate],
-                                 sop=self._sop, max_plaintext=self._max_plaintext).verification
+                                 sop=self._sop, max_plaintext=self._max_plaintext,
+                                 mime_limits=self._mime_limits).verification
             if kind is MessageKind.PGP_MIME_SIGNED:
                 parts = split_signed(self.original)
                 return verify_detached(parts.signed_bytes, parts.signature, [certificate],
@@ -107,20 +111,21 @@ class CommandMail:
 
 
 @public
-def open_command_mail(msg: Message, list_key: SecretKey, *, sop: SOP,
-                      max_plaintext: int) -> CommandMail:
+def open_command_mail(msg: Message, list_key: SecretKey, *, sop: SOP, max_plaintext: int,
+                      mime_limits: MIMELimits = DEFAULT_MIME_LIMITS) -> CommandMail:
     """Open ``msg`` in memory for the command runner; never raises for what it holds.
 
-    An encrypted mail is decrypted with ``list_key`` (within ``max_plaintext`` bytes);
+    An encrypted mail is decrypted with ``list_key`` (within ``max_plaintext`` bytes and
+    ``mime_limits``);
     a signed one has its signature wrapper taken off; anything else is read as it is.
     """
     mail = CommandMail(msg, msg, _view(msg, msg), _list_key=list_key, _sop=sop,
-                       _max_plaintext=max_plaintext)
+                       _max_plaintext=max_plaintext, _mime_limits=mime_limits)
     kind = classify(msg)
     try:
         if kind in (MessageKind.PGP_MIME_ENCRYPTED, MessageKind.INLINE_ENCRYPTED):
             content = open_post(msg, list_key, verify_with=[], sop=sop,
-                                max_plaintext=max_plaintext).content
+                                max_plaintext=max_plaintext, mime_limits=mime_limits).content
         elif kind is MessageKind.PGP_MIME_SIGNED:
             content = split_signed(msg).content
         elif kind is MessageKind.INLINE_SIGNED:

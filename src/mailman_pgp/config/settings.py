@@ -5,6 +5,7 @@ only name sections and keys that the defaults file has, so a misspelt setting is
 an error rather than a silently kept default.
 """
 
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -21,13 +22,20 @@ from public import public
 
 from mailman_pgp.config.errors import ConfigError
 from mailman_pgp.config.passphrase import (
+    Passphrases,
     default_passphrase_path,
+    pending_passphrase_path,
     read_or_create_passphrase,
     read_passphrase,
+    read_passphrases,
+    read_pending_passphrase,
 )
-from mailman_pgp.openpgp import SOP, KeyAlgorithm
+from mailman_pgp.mime import DEPTH_CEILING, MIMELimits
+from mailman_pgp.openpgp import SOP, KeyAlgorithm, KeyLimits
 
 DEFAULTS = "python:mailman_pgp.config.mailman_pgp"
+
+log = logging.getLogger("mailman.plugins")
 
 KB = 1024
 MB = 1024 * KB
@@ -46,9 +54,12 @@ class PGPConfig:
     send; ``key_algorithm``: ``[keys] algorithm`` of new list keys;
     ``require_user_id``: a subscriber key must carry the address; ``key_passphrase``
     (from ``passphrase_path``) protects list secret keys at rest and is never logged
-    or returned by REST; ``[posting]``: who is told of a refusal, and how large a post
-    may be once decrypted (`plaintext_limit`); ``confirmation_lifetime``: how long the
-    tokens the list sends stay good.
+    or returned by REST; ``pending_passphrase`` (from ``pending_passphrase_path``) is
+    the new one of a rotation that is not finished, which stored keys may need too
+    (see `mailman_pgp.config.passphrase`); ``[posting]``: who is told of a refusal;
+    ``confirmation_lifetime``: how long the tokens the list sends stay good; ``[limits]``:
+    how large a post may be once decrypted (`plaintext_limit`), how its MIME parts may
+    nest (``mime_limits``) and how large a key people send may be (``key_limits``).
     """
 
     sop_command: str
@@ -62,13 +73,35 @@ class PGPConfig:
     max_plaintext_size: int = 25 * MB
     plaintext_size_factor: int = 10
     confirmation_lifetime: timedelta = timedelta(days=1)
+    mime_limits: MIMELimits = MIMELimits()
+    key_limits: KeyLimits = KeyLimits()
+    pending_passphrase_path: Path | None = None
+    # Kept out of repr() like key_passphrase.
+    pending_passphrase: str | None = field(default=None, repr=False)
+
+    @property
+    def passphrases(self) -> Passphrases:
+        """The passphrases read at start: the one in force and a rotation's pending one."""
+        return Passphrases(self.key_passphrase, self.pending_passphrase)
+
+    def read_passphrases(self) -> Passphrases:
+        """The passphrases the files hold now, which a rotation may have changed since the
+        start; `ConfigError` if they cannot be read."""
+        if self.pending_passphrase_path is None:
+            return Passphrases(read_passphrase(self.passphrase_path))
+        return read_passphrases(self.passphrase_path, self.pending_passphrase_path)
 
     def sop(self) -> SOP:
         """The Stateless OpenPGP command to read what clients send."""
         return SOP(self.sop_command, timeout=self.sop_timeout.total_seconds())
 
     def plaintext_limit(self, max_message_size_kb: int) -> int:
-        """Bytes a post to a list with this ``max_message_size`` may hold, decrypted."""
+        """Bytes a post to a list with this ``max_message_size`` may hold, decrypted.
+
+        0 for ``max_message_size`` means no limit of the list's own, as in Mailman: the
+        site's `max_plaintext_size` applies, which is also what a moderator's approval
+        of a post held for its size lifts the list's limit to.
+        """
         if max_message_size_kb > 0:
             return min(self.max_plaintext_size,
                        max_message_size_kb * KB * self.plaintext_size_factor)
@@ -104,6 +137,13 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
     else:
         passphrase_path = default_passphrase_path(var_dir)
         passphrase = read_or_create_passphrase(passphrase_path)
+    pending_path = pending_passphrase_path(var_dir)
+    pending = read_pending_passphrase(pending_path)
+    if pending is not None and pending != passphrase:
+        log.warning(
+            "PGP plugin: a rotation of the list-key passphrase was not finished (%s "
+            "exists): list keys are opened with either passphrase until "
+            "`mailman pgp-passphrase rotate` finishes it.", pending_path)
     command = parser.get("sop", "command").strip()
     if not command:
         raise ConfigError("[sop] command must name a Stateless OpenPGP command, e.g. sqop.")
@@ -120,14 +160,30 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
         require_user_id=_convert(parser, "keys", "require_user_id", as_boolean, "yes or no"),
         passphrase_path=passphrase_path,
         key_passphrase=passphrase,
+        pending_passphrase_path=pending_path,
+        pending_passphrase=pending,
         notify_senders_without_key=_convert(
             parser, "posting", "notify_senders_without_key", as_boolean, "yes or no"),
         max_plaintext_size=_convert(
-            parser, "posting", "max_plaintext_size", as_size, "a size such as 25 MB"),
+            parser, "limits", "max_plaintext_size", as_size, "a size such as 25 MB"),
         plaintext_size_factor=_convert(
-            parser, "posting", "plaintext_size_factor", _positive, "a whole number above 0"),
+            parser, "limits", "plaintext_size_factor", _positive, "a whole number above 0"),
         confirmation_lifetime=_convert(
             parser, "confirmations", "lifetime", as_timedelta, "a duration such as 1d"),
+        mime_limits=MIMELimits(
+            depth=_convert(parser, "limits", "mime_depth", _depth,
+                           f"a whole number from 1 to {DEPTH_CEILING}"),
+            parts=_convert(parser, "limits", "mime_parts", _positive, "a whole number above 0"),
+        ),
+        key_limits=KeyLimits(
+            size=_convert(parser, "limits", "key_size", as_size, "a size such as 1 MB"),
+            user_ids=_convert(parser, "limits", "key_user_ids", _positive,
+                              "a whole number above 0"),
+            subkeys=_convert(parser, "limits", "key_subkeys", _positive,
+                             "a whole number above 0"),
+            signatures=_convert(parser, "limits", "key_signatures", _positive,
+                                "a whole number above 0"),
+        ),
     )
 
 
@@ -147,6 +203,13 @@ def as_size(text: str) -> int:
 def _positive(text: str) -> int:
     number = int(text)
     if number <= 0:
+        raise ValueError(text)
+    return number
+
+
+def _depth(text: str) -> int:
+    number = int(text)
+    if not 1 <= number <= DEPTH_CEILING:
         raise ValueError(text)
     return number
 

@@ -2,7 +2,9 @@
 
 import logging
 
+from mailman.core.chains import process as run_chain
 from mailman.interfaces.handler import IHandler
+from mailman.interfaces.pipeline import DiscardMessage
 from public import public
 from zope.interface import implementer
 
@@ -25,6 +27,10 @@ class PGPCheckedPost:
     and the ciphertext digest the chain recorded (`PostCheck`). Checked here, first,
     because later handlers may rewrite From (DMARC mitigation). The exception makes the
     runner shunt the message, kept for inspection and never delivered.
+
+    A post a PGP limit held before its check could finish, once a moderator approves it,
+    has no opened check: it goes through ``pgp-recheck-chain`` instead, which accepts it
+    back into the pipeline checked, holds it again, or refuses it; this pass ends there.
     """
 
     name = "pgp-checked-post"
@@ -32,7 +38,13 @@ class PGPCheckedPost:
 
     def process(self, mlist, msg, msgdata) -> None:
         """See `IHandler`."""
-        problem = _mismatch(msg, PostCheck.load(msgdata))
+        check = PostCheck.load(msgdata)
+        if msgdata.get("moderator_approved") and (check is None or check.set_aside):
+            log.info("%s: post %s approved by a moderator, checked again", mlist.list_id,
+                     msg.get("message-id", "n/a").strip())
+            run_chain(mlist, msg, msgdata, "pgp-recheck-chain")
+            raise DiscardMessage("approved by a moderator; checked again by pgp-recheck-chain")
+        problem = _mismatch(msg, check)
         if problem is None:
             return
         log.error("%s: post %s is stopped, shunted and not delivered: %s", mlist.list_id,

@@ -8,7 +8,8 @@ build a message take ``_class`` for the class to build.
 
 - ``classify(msg) -> MessageKind``: PGP/MIME encrypted or signed, inline encrypted or
   signed, or plain (``kinds``).
-- ``parse_entity(bytes)`` (at most ``MAX_DEPTH`` levels deep), ``entity_bytes(msg)``
+- ``parse_entity(bytes)`` (within ``MIMELimits``: depth and part count),
+  ``entity_bytes(msg)``
   (byte-exact), ``embedded_bytes(part)`` and ``canonical_bytes(msg)`` (what a signature
   covers) (``entity``).
 - ``encrypted_payload(msg)``, ``build_encrypted(ciphertext)``, ``split_signed(msg) ->
@@ -27,14 +28,18 @@ signature, micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` o
 
 from mailman_pgp.mime.copies import EncryptedCopies
 from mailman_pgp.mime.entity import (
+    DEFAULT_MIME_LIMITS,
+    DEPTH_CEILING,
     MAX_DEPTH,
+    MIMELimits,
     canonical_bytes,
     embedded_bytes,
     entity_bytes,
     mime_depth,
+    mime_shape,
     parse_entity,
 )
-from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError, NestedTooDeeply
+from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError, NestedTooDeeply, TooManyParts
 from mailman_pgp.mime.inline import InlinePGP, find_inline
 from mailman_pgp.mime.keys import (
     carries_secret_key,
@@ -52,7 +57,10 @@ from mailman_pgp.mime.pgpmime import (
 )
 
 __all__ = [
+    "DEFAULT_MIME_LIMITS",
+    "DEPTH_CEILING",
     "MAX_DEPTH",
+    "MIMELimits",
     "EncryptedCopies",
     "InlinePGP",
     "MIMEError",
@@ -60,6 +68,7 @@ __all__ = [
     "MessageKind",
     "NestedTooDeeply",
     "SignedParts",
+    "TooManyParts",
     "build_encrypted",
     "build_signed",
     "canonical_bytes",
@@ -71,6 +80,7 @@ __all__ = [
     "extract_key_blocks",
     "find_inline",
     "mime_depth",
+    "mime_shape",
     "parse_entity",
     "split_signed",
     "with_attached_key",

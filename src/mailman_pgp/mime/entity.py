@@ -20,6 +20,7 @@ import quopri
 import re
 import secrets
 from copy import deepcopy
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.charset import UNKNOWN8BIT
 from email.generator import BytesGenerator, Generator
@@ -31,14 +32,16 @@ from typing import cast
 
 from public import public
 
-from mailman_pgp.mime.errors import MIMEError, NestedTooDeeply
+from mailman_pgp.mime.errors import MIMEError, NestedTooDeeply, TooManyParts
 
 CRLF = "\r\n"
 # Deeper than mail clients nest (a forward inside a forward adds two levels), and far from
 # where the email package runs out of Python's recursion limit: near 200 levels when it
 # writes an entity, near 1,000 when it parses one.
 MAX_DEPTH = 32
-_TOO_DEEP = f"The message nests MIME parts more than {MAX_DEPTH} levels deep."
+# The deepest nesting a site may allow: the email package's generator, which Mailman uses to
+# write every message out, fails near 200 levels.
+DEPTH_CEILING = 100
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 # RFC 5322 section 2.1.1: at most 998 characters a line, without the CRLF.
 _MAX_LINE = 998
@@ -49,24 +52,57 @@ _UNSAFE = re.compile(
     re.MULTILINE,
 )
 _FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
+_LONE_CR = re.compile(rb"\r(?!\n)")
 _ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
 
 
 @public
-def parse_entity(data: bytes, *, _class: type[Message] = Message) -> Message:
+@dataclass(frozen=True)
+class MIMELimits:
+    """How deep parts of a message may nest (``depth``, at most `DEPTH_CEILING`) and how
+    many parts it may hold in all (``parts``, multiparts and the message itself counted)."""
+
+    depth: int = MAX_DEPTH
+    parts: int = 1000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.depth <= DEPTH_CEILING:
+            raise ValueError(f"depth must be from 1 to {DEPTH_CEILING}, not {self.depth}")
+        if self.parts < 1:
+            raise ValueError(f"parts must be at least 1, not {self.parts}")
+
+    def check(self, msg: Message) -> None:
+        """`NestedTooDeeply` or `TooManyParts` when ``msg`` is over these limits."""
+        depth, parts = mime_shape(msg)
+        if depth > self.depth:
+            raise NestedTooDeeply(self.too_deep())
+        if parts > self.parts:
+            raise TooManyParts(
+                f"The message holds {parts} MIME parts, more than the {self.parts} this list"
+                " reads.")
+
+    def too_deep(self) -> str:
+        return f"The message nests MIME parts more than {self.depth} levels deep."
+
+
+DEFAULT_MIME_LIMITS = MIMELimits()
+
+
+@public
+def parse_entity(data: bytes, *, limits: MIMELimits = DEFAULT_MIME_LIMITS,
+                 _class: type[Message] = Message) -> Message:
     """Parse ``data`` (a message or a MIME entity, e.g. a decrypted plaintext) with compat32.
 
-    Raises `NestedTooDeeply` for parts nested more than `MAX_DEPTH` levels deep: the
-    email package recurses once a level or more, and fails past Python's recursion limit.
+    Raises `NestedTooDeeply` or `TooManyParts` for an entity over ``limits``: the email
+    package recurses once a level or more, and fails past Python's recursion limit.
     """
     if not isinstance(data, bytes | bytearray):
         raise TypeError(f"parse_entity() takes bytes, not {type(data).__name__}")
     try:
         entity = message_from_bytes(bytes(data), _class=_class, policy=compat32)
     except RecursionError:
-        raise NestedTooDeeply(_TOO_DEEP) from None
-    if mime_depth(entity) > MAX_DEPTH:
-        raise NestedTooDeeply(_TOO_DEEP)
+        raise NestedTooDeeply(limits.too_deep()) from None
+    limits.check(entity)
     return entity
 
 
@@ -90,14 +126,26 @@ def decoded_body(part: Message) -> bytes:
 @public
 def mime_depth(msg: Message) -> int:
     """How deep parts nest in ``msg``: 0 for a single part; counted without recursion."""
+    return mime_shape(msg)[0]
+
+
+@public
+def mime_shape(msg: Message) -> tuple[int, int]:
+    """How deep parts nest in ``msg`` and how many entities it holds, itself included.
+
+    Counted without recursion; a message/rfc822 part and the message it carries count
+    as two levels, as the email package nests them.
+    """
     deepest = 0
+    count = 0
     pending = [(msg, 0)]
     while pending:
         part, level = pending.pop()
+        count += 1
         deepest = max(deepest, level)
         if part.is_multipart():
             pending.extend((child, level + 1) for child in subparts(part))
-    return deepest
+    return deepest, count
 
 
 @public
@@ -328,10 +376,11 @@ def _encoded_header(name: str, value: str, charset: str | None) -> str | Header:
             continue
         if text is None:
             break
-        if name.lower() in _ADDRESS_HEADERS:
-            return ", ".join(
-                formataddr(pair, charset="utf-8") for pair in getaddresses([text])
-            )
+        pairs = getaddresses([text])
+        # An address itself in 8 bits (RFC 6532) has no 7-bit form: the whole value is
+        # then encoded like any other text.
+        if name.lower() in _ADDRESS_HEADERS and all(addr.isascii() for _, addr in pairs):
+            return ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
         return Header(text, "utf-8", header_name=name)
     return Header(unfolded, UNKNOWN8BIT, header_name=name)
 
@@ -349,7 +398,9 @@ def _reencode_body(part: Message) -> None:
     data = decoded_body(part)
     binary = str(part.get("Content-Transfer-Encoding", "")).strip().lower() == "binary"
     del part["Content-Transfer-Encoding"]
-    if part.get_content_maintype() == "text" and not binary:
+    # Quoted-printable leaves a CR that is not part of a CRLF as it is, and the generator
+    # then writes it as a line break: such text changes each time it is written.
+    if part.get_content_maintype() == "text" and not binary and not _LONE_CR.search(data):
         encoded = _FROM_LINE.sub(b"=46rom ", quopri.encodestring(data))
         part.set_payload(encoded.decode("ascii"))
         part["Content-Transfer-Encoding"] = "quoted-printable"

@@ -21,4 +21,10 @@ class MalformedPGPMIME(MIMEError):
 
 @public
 class NestedTooDeeply(MIMEError):
-    """An entity nests MIME parts deeper than `MAX_DEPTH` levels; it is not read further."""
+    """An entity nests MIME parts deeper than its limits allow (`MIMELimits`, by default
+    `MAX_DEPTH` levels); it is not read further."""
+
+
+@public
+class TooManyParts(MIMEError):
+    """An entity holds more MIME parts than its limits allow (`MIMELimits`)."""

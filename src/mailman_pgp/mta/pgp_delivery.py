@@ -59,8 +59,11 @@ class PGPDelivery(EncryptedDelivery):
         settings = pgp_config()
         key = getUtility(IPGPListManager).secret_key(pgp_list)
         try:
+            # The check read this very ciphertext within the limit that applied to it (the
+            # list's, or the site's once a moderator approved): the site's bounds it here.
             content = post_content(msg, key, digest=check.digest, sop=settings.sop(),
-                                   max_plaintext=settings.plaintext_limit(mlist.max_message_size))
+                                   max_plaintext=settings.max_plaintext_size,
+                                   mime_limits=settings.mime_limits)
             return sign_content(content, key)
         except NotTheCheckedPost as error:
             log.error("%s to %s is not delivered: %s", message_id, mlist.list_id, error)

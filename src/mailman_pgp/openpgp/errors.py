@@ -115,3 +115,12 @@ class RevocationGiven(KeyParseError):
 class RevocationRefused(OpenPGPError):
     """A revocation certificate that the key it would revoke did not make, or that does
     not verify with that key."""
+
+
+@public
+class KeyTooLarge(KeyParseError):
+    """Key material over the list's limits (`KeyLimits`): not parsed further.
+
+    Checked before Sequoia judges the key, whose work grows with the square of the number
+    of user IDs: a key with 2,000 of them keeps it busy for seconds.
+    """

@@ -44,10 +44,18 @@ class CheckOutcome(Enum):
     MALFORMED = "malformed"
     # ``detail``: the fingerprint of the list key the post should be encrypted to.
     UNDECRYPTABLE = "undecryptable"
-    # ``detail``: the plaintext limit in KB.
+    # Over the site's plaintext limit, which nothing lifts. ``detail``: the limit in KB.
     TOO_LARGE = "too_large"
-    # ``detail``: the time limit in seconds.
+    # Over the list's own plaintext limit, which a moderator's approval lifts to the
+    # site's. ``detail``: the limit in KB.
+    OVER_LIST_LIMIT = "over_list_limit"
+    # Not read within the time limit: a moderator may have it read again. ``detail``: the
+    # time limit in seconds.
     TIMED_OUT = "timed_out"
+
+
+# The outcomes that set a post aside for a moderator rather than refuse it.
+SET_ASIDE = frozenset({CheckOutcome.OVER_LIST_LIMIT, CheckOutcome.TIMED_OUT})
 
 
 @public
@@ -77,6 +85,11 @@ class PostCheck:
         """The post was decrypted, and the record says which post and whose it is."""
         return (self.outcome is CheckOutcome.OPENED and bool(self.digest)
                 and bool(self.author) and self.status is not None)
+
+    @property
+    def set_aside(self) -> bool:
+        """The check stopped at a limit a moderator may lift: the post is held, not refused."""
+        return self.outcome in SET_ASIDE
 
     @property
     def signed_by_sender(self) -> bool:

@@ -1,9 +1,12 @@
 """The PGP check of a post: the one step of the posting chain that decrypts.
 
-It opens the post once with the list key, in memory, within the plaintext and time
+It opens the post once with the list key, in memory, within the plaintext, MIME and time
 limits, checks the signature against the author's confirmed key, and records the
 outcome as a `PostCheck` (see `mailman_pgp.posting.check` for the contract). Judging the
 outcome is the rules' work; this step never refuses anything itself.
+
+`recheck_post` is the same check for a post a moderator approved after a limit set it
+aside: the list's own size limits give way to the site's, the time limit stays.
 """
 
 from __future__ import annotations
@@ -44,12 +47,22 @@ def check_post(mlist, msg: Message, msgdata: MutableMapping[str, Any]) -> PostCh
     the error propagates, so the runner shunts the post instead of refusing it.
     """
     PostCheck.forget(msgdata)
-    check = _check(mlist, msg)
+    check = _check(mlist, msg, approved=False)
     check.save(msgdata)
     return check
 
 
-def _check(mlist, msg: Message) -> PostCheck:
+@public
+def recheck_post(mlist, msg: Message, msgdata: MutableMapping[str, Any]) -> PostCheck:
+    """`check_post` for a post a moderator approved: read up to the site's plaintext limit
+    (``[limits] max_plaintext_size``) whatever the list's ``max_message_size``."""
+    PostCheck.forget(msgdata)
+    check = _check(mlist, msg, approved=True)
+    check.save(msgdata)
+    return check
+
+
+def _check(mlist, msg: Message, *, approved: bool) -> PostCheck:
     pgp_list = getUtility(IPGPListManager).get(mlist.list_id)
     try:
         author = post_author(msg)
@@ -59,13 +72,16 @@ def _check(mlist, msg: Message) -> PostCheck:
         return PostCheck(CheckOutcome.NO_LIST_KEY, author)
     sender_key = getUtility(IPGPAddressKeyManager).confirmed_for([author]).get(author)
     settings = pgp_config()
+    limit = (settings.max_plaintext_size if approved
+             else settings.plaintext_limit(mlist.max_message_size))
     try:
         opened = open_post(
             msg,
             getUtility(IPGPListManager).secret_key(pgp_list),
             verify_with=[sender_key.certificate()] if sender_key is not None else [],
             sop=settings.sop(),
-            max_plaintext=settings.plaintext_limit(mlist.max_message_size),
+            max_plaintext=limit,
+            mime_limits=settings.mime_limits,
         )
     except NotEncrypted:
         return PostCheck(CheckOutcome.NOT_ENCRYPTED, author)
@@ -76,8 +92,9 @@ def _check(mlist, msg: Message) -> PostCheck:
         return PostCheck(CheckOutcome.UNDECRYPTABLE, author, _digest(msg),
                          detail=pgp_list.fingerprint)
     except PlaintextTooLarge as error:
-        return PostCheck(CheckOutcome.TOO_LARGE, author, _digest(msg),
-                         detail=str(error.limit // 1024))
+        outcome = (CheckOutcome.TOO_LARGE if limit >= settings.max_plaintext_size
+                   else CheckOutcome.OVER_LIST_LIMIT)
+        return PostCheck(outcome, author, _digest(msg), detail=str(error.limit // 1024))
     except CommandTimedOut:
         return PostCheck(CheckOutcome.TIMED_OUT, author, _digest(msg),
                          detail=f"{settings.sop_timeout.total_seconds():g}")

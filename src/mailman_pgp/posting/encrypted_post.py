@@ -19,7 +19,10 @@ from public import public
 
 from mailman_pgp.errors import PGPError
 from mailman_pgp.mime import (
+    DEFAULT_MIME_LIMITS,
     MessageKind,
+    MIMEError,
+    MIMELimits,
     classify,
     encrypted_payload,
     find_inline,
@@ -42,6 +45,9 @@ from mailman_pgp.openpgp import (
 
 ENCRYPTED_KINDS = frozenset({MessageKind.PGP_MIME_ENCRYPTED, MessageKind.INLINE_ENCRYPTED})
 _CLEARSIGNED = re.compile(rb"\A\s*-----BEGIN PGP SIGNED MESSAGE-----")
+# What a decrypted inline post holds when it is itself PGP again.
+_INLINE_PGP = re.compile(rb"\A\s*-----BEGIN PGP (?:MESSAGE|SIGNED MESSAGE)-----")
+_PGP_MIME = frozenset({MessageKind.PGP_MIME_ENCRYPTED, MessageKind.PGP_MIME_SIGNED})
 
 
 @public
@@ -55,6 +61,21 @@ class NotEncrypted(PGPError):
             if kind in (MessageKind.PGP_MIME_SIGNED, MessageKind.INLINE_SIGNED)
             else "The message is not encrypted."
         )
+
+
+@public
+class TooManyLayers(MIMEError):
+    """The content under the encryption and the sender's signature is PGP again.
+
+    A post is read as one encryption layer with at most one signature, combined with it or
+    inside it (RFC 3156 6.1 and 6.2); whatever is encrypted or signed within that is not
+    opened, so it is refused rather than passed on unread.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "It is encrypted or signed again inside the encryption and your signature."
+            " Encrypt to the list's key and sign once.")
 
 
 @public
@@ -115,11 +136,13 @@ def open_post(
     verify_with: Sequence[Certificate],
     sop: SOP,
     max_plaintext: int,
+    mime_limits: MIMELimits = DEFAULT_MIME_LIMITS,
 ) -> OpenedPost:
     """Decrypt ``msg`` with the list's ``key`` and check its signature, once, in memory.
 
     Raises `NotEncrypted` for a message that is not encrypted, `MalformedPGPMIME`
-    for broken PGP/MIME (a `MIMEError` for content the list cannot read),
+    for broken PGP/MIME (a `MIMEError` for content the list cannot read: nested or
+    holding parts beyond ``mime_limits``, or PGP again, `TooManyLayers`),
     `DecryptionError` when the list key cannot open it and `PlaintextTooLarge` when
     it holds more than ``max_plaintext`` bytes.
     """
@@ -128,14 +151,19 @@ def open_post(
                         max_plaintext=max_plaintext)
     _refuse_empty(decrypted.plaintext)
     if post.kind is MessageKind.PGP_MIME_ENCRYPTED:
-        return _open_mime(post, parse_entity(decrypted.plaintext), decrypted.verification,
-                          verify_with, sop)
-    return _open_inline(post, decrypted.plaintext, decrypted.verification, verify_with, sop)
+        opened = _open_mime(post, parse_entity(decrypted.plaintext, limits=mime_limits),
+                            decrypted.verification, verify_with, sop)
+    else:
+        opened = _open_inline(post, decrypted.plaintext, decrypted.verification,
+                              verify_with, sop)
+    if classify(opened.content) in _PGP_MIME:
+        raise TooManyLayers()
+    return opened
 
 
 @public
 def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
-                 max_plaintext: int) -> Message:
+                 max_plaintext: int, mime_limits: MIMELimits = DEFAULT_MIME_LIMITS) -> Message:
     """The entity to deliver of a post whose signature the posting chain already judged.
 
     Opened only when its ciphertext has the ``digest`` the chain recorded
@@ -151,7 +179,7 @@ def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
     plaintext = decrypt_content(post.ciphertext, key, sop=sop, max_plaintext=max_plaintext)
     _refuse_empty(plaintext)
     if post.kind is MessageKind.PGP_MIME_ENCRYPTED:
-        entity = parse_entity(plaintext)
+        entity = parse_entity(plaintext, limits=mime_limits)
         if classify(entity) is MessageKind.PGP_MIME_SIGNED:
             return split_signed(entity).content
         return entity
@@ -186,6 +214,8 @@ def _open_inline(post: EncryptedPart, plaintext: bytes, verification: Verificati
         plaintext = checked.text
         if verification.status is SignatureStatus.NO_SIGNATURE:
             verification = checked.verification
+    if _INLINE_PGP.match(plaintext):
+        raise TooManyLayers()
     content = text_entity(plaintext, _charset_of(plaintext, post.charset))
     return OpenedPost(post.kind, content, verification, post.digest)
 

@@ -37,12 +37,24 @@ AMBIGUOUS_AUTHOR = N_(
     "Your message does not name exactly one author: it needs one From header with one "
     "address."
 )
-TOO_LARGE = N_("Your message is {} KB, larger than the {} KB this list accepts.")
+TOO_COMPLEX = N_("Your message is more complex than this list reads: {}")
+# The reasons a post is held for a moderator, rather than refused.
+TOO_LARGE = N_(
+    "Your message is {} KB, larger than the {} KB this list accepts without a moderator's "
+    "approval."
+)
+OVER_LIST_LIMIT = N_(
+    "Your message is larger than {} KB once decrypted and decompressed, more than this list "
+    "accepts without a moderator's approval."
+)
+TIMED_OUT = N_(
+    "The list could not read your message within {} seconds. A moderator can have it read "
+    "again."
+)
 PLAINTEXT_TOO_LARGE = N_(
     "Your message is larger than {} KB once decrypted and decompressed, more than this list "
     "reads."
 )
-TIMED_OUT = N_("The list could not read your message within {} seconds.")
 MESSAGE_ID_TAKEN = N_(
     "Another message with the Message-ID {} is already waiting on this server. Send your "
     "message again as a new message."
@@ -62,8 +74,10 @@ ALL = (
     REVOKED_KEY,
     OTHER_KEY,
     AMBIGUOUS_AUTHOR,
+    TOO_COMPLEX,
     TOO_LARGE,
-    PLAINTEXT_TOO_LARGE,
+    OVER_LIST_LIMIT,
     TIMED_OUT,
+    PLAINTEXT_TOO_LARGE,
     MESSAGE_ID_TAKEN,
 )

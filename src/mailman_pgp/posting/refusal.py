@@ -1,4 +1,4 @@
-"""Telling the sender why a post was refused, through Mailman's own rejection notice."""
+"""Telling the sender why a post was refused or held, through Mailman's own notices."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from public import public
 
 @public
 def refuse(msgdata: MutableMapping[str, Any], msg: Message, reason: str, *values: str) -> None:
-    """Add ``reason`` to the reasons Mailman's reject chain quotes in its notice.
+    """Add ``reason`` to the reasons Mailman's reject and hold chains quote in their notices.
 
     ``reason`` is a sentence with ``{}`` where each of ``values`` goes; Mailman
     translates the sentence and then fills in the values.

@@ -17,8 +17,9 @@ _REASONS = {
     CheckOutcome.MALFORMED: reasons.MALFORMED,
     CheckOutcome.UNDECRYPTABLE: reasons.UNDECRYPTABLE,
     CheckOutcome.TOO_LARGE: reasons.PLAINTEXT_TOO_LARGE,
-    CheckOutcome.TIMED_OUT: reasons.TIMED_OUT,
 }
+# The outcomes that set a post aside (`PostCheck.set_aside`) are held by the rules before
+# this one in the chains; should one reach it, it is refused as not checked.
 
 
 @public

@@ -14,12 +14,13 @@ from mailman_pgp.posting.refusal import refuse
 class PGPTooLarge:
     """See `IRule`: hits when the post as it arrived is over the list's ``max_message_size``.
 
-    Mailman's own ``max-size`` rule would hold such a post for a moderator, but only
-    after the PGP rules have decrypted it; a PGP list refuses it first.
+    Mailman's own ``max-size`` rule holds such a post for a moderator, but only after the
+    PGP rules have decrypted it; ``pgp-posting-chain`` holds it first, undecrypted. A
+    moderator's approval has it checked then (``pgp-recheck-chain``).
     """
 
     name = "pgp-too-large"
-    description = N_("Catch posts to a PGP list over the list's max_message_size.")
+    description = N_("Hold posts to a PGP list over the list's max_message_size, unread.")
     record = True
 
     def check(self, mlist, msg, msgdata) -> bool:

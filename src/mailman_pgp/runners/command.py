@@ -35,6 +35,7 @@ class PGPCommandRunner(CommandRunner):
         settings = pgp_config()
         mail = open_command_mail(
             msg, pgp_lists.secret_key(pgp_list), sop=settings.sop(),
-            max_plaintext=settings.plaintext_limit(mlist.max_message_size))
+            max_plaintext=settings.plaintext_limit(mlist.max_message_size),
+            mime_limits=settings.mime_limits)
         with processing(mail):
             return bool(super()._dispose(mlist, mail.view, msgdata))

@@ -22,7 +22,7 @@ def start(directory: Path, cfg_text: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(("settings", "problem"), [
     ("[keys]\nalgorithm: dsa\n", "[keys] algorithm: 'dsa' is not one of cv25519"),
     ("[keys]\nalgoritm: rsa4096\n", "unknown setting 'algoritm' in [keys]"),
-    ("[posting]\nmax_plaintext_size: lots\n", "[posting] max_plaintext_size: 'lots'"),
+    ("[limits]\nmax_plaintext_size: lots\n", "[limits] max_plaintext_size: 'lots'"),
 ], ids=["bad-value", "misspelt-key", "bad-size"])
 def test_a_broken_plugin_configuration_stops_mailman_naming_the_problem(
         tmp_path, settings, problem):

@@ -63,13 +63,29 @@ def test_the_pgp_checks_come_before_mailmans_chain(mailman):
         ("banned-address", "discard"),
         ("pgp-ambiguous-author", "pgp-reject"),
         ("pgp-author-without-key", "pgp-reject"),
-        ("pgp-too-large", "pgp-reject"),
+        ("pgp-too-complex", "pgp-reject"),
         ("pgp-not-encrypted", "pgp-reject"),
         ("pgp-message-id-taken", "pgp-reject"),
+        ("pgp-too-large", "hold"),
         ("truth", "check_post"),
+        ("pgp-too-slow", "hold"),
+        ("pgp-plaintext-over-list-limit", "hold"),
         ("pgp-not-decryptable", "pgp-reject"),
         ("pgp-not-signed-by-sender", "pgp-reject"),
         ("truth", "default-posting-chain"),
+    ]
+
+
+def test_an_approved_post_is_checked_again_before_it_is_accepted(mailman):
+    chain = config.chains["pgp-recheck-chain"]
+    names = [(link.rule.name, link.chain.name if link.chain else link.function.__name__)
+             for link in chain.get_links(None, None, None)]
+    assert names == [
+        ("truth", "recheck_post"),
+        ("pgp-too-slow", "hold"),
+        ("pgp-not-decryptable", "pgp-reject"),
+        ("pgp-not-signed-by-sender", "pgp-reject"),
+        ("truth", "accept"),
     ]
 
 

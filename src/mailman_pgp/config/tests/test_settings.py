@@ -8,7 +8,8 @@ import pytest
 
 from mailman_pgp.config.errors import ConfigError
 from mailman_pgp.config.settings import as_size, load_config
-from mailman_pgp.openpgp import SOP, KeyAlgorithm
+from mailman_pgp.mime import MIMELimits
+from mailman_pgp.openpgp import SOP, KeyAlgorithm, KeyLimits
 
 DEFAULTS_FILE = Path(__file__).resolve().parents[1] / "mailman_pgp.cfg"
 
@@ -128,11 +129,37 @@ def test_the_defaults_file_documents_every_setting():
         assert lines[index - 1].startswith("#"), f"{lines[index]!r} has no comment above it"
 
 
-def test_posting_defaults(tmp_path):
+def test_posting_and_limits_defaults(tmp_path):
     settings = load_config(None, var_dir=tmp_path)
     assert settings.notify_senders_without_key is False
     assert settings.max_plaintext_size == 25 * 1024 * 1024
     assert settings.plaintext_size_factor == 10
+    assert settings.mime_limits == MIMELimits(depth=32, parts=1000)
+    assert settings.key_limits == KeyLimits(
+        size=1024 * 1024, user_ids=100, subkeys=100, signatures=10_000)
+
+
+def test_limits_are_read_from_the_sites_file(tmp_path):
+    path = site_file(tmp_path, "[limits]\nmime_depth: 10\nmime_parts: 50\nkey_size: 64 KB\n"
+                               "key_user_ids: 5\nkey_subkeys: 3\nkey_signatures: 20\n")
+    settings = load_config(path, var_dir=tmp_path)
+    assert settings.mime_limits == MIMELimits(depth=10, parts=50)
+    assert settings.key_limits == KeyLimits(size=64 * 1024, user_ids=5, subkeys=3,
+                                            signatures=20)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("mime_depth: 101", "a whole number from 1 to 100"),
+    ("mime_depth: 0", "a whole number from 1 to 100"),
+    ("mime_parts: none", "a whole number above 0"),
+    ("key_user_ids: -1", "a whole number above 0"),
+    ("key_size: huge", "a size such as 1 MB"),
+])
+def test_a_limit_out_of_range_is_an_error_naming_it(tmp_path, line, expected):
+    path = site_file(tmp_path, f"[limits]\n{line}\n")
+    name = line.partition(":")[0]
+    with pytest.raises(ConfigError, match=rf"\[limits\] {name}: .* is not {expected}"):
+        load_config(path, var_dir=tmp_path)
 
 
 @pytest.mark.parametrize(("text", "size"), [
@@ -145,13 +172,13 @@ def test_sizes_are_read_with_binary_units(text, size):
 
 @pytest.mark.parametrize("text", ["", "0", "-1 MB", "2.5 MB", "25 MiB", "big"])
 def test_a_size_that_is_not_one_is_an_error_naming_the_setting(tmp_path, text):
-    path = site_file(tmp_path, f"[posting]\nmax_plaintext_size: {text}\n")
-    with pytest.raises(ConfigError, match=r"\[posting\] max_plaintext_size: .* is not a size"):
+    path = site_file(tmp_path, f"[limits]\nmax_plaintext_size: {text}\n")
+    with pytest.raises(ConfigError, match=r"\[limits\] max_plaintext_size: .* is not a size"):
         load_config(path, var_dir=tmp_path)
 
 
 def test_the_plaintext_limit_follows_the_lists_max_message_size(tmp_path):
-    path = site_file(tmp_path, "[posting]\nmax_plaintext_size: 1 MB\nplaintext_size_factor: 4\n")
+    path = site_file(tmp_path, "[limits]\nmax_plaintext_size: 1 MB\nplaintext_size_factor: 4\n")
     settings = load_config(path, var_dir=tmp_path)
     assert settings.plaintext_limit(0) == 1024 * 1024
     assert settings.plaintext_limit(40) == 40 * 1024 * 4

@@ -11,13 +11,17 @@ from email.mime.text import MIMEText
 import pytest
 
 from mailman_pgp.mime import (
+    DEPTH_CEILING,
     MAX_DEPTH,
     MIMEError,
+    MIMELimits,
     NestedTooDeeply,
+    TooManyParts,
     canonical_bytes,
     embedded_bytes,
     entity_bytes,
     mime_depth,
+    mime_shape,
     parse_entity,
 )
 from mailman_pgp.mime.tests.conftest import MESSAGES, message_bytes
@@ -215,3 +219,36 @@ def test_parts_nested_up_to_the_limit_are_read_and_can_be_signed() -> None:
 def test_parts_nested_deeper_are_refused_with_a_sentence(levels: int) -> None:
     with pytest.raises(NestedTooDeeply, match=f"more than {MAX_DEPTH} levels deep"):
         parse_entity(nested(levels))
+
+
+def many_parts(count: int) -> bytes:
+    """A multipart/mixed entity of ``count`` text parts."""
+    parts = b"".join(b"--m\r\nContent-Type: text/plain\r\n\r\npart %d\r\n" % i
+                     for i in range(count))
+    return b'Content-Type: multipart/mixed; boundary="m"\r\n\r\n' + parts + b"--m--\r\n"
+
+
+def test_parts_are_counted_with_the_multipart_that_holds_them() -> None:
+    assert mime_shape(parse_entity(many_parts(10))) == (1, 11)
+    assert mime_shape(parse_entity(nested(3))) == (3, 4)
+
+
+def test_more_parts_than_the_limit_are_refused_with_a_sentence() -> None:
+    limits = MIMELimits(parts=10)
+    with pytest.raises(TooManyParts, match="holds 11 MIME parts, more than the 10 this list"):
+        parse_entity(many_parts(10), limits=limits)
+    assert len(parse_entity(many_parts(9), limits=limits).get_payload()) == 9
+
+
+def test_the_default_part_limit_admits_a_message_with_hundreds_of_attachments() -> None:
+    assert mime_shape(parse_entity(many_parts(500)))[1] == 501
+    with pytest.raises(TooManyParts):
+        parse_entity(many_parts(1000))
+
+
+def test_a_site_chooses_its_depth_within_the_ceiling() -> None:
+    assert mime_depth(parse_entity(nested(40), limits=MIMELimits(depth=40))) == 40
+    with pytest.raises(NestedTooDeeply, match="more than 5 levels deep"):
+        parse_entity(nested(6), limits=MIMELimits(depth=5))
+    with pytest.raises(ValueError, match="from 1 to 100"):
+        MIMELimits(depth=DEPTH_CEILING + 1)

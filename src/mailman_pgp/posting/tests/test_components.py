@@ -13,8 +13,10 @@ from zope.interface.verify import verifyObject
 KINDS = [
     ("mailman_pgp.rules", IRule, "rules",
      {"pgp-ambiguous-author", "pgp-author-without-key", "pgp-too-large", "pgp-not-encrypted",
-      "pgp-message-id-taken", "pgp-not-decryptable", "pgp-not-signed-by-sender"}),
-    ("mailman_pgp.chains", IChain, "chains", {"pgp-posting-chain", "pgp-reject"}),
+      "pgp-message-id-taken", "pgp-not-decryptable", "pgp-not-signed-by-sender",
+      "pgp-too-complex", "pgp-too-slow", "pgp-plaintext-over-list-limit"}),
+    ("mailman_pgp.chains", IChain, "chains",
+     {"pgp-posting-chain", "pgp-recheck-chain", "pgp-reject"}),
     ("mailman_pgp.handlers", IHandler, "handlers", {"pgp-checked-post"}),
     ("mailman_pgp.pipelines", IPipeline, "pipelines", {"pgp-posting-pipeline"}),
 ]

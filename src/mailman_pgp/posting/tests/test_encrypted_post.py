@@ -5,7 +5,7 @@
 import pytest
 from mailman.email.message import Message
 
-from mailman_pgp.mime import parse_entity
+from mailman_pgp.mime import MIMELimits, TooManyParts, parse_entity
 from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_key, messages
 from mailman_pgp.openpgp import gnupg as gnupg_module
 from mailman_pgp.openpgp import sop as sop_module
@@ -13,6 +13,7 @@ from mailman_pgp.openpgp.keys import load_certificate
 from mailman_pgp.posting.encrypted_post import (
     NotEncrypted,
     NotTheCheckedPost,
+    TooManyLayers,
     encrypted_part,
     open_post,
     post_content,
@@ -195,3 +196,52 @@ def test_delivery_does_not_open_a_ciphertext_other_than_the_one_checked(
         post_content(swapped, list_key, digest=encrypted_part(checked).digest, sop=SOP(),
                      max_plaintext=LIMIT)
     assert decrypted == []
+
+
+def test_content_signed_twice_inside_the_encryption_is_refused(list_key, anne, anne_cert):
+    content = text_body(TEXT)
+    once = pgp_mime_signed_entity(content, anne.sign_detached(content, "anne@example.com"))
+    twice = pgp_mime_signed_entity(once, anne.sign_detached(once, "anne@example.com"),
+                                   boundary="outer-signature")
+    armor = anne.encrypt(twice, list_key.fingerprint, None)
+    with pytest.raises(TooManyLayers, match="encrypted or signed again inside"):
+        open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
+                  verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
+
+
+def test_content_encrypted_again_inside_the_encryption_is_refused(list_key, anne, anne_cert):
+    inner = pgp_mime_message(anne.encrypt(text_body(TEXT), list_key.fingerprint,
+                                          "anne@example.com"), {})
+    armor = anne.encrypt(inner, list_key.fingerprint, "anne@example.com")
+    with pytest.raises(TooManyLayers):
+        open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
+                  verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
+
+
+def test_inline_text_that_is_a_pgp_message_again_is_refused(list_key, anne, anne_cert):
+    inner = anne.encrypt(TEXT.encode(), list_key.fingerprint, None)
+    armor = anne.encrypt(inner, list_key.fingerprint, "anne@example.com")
+    with pytest.raises(TooManyLayers):
+        open_post(parsed(inline_message(armor, HEADERS)), list_key,
+                  verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
+
+
+def test_quoted_pgp_text_inside_a_post_is_content_not_a_layer(list_key, anne, anne_cert):
+    quoted = "Look at what I got:\n\n" + anne.encrypt(b"x", list_key.fingerprint, None).decode()
+    armor = anne.encrypt(text_body(quoted), list_key.fingerprint, "anne@example.com")
+    opened = open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
+                       verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)
+    assert opened.verification.status is SignatureStatus.GOOD
+    assert "BEGIN PGP MESSAGE" in text_of(opened.content)
+
+
+def test_decrypted_content_is_held_to_the_mime_limits(list_key, anne, anne_cert):
+    parts = b"".join(b"--m\r\nContent-Type: text/plain\r\n\r\npart\r\n" for _ in range(5))
+    entity = b'Content-Type: multipart/mixed; boundary="m"\r\n\r\n' + parts + b"--m--\r\n"
+    armor = anne.encrypt(entity, list_key.fingerprint, "anne@example.com")
+    msg = parsed(pgp_mime_message(armor, HEADERS))
+    with pytest.raises(TooManyParts, match="holds 6 MIME parts, more than the 5"):
+        open_post(msg, list_key, verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT,
+                  mime_limits=MIMELimits(parts=5))
+    assert open_post(msg, list_key, verify_with=[anne_cert], sop=SOP(),
+                     max_plaintext=LIMIT).content.is_multipart()

@@ -50,10 +50,13 @@ def test_an_opened_post_passes_whatever_its_signature(mailman):
      "Your message is larger than 400 KB once decrypted and decompressed, more than this "
      "list reads."),
     (PostCheck(CheckOutcome.TIMED_OUT, AUTHOR, DIGEST, detail="30"),
-     "The list could not read your message within 30 seconds."),
+     "The list could not check the signature of your message."),
+    (PostCheck(CheckOutcome.OVER_LIST_LIMIT, AUTHOR, DIGEST, detail="40"),
+     "The list could not check the signature of your message."),
     (PostCheck(CheckOutcome.OPENED, AUTHOR, None, SignatureStatus.GOOD),
      "The list could not check the signature of your message."),
 ], ids=["never-checked", "no-list-key", "no-author", "not-encrypted", "malformed",
-        "undecryptable", "too-large", "timed-out", "opened-without-digest"])
+        "undecryptable", "too-large", "timed-out-unheld", "over-list-limit-unheld",
+        "opened-without-digest"])
 def test_a_post_not_opened_is_refused_saying_why(mailman, check, reason):
     assert run(check) == (True, [reason])

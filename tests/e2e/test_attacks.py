@@ -30,7 +30,9 @@ from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.config import SETTINGS, pgp_config
 from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 from mailman_pgp.testing.calls import record_calls
-from mailman_pgp.testing.client_mail import pgp_mime_message, read_as, text_body, text_of
+from mailman_pgp.testing.client_mail import read_as, text_of
+
+from .hostile_mail import bomb_post, nested
 
 MEMBERS = ("alice@example.com", "bob@example.com", "mallory@example.com")
 
@@ -183,16 +185,6 @@ def test_a_held_post_approved_unchanged_is_delivered(scenario, people):
 
 # 2. Work that anyone can make the list do.
 
-def bomb_post(scenario, person, size: int) -> bytes:
-    """``size`` bytes of text, signed by ``person``, bzip2-compressed and encrypted: tiny."""
-    inner = text_body("") + b"0" * size
-    armor = person.client.run(
-        "--armor", "--local-user", person.email, "--recipient", scenario.list_fingerprint,
-        "--compress-algo", "bzip2", "--compress-level", "9", "--sign", "--encrypt",
-        input=inner).output
-    return pgp_mime_message(armor, scenario.headers(person, "A small post"))
-
-
 def test_a_decompression_bomb_is_held_at_the_lists_limit_and_refused_at_the_sites(
         scenario, people, settings):
     settings(max_plaintext_size=2 * 1024 * 1024)
@@ -303,13 +295,6 @@ def test_a_post_with_a_second_from_is_refused(scenario, people, forgery):
 
 
 # 5. Failures that vanished without a word.
-
-def nested(levels: int, text: bytes) -> bytes:
-    head = b"".join(b'Content-Type: multipart/mixed; boundary="n%d"\r\n\r\n--n%d\r\n' % (i, i)
-                    for i in range(levels))
-    tail = b"".join(b"\r\n--n%d--\r\n" % i for i in reversed(range(levels)))
-    return head + b"Content-Type: text/plain\r\n\r\n" + text + tail
-
 
 def test_content_nested_too_deep_is_refused_with_a_notice(scenario, people):
     alice = people["alice"]

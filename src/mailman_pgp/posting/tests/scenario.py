@@ -153,9 +153,11 @@ class PGPListScenario:
         msg = email.message_from_bytes(raw, MailmanMessage)
         inject_message(self.mlist, msg, to_list=True)
 
-    def send_by_lmtp(self, raw: bytes, to: str | None = None) -> dict[str, tuple[int, bytes]]:
+    def send_by_lmtp(self, raw: bytes, to: str | None = None, *,
+                     envelope_sender: str | None = None) -> dict[str, tuple[int, bytes]]:
         """Send ``raw`` to the list (or ``to``) through Mailman's LMTP server, as an MTA does.
 
+        The envelope sender is ``envelope_sender``, by default the From address of ``raw``.
         Mailman's LMTP handler runs in a thread of this process (its database session
         is thread-local); it parses the message and queues it in the in queue.
         """
@@ -164,7 +166,7 @@ class PGPListScenario:
         from mailman.config import config
         from mailman.runners.lmtp import LMTPController, LMTPHandler
 
-        sender = email.message_from_bytes(raw)["From"]
+        sender = envelope_sender or email.message_from_bytes(raw)["From"]
         # smtplib sends bytes as given; SMTP wants CRLF line ends.
         raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         host, port = config.mta.lmtp_host, int(config.mta.lmtp_port)

@@ -181,3 +181,34 @@ def test_with_another_encryption_subkey_left_the_key_stays_confirmed(scenario, p
     # The reply, and the list's mail, go to the subkey left.
     assert encrypted_to(zoe, reply) == {second[-16:]}
     assert ZOE in post(scenario, anne)
+
+
+def test_more_blocks_than_keys_to_revoke_are_refused_before_any_is_checked(
+        scenario, people, monkeypatch):
+    import mailman_pgp.openpgp.keys as keys_module
+    from mailman_pgp.testing.calls import record_calls
+
+    zoe = people["zoe"]
+    client = client_of(zoe)
+    client.revoke_subkey(zoe.fingerprint)
+    exported = bytes(pysequoia.Cert.from_bytes(client.export(zoe.fingerprint).encode()))
+    [revocation] = [packet for packet in PacketPile.from_bytes(exported)
+                    if packet.signature_type == SignatureType.SubkeyRevocation]
+    # The bare revocation signature: its two-octet packet header, then its body.
+    at = exported.index(revocation.body)
+    assert len(revocation.body) < 192 and exported[at - 2] & 0x80
+    bare = pysequoia.armor(exported[at - 2:at + len(revocation.body)],
+                           pysequoia.ArmorKind.PublicKey)
+    # Each bare subkey revocation is checked by a run of gpg: fifty would be fifty runs.
+    gpg_checks = record_calls(monkeypatch, keys_module, "checked_signatures")
+    before = held().public_key
+    keys = len(held().certificate().keys)
+    reply = reply_text(zoe, revoke(scenario, zoe, *[bare] * 50))
+    assert f"holds 50 key blocks, but your key has only {keys} keys to revoke" in reply
+    assert "Nothing was changed" in reply
+    assert gpg_checks == []
+    assert held().public_key == before
+    # One of them is taken, checked by gpg.
+    reply = reply_text(zoe, revoke(scenario, zoe, bare))
+    assert len(gpg_checks) == 1
+    assert held().public_key != before

@@ -51,6 +51,11 @@ def key_revoke(mlist: Any, mail: CommandMail, arguments: list[str],
             print("No revocation certificate was found in what you sent; attach it, or paste"
                   " it into the message. Nothing was changed.", file=results)
             return ContinueProcessing.no
+        # Each block may cost runs of gpg: no more than one per key the list holds.
+        if len(blocks) > len(held.keys):
+            print(f"What you sent holds {len(blocks)} key blocks, but your key has only"
+                  f" {len(held.keys)} keys to revoke. Nothing was changed.", file=results)
+            return ContinueProcessing.no
         for block in blocks:
             revoked = revoked.revocations_from(block, sop=sop, limits=settings.key_limits)
     except CommandUnavailable as error:

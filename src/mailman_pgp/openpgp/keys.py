@@ -274,6 +274,11 @@ class Certificate:
         signatures = _signatures_only(raw)
         if signatures is not None:
             limits.check_packets(signatures)
+            # Each may cost a run of gpg; none can revoke more than the key's own keys.
+            if len(signatures) > len(self.keys):
+                raise KeyTooLarge(
+                    f"What you sent holds {len(signatures)} signatures, but the key"
+                    f" {self.fingerprint} has only {len(self.keys)} keys to revoke.")
             updated = self
             for signature in signatures:
                 updated = updated._with_revocation(signature, sop)
@@ -294,7 +299,7 @@ class Certificate:
         holds no revocation made by this key.
         """
         updated = self.update(data, sop=sop, limits=limits)
-        own = {_fingerprint(p) for p in _packets(_to_cert(self)) if p.tag in _KEYS}
+        own = {_fingerprint(p) for p in _packets(_to_cert(self)) if _is_key(p)}
         known = {bytes(signature) for _, signature in _own_revocations(_to_cert(self))}
         offered = [(key, signature) for key, signature in _own_revocations(_to_cert(updated))
                    if _fingerprint(key) in own]
@@ -418,7 +423,7 @@ class Certificate:
     def _with_subkey_revocation(self, packets: list[Packet], signature: Packet,
                                 sop: SOP) -> Certificate:
         primary = packets[0]
-        subkeys = [p for p in packets if p.tag == Tag.PublicSubkey]
+        subkeys = [p for p in packets if p.tag == Tag.PublicSubkey and _is_key(p)]
         try:
             candidates = {_fingerprint(subkey): pysequoia.Cert.from_packets(
                               [primary, subkey, signature]) for subkey in subkeys}
@@ -630,11 +635,10 @@ def _signatures_only(raw: bytes) -> list[Packet] | None:
     certificate does), else None."""
     try:
         packets = list(PacketPile.from_bytes(raw))
-    except RuntimeError:
+        signatures = bool(packets) and all(p.tag == Tag.Signature for p in packets)
+    except RuntimeError:  # also from .tag, for a tag pysequoia cannot name
         return None
-    if packets and all(p.tag == Tag.Signature for p in packets):
-        return packets
-    return None
+    return packets if signatures else None
 
 
 def _holds_secret(cert: pysequoia.Cert) -> bool:
@@ -646,7 +650,10 @@ def _holds_secret(cert: pysequoia.Cert) -> bool:
 
 
 def _public_half(cert: pysequoia.Cert) -> pysequoia.Cert:
-    return pysequoia.Tsk.from_bytes(bytes(cert)).extract_certificate()
+    try:
+        return pysequoia.Tsk.from_bytes(bytes(cert)).extract_certificate()
+    except RuntimeError as error:
+        raise KeyParseError(_UNREADABLE_PACKETS) from error
 
 
 def _has_secret(tsk: pysequoia.Tsk) -> bool:
@@ -661,7 +668,23 @@ def _to_cert(certificate: Certificate) -> pysequoia.Cert:
 
 
 def _packets(cert: pysequoia.Cert) -> list[Packet]:
-    return list(PacketPile.from_bytes(bytes(cert)))
+    """The packets of ``cert``, each with a tag pysequoia can name.
+
+    Sequoia keeps in a certificate what pysequoia cannot hand over (a packet of an unknown
+    tag, a signature naming its issuer by a fingerprint of an unknown version): then
+    `KeyParseError`, as for any key we cannot read.
+    """
+    try:
+        packets = list(PacketPile.from_bytes(bytes(cert)))
+        _ = [packet.tag for packet in packets]  # pysequoia raises for a tag it cannot name
+    except RuntimeError as error:
+        raise KeyParseError(_UNREADABLE_PACKETS) from error
+    return packets
+
+
+_UNREADABLE_PACKETS = (
+    "This OpenPGP key holds packets that this list cannot read (of an unknown kind, or"
+    " damaged); please send the key as GnuPG exports it: gpg --armor --export YOUR-ADDRESS")
 
 
 def _key_id(key: Packet) -> str:
@@ -696,6 +719,13 @@ def _revocation_by_another_key(packet: Packet, own: set[str | None]) -> bool:
     return bool(issuers) and not issuers & own
 
 
+def _is_key(packet: Packet) -> bool:
+    """Whether ``packet`` is a primary key or subkey that Sequoia could read. One it cannot
+    (damaged, or of a version it does not know) stays in a certificate as an unknown packet
+    with its tag, but without fingerprint: it is no key, and nothing can revoke it."""
+    return packet.tag in _KEYS and packet.fingerprint is not None
+
+
 def _fingerprint(key: Packet) -> str:
     """The fingerprint of a key packet, upper case."""
     fingerprint = key.fingerprint
@@ -726,7 +756,7 @@ def _own_revocations(cert: pysequoia.Cert) -> list[tuple[Packet, Packet]]:
     key: Packet | None = primary
     for packet in packets[1:]:
         if packet.tag in _KEYS:
-            key = packet
+            key = packet if _is_key(packet) else None
         elif packet.tag != Tag.Signature:
             key = None
         elif key is not None and packet.signature_type in _REVOCATIONS:
@@ -780,8 +810,7 @@ def _certificate(cert: pysequoia.Cert) -> Certificate:
         # Sequoia judges the primary key before it reads what the self-signatures say: an
         # algorithm its policy rejects (RSA-1024) or a curve it cannot check (brainpool,
         # secp256k1) fails here.
-        primary = packets[0]
-        name = algorithm_name(primary.body, repr(primary.key_algorithm))
+        name = _algorithm_names(packets[0])[1]
         raise KeyParseError(
             f"The key {cert.fingerprint.upper()} uses {name}, an algorithm this list cannot"
             " use (too weak, or not supported); please send a key made with a current"
@@ -836,8 +865,8 @@ def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
         yield KeyPart(
             fingerprint=fingerprint.upper(),
             key_id=_key_id(key),
-            algorithm=repr(key.key_algorithm).rpartition(".")[2],
-            algorithm_name=algorithm_name(key.body, repr(key.key_algorithm)),
+            algorithm=_algorithm_names(key)[0],
+            algorithm_name=_algorithm_names(key)[1],
             created=created,
             expires=created + period if period else None,
             revoked=any(s.signature_type == revocation for s in signatures),
@@ -845,6 +874,19 @@ def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
             can_encrypt=bool(flags and (flags.transport_encryption
                                         or flags.storage_encryption)),
         )
+
+
+def _algorithm_names(key: Packet) -> tuple[str, str]:
+    """pysequoia's name of the algorithm of a key packet (e.g. ``EdDSA``) and GnuPG's
+    (`algorithm_name`, e.g. ``ed25519``). pysequoia raises for an algorithm ID it has no
+    name for (a private or experimental one, or garbage): both are then ``unknown<ID>``."""
+    try:
+        algorithm = repr(key.key_algorithm)
+    except RuntimeError:
+        found = _algorithm_and_material(key.body)
+        unknown = f"unknown{found[0]}" if found else "unknown"
+        return unknown, unknown
+    return algorithm.rpartition(".")[2], algorithm_name(key.body, algorithm)
 
 
 # Public key algorithm IDs (RFC 9580 9.1) and the families GnuPG names by their size.

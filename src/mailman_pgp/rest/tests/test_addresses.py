@@ -254,3 +254,15 @@ def test_a_revoked_key_of_another_fingerprint_is_still_refused(anne_url, gpg_key
     assert (code, reason) == (400, f"The key {fingerprint} has been revoked by its owner.")
     content, response = call_api(anne_url)
     assert (content["fingerprint"], content["revoked"]) == (gpg_keys.anne_fingerprint, False)
+
+
+def test_a_key_over_the_limits_is_refused_before_it_is_read(anne_url):
+    from mailman_pgp.testing.hostile_keys import key_with_user_ids
+
+    hostile = key_with_user_ids("anne@example.com", 1000)
+    code, reason = api_error(anne_url, method="PUT", json={"public_key": hostile.armor})
+    assert (code, reason) == (400, "The key holds 1000 user IDs; this list reads keys with at"
+                                   " most 100: remove the ones you no longer use (gpg"
+                                   " --edit-key, deluid), then send it again.")
+    config.db.abort()
+    assert getUtility(IPGPAddressKeyManager).get("anne@example.com") is None

@@ -41,3 +41,14 @@ def test_webhooks_delivers_every_event_and_compares_capture_with_a_plain_mailman
     # Every event to each of the three endpoints, plus the set-up events.
     assert int(delivered.group(1)) >= 20 * 3
     assert re.search(r"ratio with/without: \d+\.\d{3}", out), out
+
+
+def test_hostile_keys_prints_both_timings_their_ratio_and_the_answer():
+    out = run_benchmark("benchmarks.hostile_keys", "--sizes", "100", "300")
+    rows = re.findall(r"^\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.e+-]+)  (.+)$", out, re.M)
+    assert [int(count) for count, *_ in rows] == [100, 300]
+    for _, _, ours, raw, ratio, _ in rows:
+        assert float(ours) > 0 and float(raw) > 0
+        assert abs(float(ratio) - float(ours) / float(raw)) < 0.02 * float(ratio) + 0.01
+    assert [answer for *_, answer in rows] == [
+        "accepted, 100 user IDs", "refused: The key holds 300 user IDs"]

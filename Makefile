@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint bench system-deps clean
+.PHONY: run test test-sqlite test-postgres lint bench fuzz system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ run: system-deps $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Fuzz the readers of hostile input (fuzz/README.md) with atheris, FUZZ_SECONDS per
+# harness; FUZZ_HARNESSES picks some (default: all). Not part of `make test`, which runs
+# each harness over its seeds only. atheris is installed here, not by the test extra.
+FUZZ_SECONDS ?= 60
+FUZZ_HARNESSES ?=
+fuzz: system-deps $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/pip install -q 'atheris>=2.3,<4'
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

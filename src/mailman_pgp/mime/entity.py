@@ -23,6 +23,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.charset import UNKNOWN8BIT
+from email.errors import HeaderParseError
 from email.generator import BytesGenerator, Generator
 from email.header import Header
 from email.message import Message
@@ -185,14 +186,22 @@ def canonical_bytes(msg: Message) -> bytes:
     """
     _assign_boundaries(msg)
     prepared = _seven_bit_copy(msg)
-    canonical = _generate(prepared, mangle_from=False, maxheaderlen=78)
-    reparsed = parse_entity(canonical)
-    written = (
-        _generate(reparsed, mangle_from=True, maxheaderlen=None),  # smtplib.send_message
-        _generate(reparsed, mangle_from=False, maxheaderlen=0),  # Message.as_bytes
-        _to_crlf(_as_string(reparsed)),  # Message.as_string
-        entity_bytes(reparsed, CRLF),
-    )
+    try:
+        canonical = _generate(prepared, mangle_from=False, maxheaderlen=78)
+        reparsed = parse_entity(canonical)
+        written = (
+            _generate(reparsed, mangle_from=True, maxheaderlen=None),  # smtplib.send_message
+            _generate(reparsed, mangle_from=False, maxheaderlen=0),  # Message.as_bytes
+            _to_crlf(_as_string(reparsed)),  # Message.as_string
+            entity_bytes(reparsed, CRLF),
+        )
+    except HeaderParseError as error:
+        # A header value holding what the generator takes for a line break (a form feed,
+        # say) before "Name:": written out, it would become a header of its own.
+        raise MIMEError(
+            "A header of the message holds a line break the email package would turn into "
+            "a header of its own; it cannot be signed."
+        ) from error
     if any(text != canonical for text in written):
         raise MIMEError(
             "The message cannot be brought into a canonical form that survives sending; "
@@ -372,7 +381,7 @@ def _encoded_header(name: str, value: str, charset: str | None) -> str | Header:
     for guess in ("utf-8", charset):
         try:
             text = unfolded.decode(guess) if guess else None
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # ValueError: a NUL in the name, undecodable
             continue
         if text is None:
             break

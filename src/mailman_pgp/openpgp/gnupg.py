@@ -107,9 +107,10 @@ def parse_status(status: bytes) -> GpgReport:
     report = GpgReport()
     current: GpgSignature | None = None
     for line in status.decode("utf-8", "replace").splitlines():
-        if not line.startswith(_STATUS_PREFIX):
+        fields = line[len(_STATUS_PREFIX):].split()
+        if not line.startswith(_STATUS_PREFIX) or not fields:
             continue
-        keyword, *args = line[len(_STATUS_PREFIX):].split()
+        keyword, *args = fields
         if keyword == "NODATA":
             report.no_data = True
         elif keyword == "DECRYPTION_FAILED":
@@ -145,11 +146,14 @@ def _errsig(signature: GpgSignature, args: list[str]) -> None:
 
 
 def _timestamp(value: str) -> datetime | None:
-    """gpg's time: seconds since the epoch or ISO 8601 basic (``20261124T011244``)."""
+    """gpg's time: seconds since the epoch or ISO 8601 basic (``20261124T011244``).
+
+    None for anything else, a time beyond the year 9999 included.
+    """
     try:
         if "T" in value:
             return datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
         seconds = int(value)
-    except ValueError:
+        return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+    except (ValueError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None

@@ -197,13 +197,18 @@ def cleartext_text(data: bytes) -> bytes:
                                " armor headers.")
     text = []
     for line in lines[blank + 1:]:
-        if line.rstrip(b"\r\n") == _SIGNATURE_BEGIN:
+        if line.rstrip() == _SIGNATURE_BEGIN:
             break
         body = line.rstrip(b"\r\n")
         ending = line[len(body):]
         if body.startswith(b"- "):
             body = body[2:]
         text.append(body.rstrip(b" \t") + ending)
+    else:
+        # Verifiers find the signature after a damaged BEGIN line too; the text must not
+        # take in that line and what follows it, which the signature does not cover.
+        raise MalformedMessage("The cleartext-signed message has no intact"
+                               " -----BEGIN PGP SIGNATURE----- line.")
     return b"".join(text)
 
 
@@ -212,17 +217,21 @@ def verify_cleartext(data: bytes, certs: Sequence[Certificate], *,
                      sop: SOP = DEFAULT_SOP) -> CleartextVerified:
     """Judge a cleartext-signed message (``-----BEGIN PGP SIGNED MESSAGE-----``).
 
-    ``text`` is the signed text with dash-escaping removed. Raises `MalformedMessage` for
-    anything else, including text outside the signed block (it would not be covered).
+    ``text`` is the signed text with dash-escaping removed, as `cleartext_text` reads it.
+    Raises `MalformedMessage` for anything else, including text outside the signed block
+    (it would not be covered) and a message whose good signature covers another text than
+    that.
     """
     data = bytes(data)
-    if not _CLEARTEXT.match(data):
-        raise MalformedMessage(
-            "This is not a cleartext-signed OpenPGP message, or it carries text outside"
-            " the signed block.")
+    text = cleartext_text(data)
     armors = [c.armor.encode("ascii") for c in certs]
-    text, good = sop.inline_verify(data, armors)
+    verified, good = sop.inline_verify(data, armors)
     if good:
+        if verified != text:
+            # What the list reads later (`cleartext_text`) must be what was verified.
+            raise MalformedMessage(
+                "The text of this cleartext-signed message can be read in two ways, and"
+                " its signature covers only one of them.")
         return CleartextVerified(text, _judge_accepted(good, certs))
     report = _gnupg(sop).check_cleartext(data, armors)
     if report.no_data or not report.signatures:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from public import public
 
@@ -125,6 +125,10 @@ def _good_signatures(output: bytes) -> tuple[GoodSignature, ...]:
             created = datetime.fromisoformat(fields[0].replace("Z", "+00:00"))
         except ValueError:
             continue
+        if created.tzinfo is None:
+            # SOP times are UTC; one printed without its "Z" must not become a naive
+            # time, which cannot be compared with the aware times everywhere else.
+            created = created.replace(tzinfo=UTC)
         found.append(GoodSignature(created, fields[1].upper(), fields[2].upper()))
     return tuple(found)
 

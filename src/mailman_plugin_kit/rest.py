@@ -1,10 +1,14 @@
-"""A plugin's REST below ``/<api>/plugins/<name>/``: absolute URLs, and paging checked first."""
+"""A plugin's REST below ``/<api>/plugins/<name>/``: absolute URLs, paging checked first,
+and request input refused before Mailman's helpers or the database would fail on it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mailman.rest.validator import Validator as MailmanValidator
 from public import public
+
+NOT_AN_OBJECT = "The request body must be a JSON object (or a form)."
 
 
 @public
@@ -48,3 +52,38 @@ def paging_error(request: Any) -> str | None:
 
 def _whole_number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+@public
+class Validator(MailmanValidator):  # type: ignore[misc]
+    """Mailman's `Validator`, refusing with a `ValueError` a JSON body that is not an object.
+
+    Mailman 3.3.10's ``Validator`` calls ``.items()`` on the parsed JSON body whatever it
+    is: an array, a string or a number raises ``AttributeError``, which Mailman's REST
+    server answers with a 500 (its own resources too); and it takes ``null``, ``[]``, ``0``
+    or ``false`` for an empty object. The resources catch the ``ValueError`` and answer 400
+    like any other invalid request.
+    """
+
+    def __call__(self, request: Any) -> dict[str, Any]:
+        if _json_body(request) and not isinstance(request.media, dict):
+            raise ValueError(NOT_AN_OBJECT)
+        values: dict[str, Any] = super().__call__(request)
+        return values
+
+
+def _json_body(request: Any) -> bool:
+    """Whether Mailman reads the request's body as JSON (`get_request_params`)."""
+    return bool(request.content_type and request.content_type.startswith("application/json"))
+
+
+@public
+def storable(text: str) -> bool:
+    """Whether ``text`` can be looked up in the database; a NUL character cannot.
+
+    PostgreSQL refuses strings holding NUL (psycopg2 raises ``ValueError``, which Mailman's
+    REST server answers 400 "A string literal cannot contain NUL (0x00) characters.") where
+    SQLite finds nothing. No list ID, address, token or endpoint name holds one, so the
+    resources answer such an identifier as unknown, the same on both databases.
+    """
+    return "\x00" not in text

@@ -10,14 +10,13 @@ from mailman.rest.helpers import (
     not_found,
     okay,
 )
-from mailman.rest.validator import Validator
 from public import public
 from zope.component import getUtility
 
 from mailman_pgp.app.keys import InvalidEmail, NoAddressKey, delete_address_key, set_address_key
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.openpgp import OpenPGPError
-from mailman_plugin_kit.rest import PluginPaths
+from mailman_plugin_kit.rest import PluginPaths, Validator, storable
 
 
 @public
@@ -34,7 +33,7 @@ class AnAddressKey:
     def on_get(self, request, response) -> None:
         """GET: fingerprint, user_ids, algorithm, created, expires, revoked, confirmed and
         public_key (armor); 404 without a key."""
-        key = getUtility(IPGPAddressKeyManager).get(self._email)
+        key = getUtility(IPGPAddressKeyManager).get(self._email) if storable(self._email) else None
         if key is None:
             not_found(response, str(NoAddressKey(self._email)))
             return
@@ -68,6 +67,9 @@ class AnAddressKey:
         except ValueError as error:
             bad_request(response, str(error))
             return
+        if not storable(self._email):
+            bad_request(response, str(InvalidEmail(self._email)))
+            return
         had_key = getUtility(IPGPAddressKeyManager).get(self._email) is not None
         try:
             key = set_address_key(self._email, armor, confirmed=True)
@@ -85,6 +87,8 @@ class AnAddressKey:
     def on_delete(self, request, response) -> None:
         """DELETE: 204, or 404 without a key."""
         try:
+            if not storable(self._email):
+                raise NoAddressKey(self._email)
             delete_address_key(self._email)
         except NoAddressKey as error:
             not_found(response, str(error))

@@ -20,7 +20,7 @@ from mailman.rest.helpers import (
     not_found,
     okay,
 )
-from mailman.rest.validator import Validator, enum_validator
+from mailman.rest.validator import enum_validator
 from public import public
 
 from mailman_pgp.openpgp import KeyUnusable
@@ -32,7 +32,7 @@ from mailman_pgp.workflows.key_change import (
     waiting_key_change,
     waiting_key_changes,
 )
-from mailman_plugin_kit.rest import PluginPaths, paging_error
+from mailman_plugin_kit.rest import PluginPaths, Validator, paging_error, storable
 
 NO_REASON = "No reason given."
 
@@ -94,10 +94,16 @@ class AKeyChange(_KeyChangeBase):
         super().__init__(paths, mlist)
         self._token = token
 
+    def _waiting(self) -> KeyChangeRequest:
+        """The change waiting under the token; `KeyChangeNotWaiting` if none."""
+        if not storable(self._token):
+            raise KeyChangeNotWaiting(self._mlist.list_id, self._token)
+        return waiting_key_change(self._mlist, self._token)
+
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>/key-changes/<token>: 404 unless it waits for a moderator."""
         try:
-            change = waiting_key_change(self._mlist, self._token)
+            change = self._waiting()
         except KeyChangeNotWaiting as error:
             not_found(response, str(error))
             return
@@ -114,6 +120,8 @@ class AKeyChange(_KeyChangeBase):
             bad_request(response, str(error))
             return
         try:
+            if not storable(self._token):
+                raise KeyChangeNotWaiting(self._mlist.list_id, self._token)
             if arguments["action"] is KeyChangeAction.accept:
                 approve_key_change(self._mlist, self._token)
             else:

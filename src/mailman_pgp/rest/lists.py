@@ -14,14 +14,14 @@ from mailman.rest.helpers import (
     not_found,
     okay,
 )
-from mailman.rest.validator import Validator, enum_validator
+from mailman.rest.validator import enum_validator
 from public import public
 from zope.component import getUtility
 
 from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList, KeySigners
 from mailman_pgp.rest.key_changes import AKeyChange, AllKeyChanges
-from mailman_plugin_kit.rest import PluginPaths, paging_error
+from mailman_plugin_kit.rest import PluginPaths, Validator, paging_error, storable
 
 
 class _PGPListBase(CollectionMixin):
@@ -69,7 +69,7 @@ class AllPGPLists(_PGPListBase):
         except ValueError as error:
             bad_request(response, str(error))
             return
-        mlist = getUtility(IListManager).get_by_list_id(list_id)
+        mlist = _mailing_list(list_id)
         if mlist is None:
             not_found(response, f"No mailing list {list_id}.")
             return
@@ -88,7 +88,7 @@ class APGPList(_PGPListBase):
     def __init__(self, paths: PluginPaths, list_id: str) -> None:
         super().__init__(paths)
         self._list_id = list_id
-        self._pgp_list = getUtility(IPGPListManager).get(list_id)
+        self._pgp_list = getUtility(IPGPListManager).get(list_id) if storable(list_id) else None
 
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>"""
@@ -115,24 +115,27 @@ class APGPList(_PGPListBase):
 
     @child()
     def key(self, context, segments):
-        """lists/<list_id>/key"""
+        """lists/<list_id>/key, and nothing below it"""
+        if segments:
+            return NotFound(), []
         return AListKey(self._list_id, self._pgp_list), []
 
     @child("key-changes")
     def key_changes(self, context, segments):
         """lists/<list_id>/key-changes[/<token>]"""
-        mlist = getUtility(IListManager).get_by_list_id(self._list_id)
+        if len(segments) > 1:
+            return NotFound(), []
+        mlist = _mailing_list(self._list_id)
         if self._pgp_list is None or mlist is None:
-            return _NotAPGPList(self._list_id), []
+            return (_NotAPGPList if not segments else _NotAPGPListChange)(self._list_id), []
         if not segments:
             return AllKeyChanges(self._paths, mlist), []
-        if len(segments) == 1:
-            return AKeyChange(self._paths, mlist, segments[0]), []
-        return NotFound(), []
+        return AKeyChange(self._paths, mlist, segments[0]), []
 
 
 class _NotAPGPList:
-    """Below a list that is not a PGP list (or no list): 404, saying which."""
+    """Below a list that is not a PGP list (or no list): 404, saying which, for the methods
+    of the resource it stands for (``key-changes``: GET), so that OPTIONS tells the same."""
 
     def __init__(self, list_id: str) -> None:
         self._list_id = list_id
@@ -140,7 +143,11 @@ class _NotAPGPList:
     def on_get(self, request, response) -> None:
         not_found(response, _not_pgp(self._list_id))
 
-    on_post = on_get
+
+class _NotAPGPListChange(_NotAPGPList):
+    """``key-changes/<token>`` of a list that is not a PGP list: GET and POST."""
+
+    on_post = _NotAPGPList.on_get
 
 
 @public
@@ -164,7 +171,12 @@ class AListKey:
         okay(response, etag(resource))
 
 
+def _mailing_list(list_id: str):
+    """The Mailman list with this List-ID, or None."""
+    return getUtility(IListManager).get_by_list_id(list_id) if storable(list_id) else None
+
+
 def _not_pgp(list_id: str) -> str:
-    if getUtility(IListManager).get_by_list_id(list_id) is None:
+    if _mailing_list(list_id) is None:
         return f"No mailing list {list_id}."
     return f"{list_id} is not a PGP list."

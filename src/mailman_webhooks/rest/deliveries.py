@@ -11,6 +11,7 @@ import re
 from mailman.config import config
 from mailman.rest.helpers import (
     CollectionMixin,
+    NotFound,
     accepted,
     bad_request,
     child,
@@ -21,7 +22,7 @@ from mailman.rest.helpers import (
 )
 from public import public
 
-from mailman_plugin_kit.rest import PluginPaths, paging_error
+from mailman_plugin_kit.rest import PluginPaths, paging_error, storable
 from mailman_webhooks import admin
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
@@ -89,7 +90,7 @@ class AllDeliveries(_DeliveryBase):
         endpoint = request.get_param("endpoint")
         if endpoint is not None and not (
             endpoint in webhooks_settings().endpoints
-            or admin.endpoint_has_deliveries(store, endpoint)
+            or (storable(endpoint) and admin.endpoint_has_deliveries(store, endpoint))
         ):
             raise FilterError(unknown_endpoint(endpoint))
         status = request.get_param("status")
@@ -147,7 +148,9 @@ class ADelivery(_DeliveryBase):
 
     @child()
     def redeliver(self, context, segments):
-        """deliveries/<id>/redeliver"""
+        """deliveries/<id>/redeliver, and nothing below it"""
+        if segments:
+            return NotFound(), []
         return Redeliver(self, self._id, self._delivery), []
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from mailman.config import config
 from mailman.rest.helpers import (
     CollectionMixin,
+    NotFound,
     accepted,
     bad_request,
     child,
@@ -21,10 +22,9 @@ from mailman.rest.helpers import (
     not_found,
     okay,
 )
-from mailman.rest.validator import Validator
 from public import public
 
-from mailman_plugin_kit.rest import PluginPaths, paging_error
+from mailman_plugin_kit.rest import PluginPaths, Validator, paging_error
 from mailman_webhooks import admin, outbox
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
@@ -139,7 +139,9 @@ class AnEndpoint(_EndpointBase):
 
     @child()
     def ping(self, context, segments):
-        """endpoints/<name>/ping"""
+        """endpoints/<name>/ping, and nothing below it"""
+        if segments:
+            return NotFound(), []
         return EndpointPing(self._paths, self._name, self._endpoint), []
 
 

@@ -58,6 +58,9 @@ class IPGPListManager(Interface):
     def create(list_id, key):
         """Store ``key`` (a `SecretKey`) as the key pair of ``list_id``; the new list."""
 
+    def replace_key(pgp_list, key):
+        """Make ``key`` (a `SecretKey`) the key pair of ``pgp_list``, keeping the rest of it."""
+
     def delete(list_id):
         """Forget the key pair of ``list_id``, if it has one."""
 

@@ -118,10 +118,19 @@ def test_a_replaced_key_pair_is_opened_afresh(mailman, key):
     assert lists().secret_key(pgp_list).fingerprint == other.fingerprint
 
 
-def test_a_manager_with_another_passphrase_cannot_open_the_key(mailman, key):
+def test_a_key_no_passphrase_of_the_process_or_its_files_opens_is_refused(mailman, key):
     pgp_list = store_list("ant.example.com", key)
+    with transaction():
+        pgp_list.protected_secret_key = key.protect("not the passphrase")
     with pytest.raises(KeyParseError, match="wrong passphrase"):
-        PGPListManager("not the passphrase").secret_key(pgp_list)
+        PGPListManager("nor this one").secret_key(pgp_list)
+
+
+def test_a_manager_whose_passphrase_fails_opens_with_what_the_file_holds(mailman, key):
+    # A process that started before a rotation of the passphrase finished.
+    pgp_list = store_list("ant.example.com", key)
+    manager = PGPListManager("the passphrase before a rotation")
+    assert manager.secret_key(pgp_list).fingerprint == key.fingerprint
 
 
 def test_delete_forgets_the_key_pair_and_ignores_a_list_without_one(mailman, key):

@@ -29,7 +29,6 @@ from email.header import Header
 from email.message import Message
 from email.policy import compat32
 from email.utils import formataddr, getaddresses
-from typing import cast
 
 from public import public
 
@@ -110,11 +109,10 @@ def parse_entity(data: bytes, *, limits: MIMELimits = DEFAULT_MIME_LIMITS,
 @public
 def subparts(msg: Message) -> list[Message]:
     """The parts of a multipart ``msg`` (the list it holds, not a copy); [] for a single part."""
-    payload = msg.get_payload()
-    if not isinstance(payload, list):
-        return []
-    # The parser and attach() put only Message objects there; typeshed allows str as well.
-    return cast(list[Message], payload)
+    # Not get_payload(): for a body with 8-bit bytes it decodes them with the charset
+    # parameter, and raises ValueError for one holding a NUL.
+    payload = _stored_payload(msg)
+    return payload if isinstance(payload, list) else []
 
 
 @public
@@ -375,7 +373,10 @@ def _encode_headers(part: Message) -> None:
 
 
 def _encoded_header(name: str, value: str, charset: str | None) -> str | Header:
-    """An 8-bit header value as RFC 2047 encoded words; addresses stay outside them."""
+    """An 8-bit header value as RFC 2047 encoded words; addresses stay outside them, and
+    the MIME headers that are not text take another form (`_encoded_mime_header`)."""
+    if name.lower().startswith("content-") and name.lower() != "content-description":
+        return _encoded_mime_header(name, value)
     raw = value.encode("utf-8", "surrogateescape")
     unfolded = b" ".join(line.strip() for line in re.split(rb"\r\n|\r|\n", raw))
     for guess in ("utf-8", charset):
@@ -392,6 +393,33 @@ def _encoded_header(name: str, value: str, charset: str | None) -> str | Header:
             return ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
         return Header(text, "utf-8", header_name=name)
     return Header(unfolded, UNKNOWN8BIT, header_name=name)
+
+
+def _encoded_mime_header(name: str, value: str) -> str:
+    """An 8-bit Content-Type or Content-Disposition with its parameters RFC 2231 encoded.
+
+    Encoded words are read as text only where a header holds text: an encoded
+    Content-Type would no longer name the part's type, and the signed form would be read
+    as another message. So `MIMEError` for an 8-bit type, disposition, parameter name,
+    or any other MIME header (Content-Transfer-Encoding, Content-ID) in 8 bits.
+    """
+    try:
+        text = value.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    parsed = Message()
+    parsed[name] = text or ""
+    params = parsed.get_params(header=name) if text is not None else None
+    if (name.lower() not in ("content-type", "content-disposition") or not params
+            or not all(key.isascii() for key, _ in params)):
+        raise MIMEError(f"The {name} header of a part holds 8-bit bytes that cannot be"
+                        " written in 7 bits; the message cannot be signed.")
+    rebuilt = Message()
+    rebuilt[name] = params[0][0]
+    for key, param in params[1:]:
+        wide = isinstance(param, str) and not param.isascii()
+        rebuilt.set_param(key, param, header=name, charset="utf-8" if wide else None)
+    return str(rebuilt[name])
 
 
 def _is_safe(text: str) -> bool:

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from mailman_pgp.mime import (
+    MalformedPGPMIME,
     MIMEError,
     canonical_bytes,
     carries_secret_key,
     entity_bytes,
     parse_entity,
+    split_signed,
     without_key_blocks,
 )
 from mailman_pgp.mime.entity import decoded_body, subparts
@@ -96,3 +98,27 @@ def test_a_pasted_key_is_cut_from_text_whose_content_type_holds_8bit_bytes():
     copy = without_key_blocks(parse_entity(finding("mime_key_pasted_8bit_content_type.eml")))
     assert copy.get_content_type() == "text/plain"
     assert decoded_body(copy) == b"My key:\n[OpenPGP key block]\nthanks\n"
+
+
+def test_an_attachment_named_in_8bit_utf8_is_signed_with_its_name_in_rfc2231_form():
+    # The Content-Type and Content-Disposition were written as RFC 2047 encoded words,
+    # which no reader takes for a type or a disposition.
+    canonical = signable(finding("mime_attachment_name_in_8bit_utf8.eml"))
+    attachment = subparts(parse_entity(canonical))[1]
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_filename() == "Grüße.pdf"
+
+
+def test_a_content_type_in_8bit_bytes_cannot_be_signed():
+    # Encoded as words, "multipart/mixed\xff\xff" became text/plain once read again: the
+    # canonical form changed at each round.
+    with pytest.raises(MIMEError, match="Content-Type header of a part holds 8-bit"):
+        canonical_bytes(parse_entity(finding("mime_content_type_8bit.eml")))
+
+
+def test_a_signed_multipart_without_its_boundary_and_a_charset_with_nul_is_malformed():
+    # subparts() called get_payload(), which decoded the 8-bit body with the charset
+    # parameter and raised ValueError (embedded null character).
+    with pytest.raises(MalformedPGPMIME, match="boundary"):
+        split_signed(parse_entity(finding("mime_signed_without_boundary_charset_with_nul.eml")))

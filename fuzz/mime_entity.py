@@ -1,10 +1,10 @@
 """Fuzz parsing and writing MIME entities: ``parse_entity``, ``entity_bytes``, ``canonical_bytes``.
 
-Allowed: `NestedTooDeeply` and `TooManyParts` from ``parse_entity``, `MIMEError` from
-``canonical_bytes`` (a message that cannot be signed). ``entity_bytes`` never raises (it
-is byte-exact for well-formed entities only: one missing its closing boundaries gets
-them); a canonical form comes back unchanged from a new parse, as every way Mailman writes
-a message out must leave a signature's bytes intact.
+Allowed: `NestedTooDeeply`, `TooManyParts` and `UnreadableEntity` from ``parse_entity``,
+`MIMEError` from ``canonical_bytes`` (a message that cannot be signed). ``entity_bytes``
+never raises (it is byte-exact for well-formed entities only: one missing its closing
+boundaries gets them); a canonical form comes back unchanged from a new parse, as every
+way Mailman writes a message out must leave a signature's bytes intact.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from mailman_pgp.mime import (
     MIMEError,
     NestedTooDeeply,
     TooManyParts,
+    UnreadableEntity,
     canonical_bytes,
     entity_bytes,
     parse_entity,
@@ -23,7 +24,7 @@ from mailman_pgp.mime import (
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts):
+    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
         return
     for linesep in (None, "\r\n", "\n"):
         written = entity_bytes(msg, linesep)

@@ -1,9 +1,9 @@
 """Fuzz the inline PGP reader: ``find_inline`` beside ``classify``.
 
-Allowed: `NestedTooDeeply` and `TooManyParts` from ``parse_entity``, `MalformedPGPMIME`
-from ``find_inline``; ``classify`` never raises. A message whose inline PGP block
-``find_inline`` reads is never classified as plain: damaged or not, PGP must not pass as
-plain text.
+Allowed: `NestedTooDeeply`, `TooManyParts` and `UnreadableEntity` from ``parse_entity``,
+`MalformedPGPMIME` from ``find_inline``; ``classify`` never raises. A message whose
+inline PGP block ``find_inline`` reads is never classified as plain: damaged or not, PGP
+must not pass as plain text.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from mailman_pgp.mime import (
     MessageKind,
     NestedTooDeeply,
     TooManyParts,
+    UnreadableEntity,
     classify,
     find_inline,
     parse_entity,
@@ -23,7 +24,7 @@ from mailman_pgp.mime import (
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts):
+    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
         return
     kind = classify(msg)
     try:

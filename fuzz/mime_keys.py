@@ -1,11 +1,12 @@
 """Fuzz the readers of keys that messages carry: ``extract_key_blocks``,
 ``carries_secret_key``, ``without_key_blocks``.
 
-Allowed: `NestedTooDeeply` and `TooManyParts` from ``parse_entity``, `MalformedPGPMIME`
-from ``extract_key_blocks``; the other two never raise. No private key block is ever handed
-out; a message with the BEGIN line of a private key block in a text or key part carries a
-secret key, damaged armor or not; and the copy ``without_key_blocks`` makes (what a reply
-may quote) has no BEGIN line of a key block left in its text and can be written out.
+Allowed: `NestedTooDeeply`, `TooManyParts` and `UnreadableEntity` from ``parse_entity``,
+`MalformedPGPMIME` from ``extract_key_blocks``; the other two never raise. No private key
+block is ever handed out; a message with the BEGIN line of a private key block in a text
+or key part carries a secret key, damaged armor or not; and the copy
+``without_key_blocks`` makes (what a reply may quote) has no BEGIN line of a key block
+left in its text and can be written out.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mailman_pgp.mime import (
     MalformedPGPMIME,
     NestedTooDeeply,
     TooManyParts,
+    UnreadableEntity,
     carries_secret_key,
     entity_bytes,
     extract_key_blocks,
@@ -33,7 +35,7 @@ KEY_BEGIN = re.compile(rb"^:?-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----", re
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts):
+    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
         return
     try:
         blocks = extract_key_blocks(msg)

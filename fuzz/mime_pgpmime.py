@@ -1,9 +1,9 @@
 """Fuzz the RFC 3156 readers: ``classify``, ``encrypted_payload``, ``split_signed``.
 
-Allowed: `NestedTooDeeply` and `TooManyParts` from ``parse_entity``, `MalformedPGPMIME`
-from the readers, `MIMEError` from ``build_signed``; ``classify`` never raises. What the
-readers hand out is whole armor of the kind asked for, and a signed message built again
-from the parts of one carries the same signed bytes.
+Allowed: `NestedTooDeeply`, `TooManyParts` and `UnreadableEntity` from ``parse_entity``,
+`MalformedPGPMIME` from the readers, `MIMEError` from ``build_signed``; ``classify``
+never raises. What the readers hand out is whole armor of the kind asked for, and a
+signed message built again from the parts of one carries the same signed bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from mailman_pgp.mime import (
     MIMEError,
     NestedTooDeeply,
     TooManyParts,
+    UnreadableEntity,
     build_signed,
     classify,
     encrypted_payload,
@@ -26,7 +27,7 @@ from mailman_pgp.mime import (
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts):
+    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
         return
     kind = classify(msg)
     try:

@@ -39,7 +39,13 @@ from mailman_pgp.mime.entity import (
     mime_shape,
     parse_entity,
 )
-from mailman_pgp.mime.errors import MalformedPGPMIME, MIMEError, NestedTooDeeply, TooManyParts
+from mailman_pgp.mime.errors import (
+    MalformedPGPMIME,
+    MIMEError,
+    NestedTooDeeply,
+    TooManyParts,
+    UnreadableEntity,
+)
 from mailman_pgp.mime.inline import InlinePGP, find_inline
 from mailman_pgp.mime.keys import (
     carries_secret_key,
@@ -69,6 +75,7 @@ __all__ = [
     "NestedTooDeeply",
     "SignedParts",
     "TooManyParts",
+    "UnreadableEntity",
     "build_encrypted",
     "build_signed",
     "canonical_bytes",

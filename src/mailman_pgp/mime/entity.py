@@ -32,7 +32,7 @@ from email.utils import formataddr, getaddresses
 
 from public import public
 
-from mailman_pgp.mime.errors import MIMEError, NestedTooDeeply, TooManyParts
+from mailman_pgp.mime.errors import MIMEError, NestedTooDeeply, TooManyParts, UnreadableEntity
 
 CRLF = "\r\n"
 # Deeper than mail clients nest (a forward inside a forward adds two levels), and far from
@@ -94,7 +94,8 @@ def parse_entity(data: bytes, *, limits: MIMELimits = DEFAULT_MIME_LIMITS,
     """Parse ``data`` (a message or a MIME entity, e.g. a decrypted plaintext) with compat32.
 
     Raises `NestedTooDeeply` or `TooManyParts` for an entity over ``limits``: the email
-    package recurses once a level or more, and fails past Python's recursion limit.
+    package recurses once a level or more, and fails past Python's recursion limit; and
+    `UnreadableEntity` for what the parser itself fails on.
     """
     if not isinstance(data, bytes | bytearray):
         raise TypeError(f"parse_entity() takes bytes, not {type(data).__name__}")
@@ -102,6 +103,9 @@ def parse_entity(data: bytes, *, limits: MIMELimits = DEFAULT_MIME_LIMITS,
         entity = message_from_bytes(bytes(data), _class=_class, policy=compat32)
     except RecursionError:
         raise NestedTooDeeply(limits.too_deep()) from None
+    except (ValueError, LookupError) as error:
+        # ValueError: a boundary parameter in RFC 2231 form whose charset holds a NUL.
+        raise UnreadableEntity(f"The message cannot be parsed as MIME: {error}.") from None
     limits.check(entity)
     return entity
 

@@ -28,3 +28,9 @@ class NestedTooDeeply(MIMEError):
 @public
 class TooManyParts(MIMEError):
     """An entity holds more MIME parts than its limits allow (`MIMELimits`)."""
+
+
+@public
+class UnreadableEntity(MIMEError):
+    """The email package cannot parse an entity at all (e.g. an RFC 2231 parameter whose
+    charset name holds a NUL); the text says so, with the parser's reason."""

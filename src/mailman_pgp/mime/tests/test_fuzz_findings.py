@@ -9,6 +9,7 @@ import pytest
 from mailman_pgp.mime import (
     MalformedPGPMIME,
     MIMEError,
+    UnreadableEntity,
     canonical_bytes,
     carries_secret_key,
     entity_bytes,
@@ -122,3 +123,9 @@ def test_a_signed_multipart_without_its_boundary_and_a_charset_with_nul_is_malfo
     # parameter and raised ValueError (embedded null character).
     with pytest.raises(MalformedPGPMIME, match="boundary"):
         split_signed(parse_entity(finding("mime_signed_without_boundary_charset_with_nul.eml")))
+
+
+def test_a_boundary_in_rfc2231_form_whose_charset_holds_a_nul_is_unreadable():
+    # The email package's parser raised ValueError (embedded null character).
+    with pytest.raises(UnreadableEntity, match="cannot be parsed as MIME"):
+        parse_entity(finding("mime_boundary_in_rfc2231_form_charset_with_nul.eml"))

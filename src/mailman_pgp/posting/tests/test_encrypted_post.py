@@ -5,7 +5,7 @@
 import pytest
 from mailman.email.message import Message
 
-from mailman_pgp.mime import MIMELimits, TooManyParts, parse_entity
+from mailman_pgp.mime import MIMELimits, TooManyParts, UnreadableEntity, parse_entity
 from mailman_pgp.openpgp import SOP, DecryptionError, SignatureStatus, generate_key, messages
 from mailman_pgp.openpgp import gnupg as gnupg_module
 from mailman_pgp.openpgp import sop as sop_module
@@ -245,3 +245,15 @@ def test_decrypted_content_is_held_to_the_mime_limits(list_key, anne, anne_cert)
                   mime_limits=MIMELimits(parts=5))
     assert open_post(msg, list_key, verify_with=[anne_cert], sop=SOP(),
                      max_plaintext=LIMIT).content.is_multipart()
+
+
+def test_decrypted_content_the_email_package_cannot_parse_is_unreadable(list_key, anne,
+                                                                        anne_cert):
+    # Found by fuzzing: the parser raised ValueError for an RFC 2231 boundary whose
+    # charset holds a NUL, which the pipeline would have taken for a crash.
+    entity = (b"Content-Type: multipart/mixed; boundary*=utf\x00-8''m\r\n\r\n"
+              b"--m\r\nContent-Type: text/plain\r\n\r\npart\r\n--m--\r\n")
+    armor = anne.encrypt(entity, list_key.fingerprint, "anne@example.com")
+    with pytest.raises(UnreadableEntity, match="cannot be parsed as MIME"):
+        open_post(parsed(pgp_mime_message(armor, HEADERS)), list_key,
+                  verify_with=[anne_cert], sop=SOP(), max_plaintext=LIMIT)

@@ -356,7 +356,7 @@ class Certificate:
                 taken = False
             elif packet.tag != Tag.Signature:
                 user_id = None
-            elif (user_id is not None and packet.signature_type in _CERTIFICATIONS
+            elif (user_id is not None and _signature_type(packet) in _CERTIFICATIONS
                   and packet.exportable is not False
                   and _issuers(packet) & certifier_ids):
                 if not taken:
@@ -373,7 +373,7 @@ class Certificate:
         except RuntimeError as error:
             raise KeyParseError("The certification in what you sent cannot be read.") from error
         made = [p for p in _packets(merged)
-                if p.tag == Tag.Signature and p.signature_type in _CERTIFICATIONS
+                if p.tag == Tag.Signature and _signature_type(p) in _CERTIFICATIONS
                 and _issuers(p) & certifier_ids]
         checked = [c for c in checked_signatures(
                        [bytes(_to_cert(certifier)), bytes(merged)], self.fingerprint,
@@ -396,7 +396,7 @@ class Certificate:
         subkey, so it is tried on each, and GnuPG says on which it verifies. Only then is it
         merged into this certificate, so a forged one leaves nothing behind.
         """
-        kind = signature.signature_type
+        kind = _signature_type(signature)
         if kind not in (SignatureType.KeyRevocation, SignatureType.SubkeyRevocation):
             raise KeyParseError(
                 "What you sent is an OpenPGP signature, but not the revocation certificate of"
@@ -611,7 +611,7 @@ def _split(data: bytes | str, limits: KeyLimits | None = None) -> list[pysequoia
     except RuntimeError as error:
         signatures = _signatures_only(raw)
         if signatures is not None and all(
-                s.signature_type == SignatureType.KeyRevocation for s in signatures):
+                _signature_type(s) == SignatureType.KeyRevocation for s in signatures):
             raise RevocationGiven(
                 "What you sent is a revocation certificate, not a public key.") from error
         if signatures is not None:
@@ -713,7 +713,7 @@ def _revoked(cert: pysequoia.Cert, packets: list[Packet]) -> bool:
 
 
 def _revocation_by_another_key(packet: Packet, own: set[str | None]) -> bool:
-    if packet.tag != Tag.Signature or packet.signature_type != SignatureType.KeyRevocation:
+    if packet.tag != Tag.Signature or _signature_type(packet) != SignatureType.KeyRevocation:
         return False
     issuers = {packet.issuer_fingerprint, packet.issuer_key_id} - {None}
     return bool(issuers) and not issuers & own
@@ -759,7 +759,7 @@ def _own_revocations(cert: pysequoia.Cert) -> list[tuple[Packet, Packet]]:
             key = packet if _is_key(packet) else None
         elif packet.tag != Tag.Signature:
             key = None
-        elif key is not None and packet.signature_type in _REVOCATIONS:
+        elif key is not None and _signature_type(packet) in _REVOCATIONS:
             issuers = _issuers(packet)
             if not issuers or issuers & own:
                 found.append((key, packet))
@@ -830,6 +830,15 @@ def _certificate(cert: pysequoia.Cert) -> Certificate:
     )
 
 
+def _signature_type(signature: Packet) -> SignatureType | None:
+    """The type of a signature packet; None for a type pysequoia cannot name (it raises
+    `RuntimeError` "Unknown signature type"), which no check here counts."""
+    try:
+        return signature.signature_type
+    except RuntimeError:
+        return None
+
+
 def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
     """The primary key and subkeys with flags, expiry and revocation from self-signatures.
 
@@ -851,7 +860,7 @@ def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
                       else SignatureType.SubkeyRevocation)
         # A signature without a creation time is invalid (RFC 9580 5.2.3.11) and cannot
         # be the latest; Sequoia keeps such a one among the bad signatures it writes out.
-        live = [(s.signature_created, s) for s in signatures if s.signature_type in kinds]
+        live = [(s.signature_created, s) for s in signatures if _signature_type(s) in kinds]
         dated = [(created, s) for created, s in live if created is not None]
         latest = max(dated, key=lambda pair: pair[0], default=None)
         flags = latest[1].key_flags if latest is not None else None
@@ -869,7 +878,7 @@ def _key_parts(packets: list[Packet]) -> Iterable[KeyPart]:
             algorithm_name=_algorithm_names(key)[1],
             created=created,
             expires=created + period if period else None,
-            revoked=any(s.signature_type == revocation for s in signatures),
+            revoked=any(_signature_type(s) == revocation for s in signatures),
             can_sign=bool(flags and flags.signing),
             can_encrypt=bool(flags and (flags.transport_encryption
                                         or flags.storage_encryption)),

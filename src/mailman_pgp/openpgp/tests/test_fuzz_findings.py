@@ -132,3 +132,14 @@ def test_a_subkey_of_an_unknown_algorithm_is_listed_and_not_used():
     assert [key.algorithm_name for key in certificate.keys] == ["ed25519", "unknown148"]
     with pytest.raises(KeyCannotEncrypt):
         parse_certificate(data)
+
+
+def test_a_signature_of_an_unknown_type_counts_for_nothing():
+    # Frank's key with the subkey binding's type byte changed to 0x32: reading the key's
+    # parts raised RuntimeError("Unknown signature type: 0x32"). The subkey is then bound
+    # by nothing, so the key is read and refused as unable to encrypt.
+    data = finding("openpgp_key_signature_of_unknown_type.asc")
+    held = load_certificate(data)
+    assert len(held.keys) == 2 and not any(key.can_encrypt for key in held.keys)
+    with pytest.raises(KeyCannotEncrypt):
+        parse_certificate(data)

@@ -386,6 +386,15 @@ def test_install_wraps_mailmans_managers_once(mailman):
     assert not isinstance(cache.wrapped, GuardedCacheManager)
 
 
+def test_the_cache_guard_passes_on_what_it_does_not_guard(mailman):
+    # Mailman's own tests call its cache manager's private _id_to_path.
+    install()
+    cache = getUtility(ICacheManager)
+    assert cache._id_to_path("abc") == cache.wrapped._id_to_path("abc")
+    with pytest.raises(AttributeError):
+        cache.no_such_attribute  # noqa: B018
+
+
 def test_check_configuration_names_each_stored_uri_naming_the_secrets(ant, secrets, stock):
     with transaction():
         stock.set(WELCOME, LIST_ID, f"file://{secrets.file}")

@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from public import public
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from mailman_webhooks.model import (
     DeliveryStatus,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpointState,
     WebhookEvent,
@@ -26,18 +25,21 @@ from mailman_webhooks.settings import Endpoint
 
 PING_EVENT = "WebhookPingEvent"
 
-_SUCCESS = and_(WebhookAttempt.status_code >= 200, WebhookAttempt.status_code < 300)
-_FAILURE = or_(WebhookAttempt.status_code.is_(None), not_(_SUCCESS))
-
 
 @public
 @dataclass(frozen=True)
 class EndpointHealth:
-    """What the outbox says about one endpoint."""
+    """What the outbox says about one endpoint.
+
+    ``paused_until`` is set while the endpoint pauses after endpoint-wide failures (no
+    answer, 429, 502, 503, 504), and ``paused_reason`` is the failure that paused it.
+    """
 
     disabled: bool
     disabled_reason: str | None
     disabled_at: datetime | None
+    paused_until: datetime | None
+    paused_reason: str | None
     last_success: datetime | None
     last_failure: datetime | None
     consecutive_failures: int
@@ -49,68 +51,77 @@ class DeliveryBusy(Exception):
     """A runner holds the delivery right now; redelivering would race with it."""
 
 
-def _latest_attempts(
-    store: Session, condition: ColumnElement[bool]
-) -> dict[str, tuple[int, datetime]]:
-    """Per endpoint, the id and time of its newest attempt meeting ``condition``."""
-    newest = (
-        select(WebhookDelivery.endpoint, func.max(WebhookAttempt.id).label("id"))
-        .join(WebhookDelivery, WebhookAttempt.delivery_id == WebhookDelivery.id)
-        .where(condition)
-        .group_by(WebhookDelivery.endpoint)
-        .subquery()
-    )
-    rows = store.execute(
-        select(newest.c.endpoint, WebhookAttempt.id, WebhookAttempt.at).join(
-            WebhookAttempt, WebhookAttempt.id == newest.c.id
-        )
-    )
-    return {endpoint: (attempt_id, at) for endpoint, attempt_id, at in rows}
-
-
 @public
-def endpoint_health(store: Session, names: Sequence[str]) -> dict[str, EndpointHealth]:
-    """Health of each named endpoint, from its attempts, deliveries and state row."""
-    successes = _latest_attempts(store, _SUCCESS)
-    failures = _latest_attempts(store, _FAILURE)
+def endpoint_health(
+    store: Session, names: Sequence[str], now: datetime
+) -> dict[str, EndpointHealth]:
+    """Health of each named endpoint, from its state row and its pending deliveries.
+
+    The state row holds counters the runner updates with each attempt, so this reads
+    one row per endpoint and counts the pending deliveries, whatever the attempts table
+    and the finished deliveries hold.
+    """
+    if not names:
+        return {}
+    # Read from the index on (endpoint, status, ...) alone: it costs what these
+    # endpoints' pending rows cost, never their finished ones nor other endpoints'.
     pending = dict(
         store.execute(
             select(WebhookDelivery.endpoint, func.count())
-            .where(WebhookDelivery.status == DeliveryStatus.pending)
+            .where(
+                WebhookDelivery.endpoint.in_(sorted(names)),
+                WebhookDelivery.status == DeliveryStatus.pending,
+            )
             .group_by(WebhookDelivery.endpoint)
         ).tuples().all()
     )
-    states = {
-        state.name: state
-        for state in store.execute(select(WebhookEndpointState)).scalars()
-    }
-    result: dict[str, EndpointHealth] = {}
-    for name in names:
-        success = successes.get(name)
-        failure = failures.get(name)
-        streak = 0
-        if failure is not None and (success is None or failure[0] > success[0]):
-            query = (
-                select(func.count())
-                .select_from(WebhookAttempt)
-                .join(WebhookDelivery, WebhookAttempt.delivery_id == WebhookDelivery.id)
-                .where(WebhookDelivery.endpoint == name, _FAILURE)
-            )
-            if success is not None:
-                query = query.where(WebhookAttempt.id > success[0])
-            streak = store.execute(query).scalar_one()
-        state = states.get(name)
-        disabled = state if state is not None and state.disabled else None
-        result[name] = EndpointHealth(
-            disabled=disabled is not None,
-            disabled_reason=None if disabled is None else disabled.disabled_reason,
-            disabled_at=None if disabled is None else disabled.disabled_at,
-            last_success=None if success is None else success[1],
-            last_failure=None if failure is None else failure[1],
-            consecutive_failures=streak,
-            pending=pending.get(name, 0),
+    query = select(WebhookEndpointState).where(WebhookEndpointState.name.in_(sorted(names)))
+    states = {state.name: state for state in store.execute(query).scalars()}
+    return {name: _health(states.get(name), pending.get(name, 0), now) for name in names}
+
+
+def _health(state: WebhookEndpointState | None, pending: int, now: datetime) -> EndpointHealth:
+    if state is None:  # Never tried, never disabled.
+        return EndpointHealth(
+            disabled=False,
+            disabled_reason=None,
+            disabled_at=None,
+            paused_until=None,
+            paused_reason=None,
+            last_success=None,
+            last_failure=None,
+            consecutive_failures=0,
+            pending=pending,
         )
-    return result
+    paused = state.retry_at is not None and state.retry_at > now
+    return EndpointHealth(
+        disabled=state.disabled,
+        disabled_reason=state.disabled_reason if state.disabled else None,
+        disabled_at=state.disabled_at if state.disabled else None,
+        paused_until=state.retry_at if paused else None,
+        # While it pauses, no attempt is made: the latest failure is the one that paused it.
+        paused_reason=state.last_error if paused else None,
+        last_success=state.last_success_at,
+        last_failure=state.last_failure_at,
+        consecutive_failures=state.failed_attempts,
+        pending=pending,
+    )
+
+
+@public
+def resume_endpoint(store: Session, name: str) -> None:
+    """Send to the endpoint again now: end its disable (410 Gone, REST) and its pause.
+
+    Its counters stay: they describe the attempts made, not the decision undone.
+    """
+    state = store.get(WebhookEndpointState, name)
+    if state is None:
+        return
+    state.disabled = False
+    state.disabled_reason = None
+    state.disabled_at = None
+    state.failures = 0
+    state.retry_at = None
 
 
 @public
@@ -141,14 +152,17 @@ class DeliveryQuery(Sequence[WebhookDelivery]):
             conditions.append(WebhookDelivery.endpoint == endpoint)
         if status is not None:
             conditions.append(WebhookDelivery.status == status)
-        if event_name is not None:
-            conditions.append(WebhookEvent.name == event_name)
         self._conditions = conditions
+        self._event_name = event_name
         self._length: int | None = None
 
     def _select(self, what: Any) -> Select[Any]:
-        query = select(what).select_from(WebhookDelivery).join(WebhookDelivery.event)
-        return query.where(*self._conditions)
+        query = select(what).select_from(WebhookDelivery).where(*self._conditions)
+        # The join only when the event's name is asked for: counting a million rows
+        # through it costs several times as much.
+        if self._event_name is not None:
+            query = query.join(WebhookDelivery.event).where(WebhookEvent.name == self._event_name)
+        return query
 
     def __len__(self) -> int:
         if self._length is None:
@@ -201,25 +215,33 @@ def get_delivery(store: Session, delivery_id: int) -> WebhookDelivery | None:
 
 
 @public
-def redeliver(delivery: WebhookDelivery, now: datetime) -> None:
+def redeliver(store: Session, delivery_id: int, now: datetime) -> None:
     """Make a delivery pending and due now, whatever its status; keep its attempts.
 
-    Its retry period starts again from now (``created`` is moved), so that an old
-    delivery is retried as long as a new one. Raises `DeliveryBusy` while a runner's
-    lease on it runs: that runner would overwrite the new schedule with its result.
+    Its creation time (and its event's) stay; its retry period starts again from now
+    (``retry_from``), so that an old delivery is retried as long as a new one. One
+    conditional UPDATE, so that it cannot overwrite a claim a runner makes meanwhile:
+    raises `DeliveryBusy` while a runner's lease on the delivery runs (that runner would
+    overwrite the new schedule with its result). The caller reads the delivery again.
     """
-    if (
-        delivery.status is DeliveryStatus.pending
-        and delivery.claimed_until is not None
-        and delivery.claimed_until > now
-    ):
-        raise DeliveryBusy(delivery.id)
-    delivery.status = DeliveryStatus.pending
-    delivery.created = now
-    delivery.next_attempt_at = now
-    delivery.finished_at = None
-    delivery.claimed_by = None
-    delivery.claimed_until = None
+    free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until <= now)
+    statement = (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, free)
+        .values(
+            status=DeliveryStatus.pending,
+            retry_from=now,
+            next_attempt_at=now,
+            finished_at=None,
+            claimed_by=None,
+            claimed_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # Session.execute is typed to give a Result; for an UPDATE it is a CursorResult.
+    result = cast(CursorResult[Any], store.execute(statement))
+    if result.rowcount != 1:
+        raise DeliveryBusy(delivery_id)
 
 
 @public

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from public import public
-from sqlalchemy import Column, Integer, MetaData, Table
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 from mailman_plugin_kit.schema import PluginSchema
@@ -19,10 +19,75 @@ from mailman_webhooks.configuration import PLUGIN
 from mailman_webhooks.model import TABLES
 
 # Raise this, and add a step to MIGRATIONS, whenever a table of the plugin changes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 4
+
+
+def _add_health_and_retry_from(connection: Connection) -> None:
+    """Version 1 to 2: health counters of endpoints, and the start of a retry period.
+
+    ``webhook_endpoint_state`` gets the counters REST reads instead of the attempts table
+    (existing endpoints start with none); ``webhook_delivery.retry_from`` takes over from
+    ``created`` as the start of the retry period, so that a redelivery keeps its creation
+    time. Written out as at version 2, not read from the models, so that the step stays
+    what it was; tables that do not exist yet are left to the final create_all.
+    """
+    tables = inspect(connection)
+    postgresql = connection.dialect.name == "postgresql"
+    timestamp = "TIMESTAMP WITHOUT TIME ZONE" if postgresql else "DATETIME"
+    if tables.has_table("webhook_endpoint_state"):
+        for column in (
+            f"last_success_at {timestamp}",
+            f"last_failure_at {timestamp}",
+            "failed_attempts INTEGER DEFAULT 0 NOT NULL",
+            "last_error VARCHAR",
+        ):
+            connection.execute(text(f"ALTER TABLE webhook_endpoint_state ADD COLUMN {column}"))
+    if tables.has_table("webhook_delivery"):
+        # NOT NULL needs a default for the rows there; each gets its own value at once.
+        connection.execute(text(
+            f"ALTER TABLE webhook_delivery ADD COLUMN retry_from {timestamp}"
+            " DEFAULT '1970-01-01 00:00:00' NOT NULL"
+        ))
+        connection.execute(text("UPDATE webhook_delivery SET retry_from = created"))
+
+
+def _add_endpoint_due_index(connection: Connection) -> None:
+    """Version 2 to 3: the index a runner claims an endpoint's due deliveries by.
+
+    Written out as at version 3; a table that does not exist yet gets it from create_all.
+    """
+    if inspect(connection).has_table("webhook_delivery"):
+        connection.execute(text(
+            "CREATE INDEX IF NOT EXISTS ix_webhook_delivery_endpoint_due"
+            " ON webhook_delivery (endpoint, status, next_attempt_at, id)"
+        ))
+
+
+def _add_retention_indexes(connection: Connection) -> None:
+    """Version 3 to 4: the indexes the retention sweep reads, instead of the old due index.
+
+    Pending deliveries by the start of their retry period (expiry), finished ones by when
+    they finished (pruning; pending rows have no entry). The index on (status,
+    next_attempt_at) served the claim before it went per endpoint (version 3); its
+    ``status`` prefix lives on in the first new one. Written out as at version 4.
+    """
+    if inspect(connection).has_table("webhook_delivery"):
+        for statement in (
+            "DROP INDEX IF EXISTS ix_webhook_delivery_due",
+            "CREATE INDEX IF NOT EXISTS ix_webhook_delivery_expiry"
+            " ON webhook_delivery (status, retry_from)",
+            "CREATE INDEX IF NOT EXISTS ix_webhook_delivery_finished"
+            " ON webhook_delivery (finished_at) WHERE finished_at IS NOT NULL",
+        ):
+            connection.execute(text(statement))
+
 
 # version -> step bringing the database from that version to the next one.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _add_health_and_retry_from,
+    2: _add_endpoint_due_index,
+    3: _add_retention_indexes,
+}
 
 # "webh": serializes the start-ups of all hosts sharing one PostgreSQL database.
 LOCK_KEY = 0x77656268

@@ -1,23 +1,28 @@
-"""The outbox's operations: claim due deliveries, record attempts, endpoint state.
+"""The outbox's operations: claim an endpoint's due deliveries, record attempts, endpoint state.
 
 Every function works on the session it is given (Mailman's ``config.db.store``,
-or the runner's own) and leaves the commit to its caller, except `claim`, which
+or a runner thread's own) and leaves the commit to its caller, except `claim`, which
 must commit so that the claim is seen by other runners before any request goes out.
 What an attempt means is decided by `mailman_webhooks.retry`; this module writes it down.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from public import public
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.dml import Insert, Update
 
+from mailman_webhooks import delivery_events
+from mailman_webhooks.delivery_events import WebhookDeliveryFailedEvent
 from mailman_webhooks.model import (
     DeliveryStatus,
     WebhookAttempt,
@@ -26,6 +31,45 @@ from mailman_webhooks.model import (
 )
 from mailman_webhooks.retry import Decision, Outcome
 from mailman_webhooks.settings import Settings
+
+log = logging.getLogger("mailman.plugins")
+
+_State = WebhookEndpointState
+# The tables themselves, for the executemany statements of `record` (an ORM statement
+# with a list of parameters would be an ORM bulk operation, by primary key only).
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_ATTEMPTS = cast(Table, WebhookAttempt.__table__)
+
+
+@public
+@dataclass(frozen=True)
+class Attempted:
+    """One claimed delivery tried once: when, what came back, and what it means.
+
+    ``attempt`` counts this delivery's attempts, this one included; ``event_id``,
+    ``event_name`` and ``sequence`` say which event was sent.
+    """
+
+    delivery_id: int
+    endpoint: str
+    started: datetime
+    outcome: Outcome
+    decision: Decision
+    finished: datetime
+    attempt: int
+    event_id: str
+    event_name: str
+    sequence: int
+
+    @property
+    def health_error(self) -> str | None:
+        """None for a success, else what the endpoint's health shows as its last error."""
+        return None if self.decision.delivered else self.decision.error or "failed"
+
+    @property
+    def failed_for_good(self) -> bool:
+        """Whether the delivery failed and no attempt follows."""
+        return not self.decision.delivered and self.decision.next_attempt_at is None
 
 
 @public
@@ -54,23 +98,62 @@ def disabled_endpoints(store: Session) -> set[str]:
     return set(store.execute(query).scalars())
 
 
-@public
-def disable_endpoint(
-    store: Session,
-    name: str,
-    reason: str,
-    now: datetime,
-    states: dict[str, WebhookEndpointState] | None = None,
-) -> None:
-    """Stop sending to an endpoint until `enable_endpoint`; its deliveries wait.
+def _add_state_row(store: Session, name: str) -> None:
+    """Make sure the endpoint has a state row, whoever else adds it at the same moment.
 
-    ``states`` is the runner's `endpoint_states`, looked up instead of the database so
-    that nothing is flushed (and no lock taken) in the middle of its batch.
+    Two runners that see an endpoint fail at once both find no row; a plain INSERT
+    would fail the second one's whole transaction on the primary key. An INSERT that
+    does nothing on conflict (SQLite and PostgreSQL, the databases this plugin runs
+    on) leaves the row the first one made, which both then update.
     """
-    state = _state(store, name, states)
-    state.disabled = True
-    state.disabled_reason = reason
-    state.disabled_at = now
+    insert_into: Any = postgresql.insert if _dialect(store) == "postgresql" else sqlite.insert
+    statement: Insert = (
+        insert_into(_State)
+        .values(name=name, disabled=False, failures=0, failed_attempts=0)
+        .on_conflict_do_nothing(index_elements=[_State.name])
+    )
+    store.execute(statement)
+
+
+def _dialect(store: Session) -> str:
+    return store.get_bind().dialect.name
+
+
+def _update_state(store: Session, name: str, **values: Any) -> None:
+    _add_state_row(store, name)
+    store.execute(
+        update(_State)
+        .where(_State.name == name)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@public
+def disable_endpoint(store: Session, name: str, reason: str, now: datetime) -> None:
+    """Stop sending to an endpoint until `enable_endpoint`; its deliveries wait."""
+    _update_state(store, name, disabled=True, disabled_reason=reason, disabled_at=now)
+    # Mailman's session may hold the row already; show it what the statement wrote.
+    state = store.get(_State, name)
+    if state is not None:
+        store.refresh(state)
+
+
+@public
+def pause_endpoint(store: Session, name: str, failures: int, until: datetime) -> None:
+    """Claim nothing of the endpoint before ``until``, after ``failures`` in a row."""
+    _update_state(store, name, failures=failures, retry_at=until)
+
+
+@public
+def end_pause(store: Session, name: str) -> None:
+    """Forget the endpoint's consecutive endpoint-wide failures: it answered."""
+    store.execute(
+        update(_State)
+        .where(_State.name == name, or_(_State.failures != 0, _State.retry_at.is_not(None)))
+        .values(failures=0, retry_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @public
@@ -89,54 +172,61 @@ def enable_endpoint(store: Session, name: str) -> bool:
 
 @public
 def claim_statement(
-    names: Iterable[str], token: str, now: datetime, settings: Settings
+    name: str, token: str, now: datetime, settings: Settings, dialect: str
 ) -> Update:
-    """The UPDATE of `claim`, apart so that its SQL can be checked for each database."""
+    """The UPDATE of `claim` on ``dialect``, apart so that its SQL can be checked."""
     free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
     pending = WebhookDelivery.status == DeliveryStatus.pending
+    # (endpoint, status, next_attempt_at) is an index: only this endpoint's due rows
+    # are read, however many other endpoints, removed ones included, have waiting.
     due = (
         select(WebhookDelivery.id)
-        .where(pending, WebhookDelivery.next_attempt_at <= now, free)
-        .where(WebhookDelivery.endpoint.in_(sorted(names)))
+        .where(WebhookDelivery.endpoint == name, pending, WebhookDelivery.next_attempt_at <= now)
+        .where(free)
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(settings.delivery.batch_size)
         .with_for_update(skip_locked=True)
         .cte("due")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    chosen = WebhookDelivery.id.in_(select(due.c.id))
+    # PostgreSQL re-checks the conditions on each row it locks, and has to: another runner
+    # may have claimed it since the CTE read it. On SQLite one statement is atomic, so the
+    # check would be redundant, and worse: without statistics SQLite's planner reads it
+    # through the (status, ...) index, scanning every pending row of every endpoint
+    # (3.6 times as long as the claim itself with 100,000 pending rows of a removed
+    # endpoint) instead of looking the chosen rows up by primary key.
+    where = (chosen, pending, free) if dialect == "postgresql" else (chosen,)
     return (
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(select(due.c.id)), pending, free)
+        .where(*where)
         .values(claimed_by=token, claimed_until=now + settings.delivery.lease)
         .execution_options(synchronize_session=False)
     )
 
 
 @public
-def claim(store: Session, settings: Settings, now: datetime) -> list[WebhookDelivery]:
-    """Claim up to ``batch_size`` due deliveries of claimable endpoints, and commit.
+def claim(store: Session, name: str, settings: Settings, now: datetime) -> list[WebhookDelivery]:
+    """Claim up to ``batch_size`` due deliveries of endpoint ``name``, and commit.
 
-    One UPDATE writes this call's token and lease into rows chosen by a CTE; on
-    PostgreSQL it is a MATERIALIZED ``SELECT ... FOR UPDATE SKIP LOCKED``, so
-    concurrent runners take disjoint rows without waiting, and the outer WHERE,
-    re-checked on the locked row, refuses rows another runner claimed meanwhile.
-    (As a plain ``IN (subquery)`` PostgreSQL may rescan the subquery per row and
-    skip the rows this very UPDATE already locked, claiming past the LIMIT.)
-    SQLite has a single writer, so the one statement is atomic there. The rows
-    come back with their events, oldest due first.
+    Claims are per endpoint, so that one endpoint's backlog never stands before
+    another's new events. One UPDATE writes this call's token and lease into rows
+    chosen by a CTE; on PostgreSQL it is a MATERIALIZED ``SELECT ... FOR UPDATE SKIP
+    LOCKED``, so concurrent runners take disjoint rows without waiting, and the outer
+    WHERE, re-checked on the locked row, refuses rows another runner claimed meanwhile.
+    (As a plain ``IN (subquery)`` PostgreSQL may rescan the subquery per row and skip
+    the rows this very UPDATE already locked, claiming past the LIMIT.) SQLite has a
+    single writer, so the one statement is atomic there. The rows come back with their
+    events, in the order of the events' sequence.
     """
-    names = claimable_endpoints(endpoint_states(store), settings, now)
-    if not names:
-        store.commit()
-        return []
     token = uuid.uuid4().hex
-    store.execute(claim_statement(names, token, now, settings))
+    store.execute(claim_statement(name, token, now, settings, _dialect(store)))
     store.commit()
     query = (
         select(WebhookDelivery)
         .where(WebhookDelivery.claimed_by == token)
         .options(joinedload(WebhookDelivery.event))
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .order_by(WebhookDelivery.event_sequence)
     )
     return list(store.execute(query).scalars())
 
@@ -155,114 +245,138 @@ def release(
 
 
 @public
-def release_token(store: Session, token: str) -> None:
-    """Give back every pending delivery still claimed under ``token``."""
+def release_token(store: Session, token: str, keep: Iterable[int] = ()) -> None:
+    """Give back every pending delivery still claimed under ``token``, but ``keep``."""
     store.execute(
         update(WebhookDelivery)
         .where(
             WebhookDelivery.claimed_by == token,
             WebhookDelivery.status == DeliveryStatus.pending,
+            WebhookDelivery.id.not_in(sorted(keep)),
         )
         .values(claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
 
 
+_RECORD_DELIVERY = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("b_id"),
+        _DELIVERIES.c.claimed_by == bindparam("b_token"),
+    )
+    .values(
+        attempts=_DELIVERIES.c.attempts + 1,
+        last_attempt_at=bindparam("b_started"),
+        last_status_code=bindparam("b_status_code"),
+        last_error=bindparam("b_error"),
+        status=bindparam("b_status"),
+        next_attempt_at=bindparam("b_next"),
+        finished_at=bindparam("b_finished"),
+        claimed_by=None,
+        claimed_until=None,
+    )
+)
+
+
 @public
 def record(
-    store: Session,
-    delivery: WebhookDelivery,
-    outcome: Outcome,
-    decision: Decision,
-    started: datetime,
-    now: datetime,
-    states: dict[str, WebhookEndpointState],
+    store: Session, token: str, attempts: Sequence[Attempted], settings: Settings
 ) -> None:
-    """Write the attempt and what `mailman_webhooks.retry.decide` made of it.
+    """Write attempts of deliveries claimed under ``token``, and what each one means.
 
-    The delivery is delivered, failed or due again; its endpoint is disabled, pauses
-    until the decision's ``endpoint_retry_at``, or stops pausing. ``states`` is the
-    caller's `endpoint_states`, kept across calls, so that one session never adds a
-    state row twice and nothing is flushed before the caller commits.
+    Each delivery is delivered, failed or due again, and the endpoint's health counters
+    (`WebhookEndpointState.note_attempt`) take the attempts in. A delivery that failed
+    for good is logged at warning level and announced to the other endpoints
+    (`WebhookDeliveryFailedEvent`), in the same transaction. A delivery no longer
+    claimed under ``token`` (its lease ran out and another runner has it) keeps the
+    other runner's record, and is announced by it; its attempt is still logged. The
+    endpoint's pause or disable is written by `pause_endpoint`, `end_pause` and
+    `disable_endpoint`.
     """
-    store.add(WebhookAttempt(delivery.id, started, outcome.status_code, outcome.duration,
-                             outcome.error))
-    delivery.attempts += 1
-    delivery.last_attempt_at = started
-    delivery.last_status_code = outcome.status_code
-    delivery.last_error = decision.error
-    delivery.claimed_by = None
-    delivery.claimed_until = None
-    if decision.next_attempt_at is not None:
-        delivery.next_attempt_at = decision.next_attempt_at
-    elif decision.delivered:
-        _finish(delivery, DeliveryStatus.delivered, now)
-    else:
-        _finish(delivery, DeliveryStatus.failed, now)
-    if decision.disable_reason is not None:
-        disable_endpoint(store, delivery.endpoint, decision.disable_reason, now, states)
-    if decision.endpoint_retry_at is not None:
-        paused = _state(store, delivery.endpoint, states)
-        paused.failures = decision.endpoint_failures
-        paused.retry_at = decision.endpoint_retry_at
-    else:
-        state = states.get(delivery.endpoint)
-        if state is not None and (state.failures or state.retry_at is not None):
-            state.failures = 0
-            state.retry_at = None
-
-
-@public
-def expire(store: Session, settings: Settings, now: datetime) -> int:
-    """Mark failed the pending deliveries older than the retry period; return how many.
-
-    These are deliveries that never got their last try because their endpoint kept
-    pausing. Deliveries of disabled or no longer configured endpoints are kept:
-    they wait for the endpoint to come back.
-    """
-    states = endpoint_states(store)
-    names = set(settings.endpoints) - {name for name, s in states.items() if s.disabled}
-    if not names:
-        return 0
-    statement = (
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.created < now - settings.delivery.retry_period,
-            WebhookDelivery.endpoint.in_(sorted(names)),
-            or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-        )
-        .values(
-            status=DeliveryStatus.failed,
-            finished_at=now,
-            next_attempt_at=None,
-            last_error="retry period over",
-        )
-        .execution_options(synchronize_session=False)
+    if not attempts:
+        return
+    store.execute(
+        insert(_ATTEMPTS),
+        [
+            dict(
+                delivery_id=one.delivery_id,
+                at=one.started,
+                status_code=one.outcome.status_code,
+                duration=one.outcome.duration,
+                error=one.outcome.error,
+            )
+            for one in attempts
+        ],
     )
-    # Session.execute is typed to give a Result; for an UPDATE it is a CursorResult.
-    result = cast(CursorResult[Any], store.execute(statement))
-    return result.rowcount
+    going_on = [one for one in attempts if not one.failed_for_good]
+    if going_on:
+        store.execute(_RECORD_DELIVERY, [_delivery_values(token, one) for one in going_on])
+    for one in attempts:
+        if one.failed_for_good:
+            # One by one (they are few), to know whether this runner's record took.
+            result = cast(CursorResult[Any], store.execute(
+                _RECORD_DELIVERY, _delivery_values(token, one)))
+            if result.rowcount:
+                _announce_failure(store, settings, one)
+    for name in sorted({one.endpoint for one in attempts}):
+        _note_health(store, name, [one for one in attempts if one.endpoint == name])
 
 
-def _state(
-    store: Session, name: str, states: dict[str, WebhookEndpointState] | None
-) -> WebhookEndpointState:
-    """The endpoint's state row, added when it has none yet."""
-    state: WebhookEndpointState | None
-    if states is None:
-        state = store.get(WebhookEndpointState, name)
+def _delivery_values(token: str, one: Attempted) -> dict[str, Any]:
+    decision = one.decision
+    if decision.next_attempt_at is not None:
+        status, finished = DeliveryStatus.pending, None
+    elif decision.delivered:
+        status, finished = DeliveryStatus.delivered, one.finished
     else:
-        state = states.get(name)
-    if state is None:
-        state = WebhookEndpointState(name)
-        store.add(state)
-        if states is not None:
-            states[name] = state
-    return state
+        status, finished = DeliveryStatus.failed, one.finished
+    return dict(
+        b_id=one.delivery_id,
+        b_token=token,
+        b_started=one.started,
+        b_status_code=one.outcome.status_code,
+        b_error=decision.error,
+        b_status=status,
+        b_next=decision.next_attempt_at,
+        b_finished=finished,
+    )
 
 
-def _finish(delivery: WebhookDelivery, status: DeliveryStatus, now: datetime) -> None:
-    delivery.status = status
-    delivery.finished_at = now
-    delivery.next_attempt_at = None
+def _announce_failure(store: Session, settings: Settings, one: Attempted) -> None:
+    error = one.decision.error or one.outcome.error
+    log.warning(
+        "webhooks: delivery %d (%s %s) to %s failed for good after %d attempts: %s",
+        one.delivery_id, one.event_name, one.event_id, one.endpoint, one.attempt, error,
+    )
+    if one.event_name in delivery_events.NAMES:
+        return
+    notice = WebhookDeliveryFailedEvent(
+        endpoint=one.endpoint,
+        delivery=one.delivery_id,
+        event_id=one.event_id,
+        event_name=one.event_name,
+        sequence=one.sequence,
+        attempts=one.attempt,
+        status_code=one.outcome.status_code,
+        error=error,
+    )
+    delivery_events.announce(store, settings, notice, about=one.endpoint)
+
+
+def _note_health(store: Session, name: str, attempts: Sequence[Attempted]) -> None:
+    """`WebhookEndpointState.note_attempt` for each attempt, in one UPDATE."""
+    successes = [index for index, one in enumerate(attempts) if one.decision.delivered]
+    since = successes[-1] + 1 if successes else 0
+    failed = [one for one in attempts[since:] if not one.decision.delivered]
+    failures = [one for one in attempts if not one.decision.delivered]
+    values: dict[str, Any] = {}
+    if successes:
+        values["last_success_at"] = attempts[successes[-1]].started
+        values["failed_attempts"] = len(failed)
+    else:
+        values["failed_attempts"] = _State.failed_attempts + len(failed)
+    if failures:
+        values["last_failure_at"] = failures[-1].started
+        values["last_error"] = failures[-1].health_error
+    _update_state(store, name, **values)

@@ -25,16 +25,20 @@ from mailman_webhooks.configuration import PLUGIN, load_configuration
 from mailman_webhooks.database import ensure_schema
 from mailman_webhooks.errors import ConfigurationError
 from mailman_webhooks.rest.root import WebhooksRoot
+from mailman_webhooks.session_hooks import watch_mailman_session
 
 log = logging.getLogger("mailman.plugins")
 
 RUNNER_NAME = "webhooks"
 RUNNER_SETTINGS_NAME = "mailman_webhooks runner"
-# Only the class: an administrator's own [runner.webhooks] (instances, sleep_time,
-# start) in mailman.cfg stays in force underneath.
+# The class, and an empty path: the runner reads the outbox, not a queue directory, so
+# Mailman makes no switchboard for it (like its rest and lmtp runners), and neither
+# `mailman inject` nor REST /3.1/queues offer it. An administrator's own
+# [runner.webhooks] (instances, sleep_time, start) in mailman.cfg stays in force underneath.
 RUNNER_SETTINGS = f"""
 [runner.{RUNNER_NAME}]
 class: mailman_webhooks.runner.WebhooksRunner
+path:
 """
 
 
@@ -61,5 +65,6 @@ class WebhooksPlugin:
         """See `IPlugin`."""
         with stops_start(PLUGIN, SchemaTooNew):
             ensure_schema(config.db.engine)
+        watch_mailman_session(config.db.sessionmaker)
         if capture not in zope.event.subscribers:
             zope.event.subscribers.append(capture)

@@ -20,9 +20,10 @@ from mailman_webhooks.settings import DeliverySettings
 GONE_REASON = "HTTP 410 Gone"
 # Answers other than 5xx that are worth another try.
 _RETRY_STATUSES = frozenset({408, 425, 429})
-# Answers (None: no answer at all) that speak for the endpoint rather than for one event.
-_ENDPOINT_WIDE = frozenset({None, 429, 503})
-_RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Answers (None: no answer at all) that speak for the endpoint rather than for one event:
+# too many requests, or the receiver (or the application behind its proxy: 502, 504) down.
+_ENDPOINT_WIDE = frozenset({None, 429, 502, 503, 504})
+_RETRY_AFTER_STATUSES = frozenset({429, 502, 503, 504})
 # Retry-After seconds with more digits than this reach past the last moment a datetime
 # holds (and int() refuses thousands of digits): they ask for the longest wait there is.
 _RETRY_AFTER_DIGITS = 12
@@ -112,9 +113,10 @@ def decide(
 
     ``created`` starts the delivery's retry period; ``endpoint_failures`` counts its
     endpoint's consecutive endpoint-wide failures before this attempt. A retried
-    delivery waits `backoff_delay` (no less than ``Retry-After`` on 429 and 503), the
-    last time until the end of its retry period, and fails after it. An endpoint-wide
-    failure (no answer, 429, 503) pauses the whole endpoint on the same schedule,
+    delivery waits `backoff_delay` (no less than ``Retry-After`` on 429, 502, 503 and 504,
+    but never longer than ``max_backoff``), the last time until the end of its retry
+    period, and fails after it. An endpoint-wide failure (no answer, 429, 502, 503,
+    504) pauses the whole endpoint on the same schedule,
     counted in its consecutive such failures, so a dead endpoint costs one attempt per
     pause; any other answer ends the pause. 410 Gone disables the endpoint.
     """
@@ -199,5 +201,8 @@ def _delay(
     if outcome.status_code in _RETRY_AFTER_STATUSES:
         asked = parse_retry_after(outcome.retry_after, now)
         if asked is not None and asked > delay:
-            delay = asked
+            # A receiver may ask for a longer wait, but no longer than the longest
+            # there is between two attempts: an answer of years would otherwise stop
+            # the endpoint as surely as a disable, without anyone being told.
+            delay = min(asked, delivery.max_backoff)
     return delay

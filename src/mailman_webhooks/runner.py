@@ -1,11 +1,15 @@
 """The delivery runner, ``[runner.webhooks]``: sends what the outbox holds.
 
 Mailman's master starts and supervises it like a built-in runner (the plugin
-pushes its section in pre_hook). It has no queue directory: each turn of
-Mailman's runner loop claims one batch of due deliveries from the database,
-POSTs them, records every attempt, and sleeps ``sleep_time`` when nothing was due.
-Several instances (``instances:``, on one or many hosts sharing PostgreSQL) never
-hold the same delivery at the same time.
+pushes its section in pre_hook). It has no queue directory. Each configured endpoint
+gets a lane: a task on a bounded pool of threads that claims a batch of that
+endpoint's due deliveries, POSTs them one after the other in the order of their
+events, and records every attempt. Lanes of different endpoints run at the same time
+(the HTTP work releases the GIL), so neither a slow receiver nor an endpoint's backlog
+delays another endpoint's events. Several instances (``instances:``, on one or many
+hosts sharing PostgreSQL) never hold the same delivery at the same time. Between its
+turns the runner keeps the outbox bounded (`mailman_webhooks.retention`), a short batch
+at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import logging
 import random
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from mailman.config import config
 from mailman.core.runner import Runner
@@ -21,10 +26,13 @@ from mailman.interfaces.runner import RunnerInterrupt
 from public import public
 from sqlalchemy.orm import Session
 
-from mailman_webhooks import outbox
+from mailman_webhooks import delivery_events, outbox
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
-from mailman_webhooks.model import WebhookDelivery, WebhookEndpointState
+from mailman_webhooks.delivery_events import WebhookEndpointDisabledEvent
+from mailman_webhooks.model import WebhookDelivery
+from mailman_webhooks.outbox import Attempted
+from mailman_webhooks.retention import Sweep
 from mailman_webhooks.retry import decide
 from mailman_webhooks.sender import Sender
 from mailman_webhooks.settings import Endpoint, Settings
@@ -32,7 +40,6 @@ from mailman_webhooks.settings import Endpoint, Settings
 log = logging.getLogger("mailman.plugins")
 
 COMMIT_INTERVAL = 0.2  # seconds
-EXPIRY_INTERVAL = 60.0  # seconds between sweeps for deliveries past their retry period
 
 
 @public
@@ -43,79 +50,138 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
 
     def __init__(self, name: str, slice: int | None = None) -> None:
         super().__init__(name, slice)
-        self.sender = Sender()
+        threads = webhooks_settings().delivery.concurrency
+        self.sender = Sender(connections=threads)
         self.rng = random.Random()
-        self._next_expiry = 0.0
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="webhooks")
+        # The running lane of each endpoint, and when an endpoint that had nothing
+        # due is looked at again.
+        self._lanes: dict[str, Future[int]] = {}
+        self._idle_until: dict[str, float] = {}
+        self.sweep = Sweep()
 
     def _one_iteration(self) -> int:
-        """See `IRunner`: one batch instead of one pass over a queue directory."""
+        """See `IRunner`: start lanes instead of one pass over a queue directory."""
         try:
-            return self.process_batch()
+            return self.process_batch(wait=False)
         except RunnerInterrupt:
             raise
         except Exception as error:
             # A database hiccup must not kill the runner; the claims expire.
-            log.error("webhooks: delivery batch failed (%s)", type(error).__name__)
+            log.error("webhooks: delivery turn failed (%s)", type(error).__name__)
             return 0
 
-    def process_batch(self) -> int:
-        """Claim, send and record one batch; return how many deliveries were claimed."""
+    def _snooze(self, filecnt: int) -> None:
+        """See `IRunner`: wait for a lane to end, ``sleep_time`` at most."""
+        if filecnt:
+            return
+        running = list(self._lanes.values())
+        if running:
+            wait(running, timeout=self.sleep_float, return_when=FIRST_COMPLETED)
+        elif self.sleep_float > 0:
+            time.sleep(self.sleep_float)
+
+    def process_batch(self, wait: bool = True) -> int:
+        """Start a lane for each claimable endpoint without one; return how many
+        deliveries the lanes that ended since the last call had claimed.
+
+        With ``wait`` (tests, benchmarks), wait for every lane to end first, and look
+        at endpoints that just had nothing due too. Stopped while waiting, the lanes
+        finish the request they are making, record it and give the rest back.
+        """
         settings = webhooks_settings()
-        # A session of its own, which does not reload every row after each commit
-        # (Mailman's expires them) and is emptied after the batch, bounding memory.
-        with Session(bind=config.db.engine, expire_on_commit=False) as store:
-            if time.monotonic() >= self._next_expiry:
-                if count := outbox.expire(store, settings, utcnow()):
-                    log.info("webhooks: %d deliveries failed, retry period over", count)
-                store.commit()
-                self._next_expiry = time.monotonic() + EXPIRY_INTERVAL
-            return self._process(store, settings)
+        self._housekeeping(settings)
+        claimed = self._reap()
+        with Session(bind=config.db.engine) as store:
+            states = outbox.endpoint_states(store)
+        now = time.monotonic()
+        for name in sorted(outbox.claimable_endpoints(states, settings, utcnow())):
+            if name in self._lanes or (not wait and self._idle_until.get(name, 0.0) > now):
+                continue
+            state = states.get(name)
+            failures = 0 if state is None else state.failures
+            endpoint = settings.endpoints[name]
+            self._lanes[name] = self._pool.submit(self._lane, endpoint, settings, failures)
+        if wait:
+            try:
+                _wait_all(list(self._lanes.values()))
+            except BaseException:
+                self._stop_lanes()
+                raise
+            claimed += self._reap()
+        return claimed
 
-    def _process(self, store: Session, settings: Settings) -> int:
-        batch = outbox.claim(store, settings, utcnow())
-        if not batch:
-            return 0
-        # Every delivery of the batch holds the token of the claim that returned it.
-        token = batch[0].claimed_by
-        assert token is not None
-        states = outbox.endpoint_states(store)
-        # Endpoints that answered for all their deliveries (410 Gone, or an
-        # endpoint-wide failure that paused them): the rest of their batch goes back.
-        held: set[str] = set()
-        # Results are committed at most COMMIT_INTERVAL apart (and at the end): one
-        # commit per request would cost more than the request on SQLite. A crash
-        # loses at most that much of the record, and those events are sent again.
-        # Nothing is flushed before the commit, so no lock is held during a request.
-        committed = time.monotonic()
+    def _reap(self) -> int:
+        """Forget the lanes that ended; return how many deliveries they had claimed."""
+        claimed = 0
+        for name, lane in list(self._lanes.items()):
+            if not lane.done():
+                continue
+            del self._lanes[name]
+            try:
+                count = lane.result()
+            except Exception as error:
+                log.error("webhooks: delivery to %s failed (%s)", name, type(error).__name__)
+                count = 0
+            if not count:
+                self._idle_until[name] = time.monotonic() + self.sleep_float
+            claimed += count
+        return claimed
+
+    def _housekeeping(self, settings: Settings) -> None:
+        """A batch of the retention sweep, when one is due; a failure waits for the next."""
         try:
-            for delivery in batch:
-                endpoint = settings.endpoints.get(delivery.endpoint)
-                if endpoint is None or delivery.endpoint in held:
-                    outbox.release(store, [delivery], None)
-                else:
-                    self._deliver(store, settings, endpoint, delivery, states, held)
-                if time.monotonic() - committed >= COMMIT_INTERVAL:
-                    store.commit()
-                    committed = time.monotonic()
-            store.commit()
-        except BaseException:
-            # Stopped or broken mid-batch: what was not recorded is given back at
-            # once, rather than when the lease expires.
-            store.rollback()
-            outbox.release_token(store, token)
-            store.commit()
+            self.sweep.step(config.db.engine, settings)
+        except RunnerInterrupt:
+            # A signal to stop (Mailman's handlers raise it): not a failure to log.
             raise
+        except Exception as error:
+            log.error("webhooks: outbox housekeeping failed (%s)", type(error).__name__)
+
+    def _lane(self, endpoint: Endpoint, settings: Settings, failures: int) -> int:
+        """Claim, send and record one batch of one endpoint; return how many it claimed.
+
+        Runs in a thread of the pool, with a session of its own that does not reload
+        every row after each commit. Results are committed at most COMMIT_INTERVAL
+        apart (one commit per request would cost more than the request on SQLite), so
+        a crash loses at most that much of the record, and those events are sent again.
+        Nothing is written during a request, so no lock is held while waiting for one.
+        """
+        with Session(bind=config.db.engine, expire_on_commit=False) as store:
+            batch = outbox.claim(store, endpoint.name, settings, utcnow())
+            if not batch:
+                return 0
+            # Every delivery of the batch holds the token of the claim that returned it.
+            token = batch[0].claimed_by
+            assert token is not None
+            done: list[Attempted] = []
+            unrecorded: set[int] = set()
+            last: Attempted | None = None
+            committed = time.monotonic()
+            try:
+                for delivery in batch:
+                    if self._stop:
+                        break
+                    last = self._attempt(endpoint, settings, delivery, failures)
+                    done.append(last)
+                    failures = last.decision.endpoint_failures
+                    # Disabled (410 Gone) or paused: the rest of the batch goes back.
+                    if last.decision.holds_endpoint:
+                        break
+                    if time.monotonic() - committed >= COMMIT_INTERVAL:
+                        unrecorded |= self._record(store, settings, endpoint.name, token, done)
+                        done = []
+                        committed = time.monotonic()
+            finally:
+                # Stopped or broken mid-batch too: what was tried is recorded, and what
+                # was not is given back at once rather than when the lease expires.
+                unrecorded |= self._record(store, settings, endpoint.name, token, done)
+                self._close_batch(store, settings, endpoint.name, token, last, unrecorded)
         return len(batch)
 
-    def _deliver(
-        self,
-        store: Session,
-        settings: Settings,
-        endpoint: Endpoint,
-        delivery: WebhookDelivery,
-        states: dict[str, WebhookEndpointState],
-        held: set[str],
-    ) -> None:
+    def _attempt(
+        self, endpoint: Endpoint, settings: Settings, delivery: WebhookDelivery, failures: int
+    ) -> Attempted:
         event = delivery.event
         body = json.dumps(
             event.body(include_secrets=endpoint.include_secrets),
@@ -125,19 +191,105 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
         started = utcnow()
         outcome = self.sender.send(endpoint, str(event.id), body)
         now = utcnow()
-        state = states.get(endpoint.name)
-        failures = 0 if state is None else state.failures
         decision = decide(
-            outcome, delivery.attempts + 1, delivery.created, failures, settings.delivery, now,
-            self.rng,
+            outcome, delivery.attempts + 1, delivery.retry_from, failures, settings.delivery,
+            now, self.rng,
         )
-        outbox.record(store, delivery, outcome, decision, started, now, states)
-        if decision.disable_reason is not None:
-            log.warning("webhooks: endpoint %s disabled: %s", endpoint.name,
-                        decision.disable_reason)
-        if decision.holds_endpoint:
-            held.add(endpoint.name)
+        return Attempted(
+            delivery_id=delivery.id,
+            endpoint=endpoint.name,
+            started=started,
+            outcome=outcome,
+            decision=decision,
+            finished=now,
+            attempt=delivery.attempts + 1,
+            event_id=str(event.id),
+            event_name=event.name,
+            sequence=event.sequence,
+        )
+
+    @staticmethod
+    def _record(
+        store: Session, settings: Settings, name: str, token: str, done: list[Attempted]
+    ) -> set[int]:
+        """Commit ``done``; a failure to record one attempt affects that delivery only.
+
+        Return the deliveries whose attempt could not be recorded: they stay claimed,
+        and are sent again when their lease ends (not at once, over and over).
+        """
+        unrecorded: set[int] = set()
+        if not done:
+            return unrecorded
+        try:
+            outbox.record(store, token, done, settings)
+            store.commit()
+            return unrecorded
+        except Exception:
+            store.rollback()
+        for one in done:
+            try:
+                outbox.record(store, token, [one], settings)
+                store.commit()
+            except Exception as error:
+                store.rollback()
+                unrecorded.add(one.delivery_id)
+                log.error(
+                    "webhooks: could not record the attempt of delivery %d to %s (%s); "
+                    "it is sent again when its claim expires",
+                    one.delivery_id, name, type(error).__name__,
+                )
+        return unrecorded
+
+    @staticmethod
+    def _close_batch(
+        store: Session,
+        settings: Settings,
+        name: str,
+        token: str,
+        last: Attempted | None,
+        unrecorded: set[int],
+    ) -> None:
+        """Write what the batch's last attempt means for the endpoint; give the rest back.
+
+        A disable is logged at warning level and announced to the other endpoints
+        (`WebhookEndpointDisabledEvent`) in the transaction that writes it.
+        """
+        try:
+            decision = None if last is None else last.decision
+            if decision is not None and last is not None:
+                if decision.disable_reason is not None:
+                    reason = decision.disable_reason
+                    outbox.disable_endpoint(store, name, reason, last.finished)
+                    log.warning("webhooks: endpoint %s disabled: %s", name, reason)
+                    delivery_events.announce(
+                        store, settings, WebhookEndpointDisabledEvent(name, reason), about=name
+                    )
+                elif decision.endpoint_retry_at is not None:
+                    outbox.pause_endpoint(
+                        store, name, decision.endpoint_failures, decision.endpoint_retry_at
+                    )
+                else:
+                    outbox.end_pause(store, name)
+            outbox.release_token(store, token, keep=unrecorded)
+            store.commit()
+        except Exception as error:
+            store.rollback()
+            log.error("webhooks: could not give back the batch of %s (%s); its claims expire",
+                      name, type(error).__name__)
+
+    def _stop_lanes(self) -> None:
+        """Have every lane stop after its current request, and wait for them."""
+        self._stop = True
+        _wait_all(list(self._lanes.values()))
+        self._reap()
 
     def _clean_up(self) -> None:
         """See `IRunner`."""
+        self._stop_lanes()
+        self._pool.shutdown(wait=True)
         self.sender.close()
+
+
+def _wait_all(lanes: list[Future[int]]) -> None:
+    # A signal handler raising RunnerInterrupt can interrupt this wait.
+    wait(lanes)

@@ -18,6 +18,12 @@ type name. Rules, first match wins:
 * mappings -> dicts without keys starting with ``_``; lists, tuples, sets -> lists;
   dataclasses and named tuples -> dicts of their public fields.
 
+Some of Mailman's events get fields their class lacks, read when the event fires (see
+`ADDED_FIELDS`): a membership event says the member's address and role (the member is gone
+once an `UnsubscriptionEvent` commits), `AddressVerificationEvent` says ``verified_on``, and
+`HoldEvent` the held message's ``request_id``. The message metadata of chain and crash events
+(``msgdata``, ``metadata``) never carries ``recipients``, the addresses of a list's members.
+
 Secrets: an attribute or mapping key named in `SECRET_ATTRIBUTES`, or in the event class's
 ``__webhook_secrets__`` (a name or a tuple of names), and any value reduced to a token, is
 ``None`` unless the caller passes ``include_secrets=True``. An event whose declaration is
@@ -37,28 +43,33 @@ from typing import Any
 from uuid import UUID
 
 from mailman.app.workflow import Workflow
-from mailman.interfaces.address import IAddress
+from mailman.config import config
+from mailman.interfaces.address import AddressVerificationEvent, IAddress
 from mailman.interfaces.archiver import IArchiver
-from mailman.interfaces.chain import IChain
+from mailman.interfaces.chain import HoldEvent, IChain
 from mailman.interfaces.configuration import IConfiguration
 from mailman.interfaces.domain import IDomain
 from mailman.interfaces.handler import IHandler
 from mailman.interfaces.languages import ILanguage
 from mailman.interfaces.mailinglist import IMailingList
-from mailman.interfaces.member import IMember
+from mailman.interfaces.member import IMember, MembershipChangeEvent
 from mailman.interfaces.pending import IPended
 from mailman.interfaces.pipeline import IPipeline
+from mailman.interfaces.requests import RequestType
 from mailman.interfaces.rules import IRule
 from mailman.interfaces.runner import IRunner
 from mailman.interfaces.styles import IStyle
 from mailman.interfaces.user import IUser
 from mailman.interfaces.workflow import IWorkflowState
+from mailman.model.requests import _Request
 from public import public
+from sqlalchemy import select
 
 from mailman_plugin_kit.identity import rest_identifier
-from mailman_webhooks.serialize.catalog import KNOWN_EVENTS, EventSpec
+from mailman_webhooks.serialize.catalog import CHANGE_EVENTS, KNOWN_EVENTS, EventSpec
 
 __all__ = [
+    "CHANGE_EVENTS",
     "KNOWN_EVENTS",
     "EventSpec",
 ]
@@ -107,6 +118,54 @@ _BY_INTERFACE: tuple[tuple[Any, Callable[[Any], Any]], ...] = (
 )
 
 
+def _member_email(event: Any) -> Any:
+    address = event.member.address
+    return None if address is None else address.email
+
+
+def _held_request_id(event: Any) -> Any:
+    """The id of the request `hold_message` just made for the event's message (REST's
+    ``request_id`` under ``/3.1/lists/{list_id}/held``)."""
+    query = (
+        select(_Request.id)
+        .where(
+            _Request.mailing_list_id == event.mlist.id,
+            _Request.request_type == RequestType.held_message,
+            _Request.key == event.msg.get("message-id"),
+        )
+        .order_by(_Request.id.desc())
+        .limit(1)
+    )
+    return config.db.store.execute(query).scalar()
+
+
+ADDED_FIELDS: tuple[tuple[type, tuple[tuple[str, Callable[[Any], Any]], ...]], ...] = (
+    (MembershipChangeEvent, (("email", _member_email), ("role", lambda e: e.member.role))),
+    (AddressVerificationEvent, (("verified_on", lambda e: e.address.verified_on),)),
+    (HoldEvent, (("request_id", _held_request_id),)),
+)
+"""Fields added to Mailman's events of these classes, read when they fire."""
+public(ADDED_FIELDS=ADDED_FIELDS)
+
+METADATA_ATTRIBUTES = frozenset({"msgdata", "metadata"})
+METADATA_LEFT_OUT = frozenset({"recipients"})
+"""Keys of message metadata never sent: ``recipients`` lists a list's members."""
+
+
+@public
+class Serialized:
+    """An event already serialized, to be recorded later (after Mailman's rollback).
+
+    `event_name` and `serialize_event` give back what it was made with, so capture records
+    it like the event itself.
+    """
+
+    def __init__(self, event: Any) -> None:
+        self.name = event_name(event)
+        self.plain = serialize_event(event, include_secrets=False)
+        self.with_secrets = serialize_event(event, include_secrets=True)
+
+
 class _CannotReduce(Exception):
     """No rule applies, or nesting is too deep or circular."""
 
@@ -114,6 +173,8 @@ class _CannotReduce(Exception):
 @public
 def event_name(event: Any) -> str:
     """The name webhooks use for an event: its class name, e.g. ``SubscriptionEvent``."""
+    if type(event) is Serialized:
+        return event.name
     return type(event).__name__
 
 
@@ -134,6 +195,8 @@ def secret_attributes(event: Any) -> frozenset[str]:
 @public
 def serialize_event(event: Any, *, include_secrets: bool) -> dict[str, Any]:
     """Every public attribute of the event, reduced to JSON-ready values; never raises."""
+    if type(event) is Serialized:
+        return dict(event.with_secrets if include_secrets else event.plain)
     result: dict[str, Any] = {}
     try:
         serializer = _Serializer(event, include_secrets)
@@ -144,6 +207,10 @@ def serialize_event(event: Any, *, include_secrets: bool) -> dict[str, Any]:
     try:
         for name, getter in _public_attributes(event):
             result[name] = serializer.attribute(name, getter)
+        for klass, fields in ADDED_FIELDS:
+            if isinstance(event, klass):
+                for name, read in fields:
+                    result[name] = serializer.attribute(name, functools.partial(read, event))
     except Exception as error:
         # Listing the attributes itself failed (a hostile __dict__ or __slots__).
         log.error("webhooks: attributes of %s not listed (%s)", serializer.event,
@@ -183,6 +250,8 @@ class _Serializer:
         except Exception as error:
             self._not_reduced(name, None, error)
             return None
+        if name in METADATA_ATTRIBUTES and isinstance(value, Mapping):
+            value = {key: item for key, item in value.items() if key not in METADATA_LEFT_OUT}
         return self.value(value, name, 0, frozenset())
 
     def value(self, value: Any, path: str, depth: int, seen: frozenset[int]) -> Any:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import ssl
 from configparser import Error as ConfigParserError
 from configparser import RawConfigParser
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
 from io import StringIO
+from pathlib import Path
 from textwrap import dedent
 from typing import Protocol
 
@@ -27,8 +29,11 @@ from public import public
 from mailman_webhooks.errors import ConfigurationError
 
 SECRET_PREFIX = "whsec_"
-MIN_SECRET_BYTES = 16
+# The Standard Webhooks specification asks for secrets of 24 to 64 bytes.
+MIN_SECRET_BYTES = 24
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
+# The schema's template section; a file that names it would change nothing.
+RESERVED_NAME = "master"
 
 
 @public
@@ -43,10 +48,19 @@ class Endpoint:
     secret: bytes | None = field(repr=False)
     timeout: float
     include_secrets: bool
+    # The secret being replaced while consumers move to ``secret``; it signs too.
+    previous_secret: bytes | None = field(default=None, repr=False)
+    # Certificate authorities trusted for this https:// endpoint instead of the system's.
+    ca_bundle: Path | None = None
 
     def wants(self, event_name: str) -> bool:
         """Whether events of this class name go to this endpoint."""
         return self.events.fullmatch(event_name) is not None
+
+    @property
+    def signing_secrets(self) -> tuple[bytes, ...]:
+        """The secrets each request is signed with: none, one, or two during a rotation."""
+        return tuple(each for each in (self.secret, self.previous_secret) if each is not None)
 
 
 @public
@@ -59,6 +73,10 @@ class DeliverySettings:
     max_backoff: timedelta
     batch_size: int
     lease: timedelta
+    # How many endpoints one runner sends to at the same time (its threads).
+    concurrency: int = 8
+    # How long finished deliveries, their attempts and events are kept.
+    retention: timedelta = timedelta(days=30)
 
 
 @public
@@ -99,31 +117,84 @@ def _duration(where: str, key: str, value: str) -> timedelta:
     return result
 
 
-def _secret(where: str, value: str) -> bytes | None:
+def _secret(where: str, key_name: str, value: str) -> bytes | None:
     if not value:
         return None
     if not value.startswith(SECRET_PREFIX):
-        raise ConfigurationError(f"{where}: secret must start with {SECRET_PREFIX}")
+        raise ConfigurationError(f"{where}: {key_name} must start with {SECRET_PREFIX}")
     try:
         key = base64.b64decode(value[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise ConfigurationError(
-            f"{where}: secret is not {SECRET_PREFIX} followed by base64"
+            f"{where}: {key_name} is not {SECRET_PREFIX} followed by base64"
         ) from None
     if len(key) < MIN_SECRET_BYTES:
         raise ConfigurationError(
-            f"{where}: secret must hold at least {MIN_SECRET_BYTES} bytes, not {len(key)}"
+            f"{where}: {key_name} must hold at least {MIN_SECRET_BYTES} bytes (the Standard "
+            f"Webhooks minimum), not {len(key)}"
         )
     return key
+
+
+def _secrets(where: str, section: _Section) -> tuple[bytes | None, bytes | None]:
+    """The endpoint's ``secret`` and ``previous_secret``, checked as a pair."""
+    secret = _secret(where, "secret", section["secret"].strip())
+    previous = _secret(where, "previous_secret", section["previous_secret"].strip())
+    if previous is not None and secret is None:
+        raise ConfigurationError(
+            f"{where}: previous_secret is set without secret; put the secret in force "
+            "in secret"
+        )
+    if previous is not None and previous == secret:
+        raise ConfigurationError(f"{where}: previous_secret is the same as secret")
+    return secret, previous
+
+
+def _ca_bundle(where: str, url: str, value: str) -> Path | None:
+    """The CA bundle file, checked now so that a wrong path never waits for a delivery."""
+    if not value:
+        return None
+    if not url.startswith("https://"):
+        raise ConfigurationError(f"{where}: ca_bundle is only for https:// URLs")
+    path = Path(value)
+    if not path.is_absolute():
+        raise ConfigurationError(f"{where}: ca_bundle must be an absolute path: {value!r}")
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError:
+        raise ConfigurationError(
+            f"{where}: ca_bundle {value} holds no PEM certificate"
+        ) from None
+    except OSError as error:
+        raise ConfigurationError(
+            f"{where}: cannot read ca_bundle {value}: {error.strerror or type(error).__name__}"
+        ) from None
+    return path
+
+
+def _section_error(section: str) -> str | None:
+    """What is wrong with a section name of the administrator's file, or None."""
+    kind, dot, name = section.partition(".")
+    if section == "delivery":
+        return None
+    if kind != "endpoint" or not dot:
+        return (
+            f"[{section}]: unknown section; the file holds [endpoint.NAME] sections "
+            "and one [delivery] section"
+        )
+    if not _NAME.fullmatch(name):
+        return f"[{section}]: endpoint names may hold only letters, digits, '-' and '_'"
+    if name == RESERVED_NAME:
+        return (
+            f"[{section}]: {RESERVED_NAME} is reserved for the schema's defaults; "
+            "give the endpoint another name"
+        )
+    return None
 
 
 def _endpoint(section: _Section) -> Endpoint:
     name = section.name.partition(".")[2]
     where = f"[endpoint.{name}]"
-    if not _NAME.fullmatch(name):
-        raise ConfigurationError(
-            f"{where}: endpoint names may hold only letters, digits, '-' and '_'"
-        )
     url = section["url"].strip()
     if not url:
         raise ConfigurationError(f"{where}: url is missing")
@@ -139,15 +210,28 @@ def _endpoint(section: _Section) -> Endpoint:
         include_secrets = as_boolean(section["include_secrets"])
     except ValueError:
         raise ConfigurationError(f"{where}: include_secrets must be yes or no") from None
+    secret, previous_secret = _secrets(where, section)
     return Endpoint(
         name=name,
         url=url,
         api_key=section["api_key"].strip(),
         events=events,
-        secret=_secret(where, section["secret"].strip()),
+        secret=secret,
         timeout=_duration(where, "timeout", section["timeout"]).total_seconds(),
         include_secrets=include_secrets,
+        previous_secret=previous_secret,
+        ca_bundle=_ca_bundle(where, url, section["ca_bundle"].strip()),
     )
+
+
+def _whole_number(where: str, key: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ConfigurationError(f"{where}: {key} must be a whole number above zero")
+    return number
 
 
 def _delivery(section: _Section, endpoints: dict[str, Endpoint]) -> DeliverySettings:
@@ -158,12 +242,15 @@ def _delivery(section: _Section, endpoints: dict[str, Endpoint]) -> DeliverySett
         batch_size = 0
     if batch_size < 1:
         raise ConfigurationError(f"{where}: batch_size must be a whole number above zero")
+    concurrency = _whole_number(where, "concurrency", section["concurrency"])
     delivery = DeliverySettings(
         retry_period=_duration(where, "retry_period", section["retry_period"]),
         initial_backoff=_duration(where, "initial_backoff", section["initial_backoff"]),
         max_backoff=_duration(where, "max_backoff", section["max_backoff"]),
         batch_size=batch_size,
         lease=_duration(where, "lease", section["lease"]),
+        concurrency=concurrency,
+        retention=_duration(where, "retention", section["retention"]),
     )
     if delivery.max_backoff < delivery.initial_backoff:
         raise ConfigurationError(f"{where}: max_backoff is shorter than initial_backoff")
@@ -211,16 +298,18 @@ class WebhooksConfiguration:
 
     def _check_keys(self, text: str) -> None:
         # lazr.config reports unknown keys only in sections an earlier layer already
-        # had, not in a new [endpoint.NAME], so every section is checked here.
+        # had, not in a new [endpoint.NAME], and takes [endpoint.master] for its own
+        # template: every section name and key is checked here.
         parser = RawConfigParser(strict=False)
         try:
             parser.read_string(dedent(text))
         except ConfigParserError as error:
             raise ConfigurationError(f"not a configuration file: {error.message}") from None
         for section in parser.sections():
+            problem = _section_error(section)
+            if problem is not None:
+                raise ConfigurationError(problem)
             schema_name = "endpoint.master" if section.startswith("endpoint.") else section
-            if schema_name not in self._config.schema:
-                continue  # lazr.config names the unknown section.
             known = set(self._config.schema[schema_name])
             for key in parser.options(section):
                 if key not in known:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from public import public
 
@@ -22,11 +23,18 @@ def signature(secret: bytes, message_id: str, timestamp: int, body: bytes) -> st
 
 @public
 def signature_headers(
-    secret: bytes, message_id: str, timestamp: int, body: bytes
+    secrets: Sequence[bytes], message_id: str, timestamp: int, body: bytes
 ) -> dict[str, str]:
-    """The three Standard Webhooks headers for one request."""
+    """The three Standard Webhooks headers for one request, signed with each secret.
+
+    During a secret rotation an endpoint has two secrets; the specification lets
+    ``webhook-signature`` carry several signatures separated by spaces, and a
+    receiver accepts the request when any one of them is valid for its secret.
+    """
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, message_id, timestamp, body),
+        "webhook-signature": " ".join(
+            signature(secret, message_id, timestamp, body) for secret in secrets
+        ),
     }

@@ -15,12 +15,17 @@ from sqlalchemy import (
     Index,
     Integer,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from mailman_webhooks.model.attempt import WebhookAttempt
 from mailman_webhooks.model.event import WebhookEvent
+
+ENDPOINT_DUE_INDEX = "ix_webhook_delivery_endpoint_due"
+EXPIRY_INDEX = "ix_webhook_delivery_expiry"
+FINISHED_INDEX = "ix_webhook_delivery_finished"
 
 
 @public
@@ -41,13 +46,27 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
     its ``claimed_by`` token and ``claimed_until`` lease, sends, then records the
     outcome and clears the claim. ``attempts`` counts HTTP tries (each also a
     `WebhookAttempt` row); ``last_*`` repeat the latest one for listing.
+    ``retry_from`` starts its retry period: ``created``, or the time an administrator
+    last redelivered it (``created`` itself never changes).
     """
 
     __tablename__ = "webhook_delivery"
     __table_args__ = (
         UniqueConstraint("event_sequence", "endpoint"),
-        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        # The retention sweep (`mailman_webhooks.retention`) finds pending deliveries past
+        # their retry period by this index, and finished ones past the retention period
+        # by the next; a pending row has no entry in the second, so capture never pays it.
+        Index(EXPIRY_INDEX, "status", "retry_from"),
+        Index(
+            FINISHED_INDEX,
+            "finished_at",
+            sqlite_where=text("finished_at IS NOT NULL"),
+            postgresql_where=text("finished_at IS NOT NULL"),
+        ),
         Index("ix_webhook_delivery_claim", "claimed_by"),
+        # A runner claims per endpoint (`mailman_webhooks.outbox.claim`): this index
+        # finds an endpoint's due rows, oldest first, without reading any other's.
+        Index(ENDPOINT_DUE_INDEX, "endpoint", "status", "next_attempt_at", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -66,6 +85,7 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
         nullable=False,
     )
     created: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    retry_from: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(SAUnicode, nullable=True)
@@ -101,6 +121,7 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
             endpoint=endpoint,
             status=DeliveryStatus.pending,
             created=created,
+            retry_from=created,
             attempts=0,
             next_attempt_at=created,
             **columns,

@@ -17,9 +17,14 @@ class WebhookEndpointState(Model):  # type: ignore[misc]  # Mailman's Model has 
 
     An endpoint without a row is enabled and not pausing. A 410 Gone answer
     disables it: its pending deliveries stay in the outbox, unclaimed, until it is
-    enabled again (`mailman_webhooks.outbox.enable_endpoint`), and new events keep
+    enabled again (`mailman_webhooks.admin.resume_endpoint`), and new events keep
     queueing. ``failures`` counts consecutive endpoint-wide failures (no answer,
     429, 503); none of its deliveries is claimed before ``retry_at``.
+
+    ``last_success_at``, ``last_failure_at``, ``failed_attempts`` (failed attempts since
+    the last success) and ``last_error`` are the endpoint's health as the REST API shows
+    it, kept up to date by each recorded attempt (`note_attempt`) so that reading it
+    never aggregates the attempts table.
     """
 
     __tablename__ = "webhook_endpoint_state"
@@ -30,9 +35,24 @@ class WebhookEndpointState(Model):  # type: ignore[misc]  # Mailman's Model has 
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     retry_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(SAUnicode, nullable=True)
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
         self.disabled = False
         self.failures = 0
+        self.failed_attempts = 0
+
+    def note_attempt(self, at: datetime, error: str | None) -> None:
+        """Count one attempt made at ``at``: a success when ``error`` is None."""
+        if error is None:
+            self.last_success_at = at
+            self.failed_attempts = 0
+        else:
+            self.last_failure_at = at
+            self.failed_attempts += 1
+            self.last_error = error

@@ -1,12 +1,14 @@
 """REST for deliveries: ``deliveries``, ``deliveries/<id>`` and ``deliveries/<id>/redeliver``.
 
-A delivery is one event due to one endpoint. The list is newest first, paged with
-``count`` and ``page``, and filtered by ``endpoint``, ``status`` and ``event``.
+A delivery is one event due to one endpoint. The list is newest first, filtered by
+``endpoint``, ``status`` and ``event``, and always paged: ``count`` and ``page``, or
+without them the first `DEFAULT_PAGE_SIZE` entries; ``next_page_link`` leads on.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from mailman.config import config
 from mailman.rest.helpers import (
@@ -32,6 +34,9 @@ from mailman_webhooks.rest.values import timestamp, unexpected_parameters
 
 FILTERS = frozenset({"endpoint", "status", "event"})
 PAGING = frozenset({"count", "page"})
+# The outbox may hold millions of deliveries: a list is never longer than this.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
 _EVENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DELIVERY_ID = re.compile(r"[1-9][0-9]{0,17}")
 
@@ -112,7 +117,11 @@ class AllDeliveries(_DeliveryBase):
 
     def on_get(self, request, response) -> None:
         """GET deliveries[?endpoint=&status=&event=&count=&page=]"""
-        problem = unexpected_parameters(request, FILTERS | PAGING) or paging_error(request)
+        problem = (
+            unexpected_parameters(request, FILTERS | PAGING)
+            or _page_size_error(request)
+            or paging_error(request)
+        )
         if problem:
             bad_request(response, problem)
             return
@@ -121,11 +130,42 @@ class AllDeliveries(_DeliveryBase):
         except FilterError as error:
             bad_request(response, str(error))
             return
-        okay(response, etag(self._make_collection(request)))
+        result = self._make_collection(request)
+        shown = len(result.get("entries", []))
+        if shown and result["start"] + shown < result["total_size"]:
+            result["next_page_link"] = self._next_page(request, shown)
+        okay(response, etag(result))
+
+    def _paginate(self, request, collection):
+        """See `CollectionMixin`; without ``count`` and ``page``, the first page."""
+        if request.get_param("count") is None:  # paging_error: page is absent too
+            return 0, len(collection), collection[0:DEFAULT_PAGE_SIZE]
+        return super()._paginate(request, collection)
+
+    def _next_page(self, request, shown: int) -> str:
+        """The request's own URL for the following page, its filters kept."""
+        count = int(request.get_param("count") or shown)
+        page = int(request.get_param("page") or 1)
+        query = {key: request.get_param(key) for key in sorted(FILTERS)}
+        query = {key: value for key, value in query.items() if value is not None}
+        query.update(count=str(count), page=str(page + 1))
+        return self._paths.path(self.api, "deliveries") + "?" + urlencode(query)
 
     def _get_collection(self, request) -> admin.DeliveryQuery:
         """See `CollectionMixin`."""
         return self._query
+
+
+def _page_size_error(request) -> str | None:
+    """Why ``count`` asks for too long a page, or None (`paging_error` checks the rest)."""
+    count = request.get_param("count")
+    if count is None or not (count.isascii() and count.isdigit()):
+        return None
+    # Compared as text first: int() refuses numbers of thousands of digits.
+    digits = count.lstrip("0")
+    if len(digits) > len(str(MAX_PAGE_SIZE)) or int(digits or "0") > MAX_PAGE_SIZE:
+        return f"Invalid count: {count[:20]}; at most {MAX_PAGE_SIZE} deliveries a page"
+    return None
 
 
 @public
@@ -176,8 +216,9 @@ class Redeliver:
                 f"delivery {delivery.id} cannot be sent.",
             )
             return
+        store = config.db.store
         try:
-            admin.redeliver(delivery, utcnow())
+            admin.redeliver(store, delivery.id, utcnow())
         except admin.DeliveryBusy:
             conflict(
                 response,
@@ -185,7 +226,7 @@ class Redeliver:
                 "attempt is recorded.",
             )
             return
-        config.db.store.flush()
+        store.refresh(delivery)
         accepted(response, etag(self._parent._full_dict(delivery)))
 
 

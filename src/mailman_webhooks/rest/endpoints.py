@@ -65,6 +65,8 @@ class _EndpointBase(CollectionMixin):
             disabled=health.disabled,
             disabled_reason=health.disabled_reason,
             disabled_at=timestamp(health.disabled_at),
+            paused_until=timestamp(health.paused_until),
+            paused_reason=health.paused_reason,
             last_success=timestamp(health.last_success),
             last_failure=timestamp(health.last_failure),
             consecutive_failures=health.consecutive_failures,
@@ -76,7 +78,7 @@ class _EndpointBase(CollectionMixin):
 
     def _resource_as_dict(self, endpoint: Endpoint, fields=None) -> dict:
         """See `CollectionMixin`."""
-        health = admin.endpoint_health(config.db.store, [endpoint.name])
+        health = admin.endpoint_health(config.db.store, [endpoint.name], utcnow())
         return self._as_dict(endpoint, health[endpoint.name])
 
 
@@ -95,7 +97,9 @@ class AllEndpoints(_EndpointBase):
             bad_request(response, problem)
             return
         start, total_size, page = self._paginate(request, self._get_collection(request))
-        health = admin.endpoint_health(config.db.store, [each.name for each in page])
+        health = admin.endpoint_health(
+            config.db.store, [each.name for each in page], utcnow()
+        )
         result = dict(start=start, total_size=total_size)
         if page:
             result["entries"] = [self._as_dict(each, health[each.name]) for each in page]
@@ -121,7 +125,10 @@ class AnEndpoint(_EndpointBase):
         okay(response, self._resource_as_json(self._endpoint))
 
     def on_patch(self, request, response) -> None:
-        """PATCH endpoints/<name> {"disabled": false}: enable it again (or disable it)."""
+        """PATCH endpoints/<name> {"disabled": false}: send again now (or disable it).
+
+        ``false`` ends a disable and a pause alike: the operator says the receiver is fine.
+        """
         if self._endpoint is None:
             not_found(response, unknown_endpoint(self._name))
             return
@@ -134,7 +141,7 @@ class AnEndpoint(_EndpointBase):
         if disabled:
             outbox.disable_endpoint(store, self._name, DISABLED_BY_REST, utcnow())
         else:
-            outbox.enable_endpoint(store, self._name)
+            admin.resume_endpoint(store, self._name)
         no_content(response)
 
     @child()

@@ -8,12 +8,14 @@ Mailman's own errors.
 
 from __future__ import annotations
 
-from mailman.rest.helpers import child
+from mailman.rest.helpers import NotFound, child
 from public import public
 
 from mailman_plugin_kit.rest import PluginPaths
 from mailman_webhooks.rest.deliveries import ADelivery, AllDeliveries
 from mailman_webhooks.rest.endpoints import AllEndpoints, AnEndpoint
+from mailman_webhooks.rest.events import EventFeed
+from mailman_webhooks.rest.redeliveries import Redeliveries
 
 
 @public
@@ -36,3 +38,17 @@ class WebhooksRoot:
         if len(segments) == 0:
             return AllDeliveries(self._paths)
         return ADelivery(self._paths, segments.pop(0)), segments
+
+    @child()
+    def events(self, context, segments):
+        """/events: the catch-up feed, and nothing below it"""
+        if segments:
+            return NotFound(), []
+        return EventFeed(self._paths)
+
+    @child()
+    def redeliveries(self, context, segments):
+        """/redeliveries: bulk redeliver, and nothing below it"""
+        if segments:
+            return NotFound(), []
+        return Redeliveries(self._paths)

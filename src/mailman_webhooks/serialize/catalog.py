@@ -1,5 +1,6 @@
-"""The tables of known events: every event class Mailman 3.3.10 fires, and the events of the
-other plugin of this project (the PGP plugin), each with its fields.
+"""The tables of known events: every event class Mailman 3.3.10 fires, the events this
+plugin derives from changes Mailman announces with none, and the events of the other plugin
+of this project (the PGP plugin), each with its fields.
 
 The serializer itself needs no table (its rules are generic); these exist so that a new
 Mailman event is noticed by a test and so the consumer guide lists every event and field.
@@ -28,15 +29,22 @@ _TOKEN = (
     "secrets"
 )
 _EMAIL = "the email address that has to confirm (a string)"
+_METADATA = (
+    "the message metadata Mailman keeps beside the message (e.g. `rule_hits`, "
+    "`moderation_reasons`), with the same rules applied; keys starting with `_` and "
+    "`recipients` (the members' addresses) are left out"
+)
 _CHAIN_FIELDS = {
     "mlist": _LIST,
     "msg": "the message's `Message-ID` header (never the message itself)",
-    "msgdata": (
-        "the message metadata Mailman keeps beside the message (e.g. `rule_hits`, "
-        "`moderation_reasons`), with the same rules applied; keys starting with `_` are left out"
-    ),
+    "msgdata": _METADATA,
     "chain": "the name of the chain that took the decision, e.g. `hold`",
 }
+_MEMBER_EMAIL = (
+    "the member's email address (for a user's membership, the address it uses), read when "
+    "the event fired: still there when the member is gone"
+)
+_ROLE = "the member's role: `member`, `owner`, `moderator` or `nonmember`"
 
 _MAILMAN_EVENTS = {
     "ConfigurationUpdatedEvent": EventSpec(
@@ -99,13 +107,15 @@ _MAILMAN_EVENTS = {
                 "`true`/`false` when the caller decided whether to send a welcome message, "
                 "`null` for the list's default"
             ),
+            "email": _MEMBER_EMAIL,
+            "role": _ROLE,
         },
     ),
     "UnsubscriptionEvent": EventSpec(
         "mailman.interfaces.member",
         "A member is leaving a mailing list; fired just before the member is deleted, so the "
         "`member_id` can no longer be looked up once the change is committed.",
-        {"mlist": _LIST, "member": _MEMBER},
+        {"mlist": _LIST, "member": _MEMBER, "email": _MEMBER_EMAIL, "role": _ROLE},
     ),
     "SubscriptionConfirmationNeededEvent": EventSpec(
         "mailman.interfaces.subscriptions",
@@ -124,9 +134,12 @@ _MAILMAN_EVENTS = {
     ),
     "AddressVerificationEvent": EventSpec(
         "mailman.interfaces.address",
-        "An address was verified, or marked unverified again (the event does not say which: "
-        "read `verified_on` of the address from REST).",
-        {"address": "the address's `email`"},
+        "An address was verified, or marked unverified again (`verified_on` says which).",
+        {
+            "address": "the address's `email`",
+            "verified_on": "when the address was verified, ISO 8601 in UTC; `null` when it "
+            "was marked unverified",
+        },
     ),
     "PasswordChangeEvent": EventSpec(
         "mailman.interfaces.user",
@@ -150,9 +163,13 @@ _MAILMAN_EVENTS = {
     ),
     "HoldEvent": EventSpec(
         "mailman.interfaces.chain",
-        "A posted message was held for moderation (find it under REST "
-        "`/3.1/lists/{list_id}/held` by its Message-ID).",
-        _CHAIN_FIELDS,
+        "A posted message was held for moderation; REST "
+        "`/3.1/lists/{list_id}/held/{request_id}` shows it.",
+        {
+            **_CHAIN_FIELDS,
+            "request_id": "the held message's request id, as REST's `request_id`; "
+            "`HeldMessageDecidedEvent` names the same id",
+        },
     ),
     "RejectEvent": EventSpec(
         "mailman.interfaces.chain",
@@ -161,12 +178,15 @@ _MAILMAN_EVENTS = {
     ),
     "RunnerCrashEvent": EventSpec(
         "mailman.interfaces.runner",
-        "A runner failed on a message; Mailman moves the message to the shunt queue.",
+        "A runner failed on a message; Mailman moves the message to the shunt queue. Mailman "
+        "rolls back the runner's transaction, so this event is recorded in a transaction of "
+        "its own, after that rollback.",
         {
             "runner": "the runner's name, e.g. `in`",
             "mailing_list": _LIST,
             "message": "the message's `Message-ID` header",
-            "metadata": "the message metadata, as `msgdata` of the chain events",
+            "metadata": "the message metadata, as `msgdata` of the chain events (without "
+            "`recipients`)",
             "error": "the exception's class name (its text is never sent)",
         },
     ),
@@ -174,6 +194,180 @@ _MAILMAN_EVENTS = {
 
 KNOWN_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_MAILMAN_EVENTS)
 """Event class name -> `EventSpec`, for every event class of Mailman 3.3.10."""
+
+
+_CHANGES_MODULE = "mailman_webhooks.change_events"
+_MEMBER_ID = "the member's `member_id` (REST 3.1 hex form)"
+_REQUEST_KIND = "`subscription` (to join) or `unsubscription` (to leave)"
+_REQUEST_TOKEN = (
+    "the request's token, as in REST `/3.1/lists/{list_id}/requests/{token}`; a secret: "
+    "`null` unless the endpoint is configured to receive secrets"
+)
+_USER_ID = "the user's `user_id` (REST 3.1 hex form)"
+
+_CHANGE_EVENTS = {
+    "ListSettingsChangedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "Settings of a mailing list changed (REST `PATCH /3.1/lists/{list_id}/config`, or "
+        "any other way). Counters Mailman moves as mail flows (`post_id`, `volume`, "
+        "`last_post_at`, ...) are not settings; nor is what a list gets when it is created.",
+        {
+            "mlist": _LIST,
+            "changed": "the names of the settings that changed, sorted, as REST's list "
+            "configuration names them (e.g. `display_name`, `acceptable_aliases`, "
+            "`header_matches`, `archivers`); their values are not sent: read them from REST",
+        },
+    ),
+    "MemberChangedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A membership changed: its moderation action, its address, or its delivery "
+        "preferences (a new member is `SubscriptionEvent`, a removed one "
+        "`UnsubscriptionEvent`; bounce counters are not changes).",
+        {
+            "mlist": _LIST,
+            "member": _MEMBER_ID,
+            "email": _MEMBER_EMAIL,
+            "role": _ROLE,
+            "changed": "what changed, sorted, by REST's names: `moderation_action`, "
+            "`address`, `user`, `role`, `delivery_mode`, `delivery_status`, "
+            "`preferred_language`, `receive_list_copy`, `receive_own_postings`, "
+            "`acknowledge_posts`, `hide_address`",
+        },
+    ),
+    "MemberDisabledByBouncesEvent": EventSpec(
+        _CHANGES_MODULE,
+        "Bounce processing stopped delivery to a member: its `delivery_status` became "
+        "`by_bounces`.",
+        {
+            "mlist": _LIST,
+            "member": _MEMBER_ID,
+            "email": _MEMBER_EMAIL,
+            "role": _ROLE,
+            "bounce_score": "the member's bounce score at that moment",
+        },
+    ),
+    "SubscriptionRequestApprovedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A moderator approved a request that waited for them, to join or to leave the list; "
+        "`SubscriptionEvent` or `UnsubscriptionEvent` comes with it.",
+        {
+            "mlist": _LIST,
+            "email": "the address the request was for",
+            "request": _REQUEST_KIND,
+            "token": _REQUEST_TOKEN,
+        },
+    ),
+    "SubscriptionRequestRejectedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A moderator rejected or discarded a request that waited for them (Mailman does not "
+        "record which of the two). A request that expired is not announced.",
+        {
+            "mlist": _LIST,
+            "email": "the address the request was for",
+            "request": _REQUEST_KIND,
+            "token": _REQUEST_TOKEN,
+        },
+    ),
+    "HeldMessageDecidedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A held message left the moderation queue: a moderator accepted, rejected or "
+        "discarded it (Mailman does not record which; deferring it leaves it held). Not "
+        "sent for the held messages of a list being deleted.",
+        {
+            "mlist": _LIST,
+            "request_id": "the request id `HoldEvent` gave for the message",
+            "message_id": "the held message's `Message-ID` header",
+        },
+    ),
+    "BanAddedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "An address, or a pattern of addresses, was banned from a list or from the site.",
+        {
+            "mlist": "the list's `list_id`, or `null` for a ban on the whole site",
+            "email": "the banned address, or a regular expression when it starts with `^`",
+        },
+    ),
+    "BanRemovedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A ban was lifted.",
+        {
+            "mlist": "the list's `list_id`, or `null` for a ban on the whole site",
+            "email": "the address or pattern that was banned",
+        },
+    ),
+    "UserCreatedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A user was created.",
+        {"user": _USER_ID},
+    ),
+    "UserDeletedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "A user was deleted; its addresses and memberships went with it, each announced by "
+        "its own event.",
+        {"user": _USER_ID},
+    ),
+    "AddressCreatedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "An email address became known to Mailman (registered by a user, subscribed, or "
+        "recorded when a non-member posted).",
+        {
+            "address": "the address's `email`",
+            "user": "the `user_id` of the user it is linked to when the change committed, "
+            "or `null`",
+        },
+    ),
+    "AddressDeletedEvent": EventSpec(
+        _CHANGES_MODULE,
+        "An email address was deleted; its memberships went with it, each announced by "
+        "`UnsubscriptionEvent`.",
+        {"address": "the deleted address's `email`"},
+    ),
+}
+
+CHANGE_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_CHANGE_EVENTS)
+"""Event class name -> `EventSpec`, for the events this plugin derives from Mailman's
+changes (`mailman_webhooks.model_changes`)."""
+
+
+_DELIVERY_MODULE = "mailman_webhooks.delivery_events"
+_ENDPOINT = "the name of the endpoint, as in the `[endpoint.NAME]` section and in REST"
+
+_DELIVERY_EVENTS = {
+    "WebhookEndpointDisabledEvent": EventSpec(
+        _DELIVERY_MODULE,
+        "An endpoint answered `410 Gone` and is disabled: nothing is sent to it until an "
+        "administrator enables it again. Sent to the other endpoints only.",
+        {
+            "endpoint": _ENDPOINT,
+            "reason": "why it was disabled, e.g. `HTTP 410 Gone`",
+        },
+    ),
+    "WebhookDeliveryFailedEvent": EventSpec(
+        _DELIVERY_MODULE,
+        "The delivery of an event to an endpoint failed for good: the endpoint gave a final "
+        "answer (`4xx`, `410 Gone`), or the retry period ran out. Sent to the other "
+        "endpoints only; not for a failed delivery of this event or of "
+        "`WebhookEndpointDisabledEvent`, nor for the deliveries that waited for a disabled "
+        "or removed endpoint until their retry period ran out.",
+        {
+            "endpoint": _ENDPOINT,
+            "delivery": "the delivery's `id`, as in REST "
+            "`/3.1/plugins/webhooks/deliveries/{id}` (which can redeliver it)",
+            "event_id": "the failed event's `id` (its `webhook-id`)",
+            "event_name": "the failed event's `name`, e.g. `SubscriptionEvent`",
+            "sequence": "the failed event's `sequence`, e.g. to read it from the catch-up feed",
+            "attempts": "how many attempts were made",
+            "status_code": "the HTTP status of the last answer, or `null` when none came (a "
+            "timeout, a refused connection) or none was tried",
+            "error": "what went wrong last, e.g. `HTTP 400 Bad Request` or `retry period over`"
+            "; the receiver is named by its origin only, never its path or api_key",
+        },
+    ),
+}
+
+DELIVERY_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_DELIVERY_EVENTS)
+"""Event class name -> `EventSpec`, for the events the delivery runner fires about delivery
+itself (`mailman_webhooks.delivery_events`)."""
 
 
 _PGP_EVENTS_MODULE = "mailman_pgp.interfaces.events"

@@ -1,5 +1,7 @@
 # Test that Mailman events are recorded in the outbox in the transaction that fired them,
-# fanned out to the endpoints whose expression matches, and that capture never raises.
+# fanned out to the endpoints whose expression matches, and that capture never raises: an
+# event fired outside any transaction is committed on its own at once, leaving no lock, and
+# a database error in capture undoes that event's rows only, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
@@ -9,15 +11,17 @@ import pytest
 from mailman.app.lifecycle import create_list
 from mailman.config import config
 from mailman.database.transaction import transaction
+from mailman.interfaces.listmanager import IListManager
 from mailman.interfaces.subscriptions import ISubscriptionManager
 from mailman.interfaces.usermanager import IUserManager
+from sqlalchemy import select
 from zope.component import getUtility
 
 from mailman_webhooks import admin
 from mailman_webhooks import capture as capture_module
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
-from mailman_webhooks.model import DeliveryStatus
+from mailman_webhooks.model import DeliveryStatus, WebhookDelivery, WebhookEvent
 from mailman_webhooks.tests.conftest import endpoint_cfg
 from mailman_webhooks.tests.helpers import add_domain, deliveries, events
 
@@ -152,3 +156,67 @@ def test_captured_rows_take_the_models_defaults_as_the_orm_does(configure):
         assert delivery.next_attempt_at == delivery.created
         assert isinstance(delivery.event.id, uuid.UUID)
     assert captured.event.id != pinged.event.id
+
+
+def _other_connection_writes() -> None:
+    """Write from a connection of its own, as another Mailman process would.
+
+    SQLite: a second writer waits at most 0.2 s for the database lock. PostgreSQL: a
+    table lock that conflicts with any uncommitted insert into ``webhook_event``.
+    """
+    with config.db.engine.connect() as other:
+        if other.dialect.name == "sqlite":
+            other.exec_driver_sql("PRAGMA busy_timeout = 200")
+            other.exec_driver_sql("UPDATE webhook_schema SET version = version")
+        else:
+            other.exec_driver_sql("SET lock_timeout = '200ms'")
+            other.exec_driver_sql("LOCK TABLE webhook_event IN SHARE MODE")
+        other.rollback()
+
+
+def _committed_event_names() -> list[str]:
+    with config.db.engine.connect() as other:
+        return list(other.execute(select(WebhookEvent.name)).scalars())
+
+
+def test_event_outside_a_transaction_commits_at_once_and_holds_no_lock(configure):
+    # config.push/pop fire ConfigurationUpdatedEvent, here after Mailman committed.
+    configure(endpoint_cfg("all", URL, events="ConfigurationUpdatedEvent"))
+    config.db.commit()
+    config.push("outside", "[mailman]\nsite_owner: outside@example.com\n")
+    config.pop("outside")
+    _other_connection_writes()
+    assert not config.db.store.in_transaction()
+    assert _committed_event_names() == ["ConfigurationUpdatedEvent"] * 2
+
+
+def test_database_error_in_capture_undoes_that_event_only(configure, monkeypatch, caplog):
+    # The first event's delivery row breaks a NOT NULL constraint in the database,
+    # after its event row was written: neither stays, Mailman's operation commits,
+    # and the next event of the same transaction is recorded.
+    configure(endpoint_cfg("lists", URL, events="List.*Event"))
+    new_row = WebhookDelivery.new_row
+    calls = []
+
+    def broken_first(endpoint, created, **columns):
+        calls.append(endpoint)
+        return new_row(None if len(calls) == 1 else endpoint, created, **columns)
+
+    monkeypatch.setattr(WebhookDelivery, "new_row", staticmethod(broken_first))
+    with transaction():
+        create_list("dberror@example.com")
+    assert getUtility(IListManager).get("dberror@example.com") is not None
+    assert [event.name for event in events()] == ["ListCreatedEvent"]
+    assert [d.event.name for d in deliveries()] == ["ListCreatedEvent"]
+    assert "event ListCreatingEvent not recorded (IntegrityError)" in caplog.text
+
+
+def test_rows_vanish_with_a_transaction_that_had_written_nothing_before(configure):
+    # On SQLite the savepoint must not be the transaction's outermost one, whose
+    # RELEASE would commit the rows before Mailman decided.
+    configure(endpoint_cfg("all", URL))
+    config.db.commit()
+    config.db.store.execute(select(WebhookEvent.sequence)).all()  # read only: no BEGIN
+    create_list("fresh@example.com")
+    config.db.abort()
+    assert _committed_event_names() == []

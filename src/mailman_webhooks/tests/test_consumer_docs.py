@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from mailman.interfaces.listmanager import ListAlreadyExistsError
@@ -22,13 +23,19 @@ from standardwebhooks.webhooks import Webhook
 
 from mailman_webhooks.model import WebhookEvent
 from mailman_webhooks.retry import Outcome
-from mailman_webhooks.serialization import KNOWN_EVENTS, EventSpec
+from mailman_webhooks.serialization import CHANGE_EVENTS, KNOWN_EVENTS, EventSpec
+from mailman_webhooks.serialize.catalog import DELIVERY_EVENTS
 from mailman_webhooks.signing import signature
-from mailman_webhooks.tests import scenario
+from mailman_webhooks.tests import change_scenario, scenario
+from mailman_webhooks.tests.receiver import Receiver
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks-consumer.md"
 BEGIN = "<!-- BEGIN GENERATED EVENTS: scripts/webhooks-consumer-docs -->"
 END = "<!-- END GENERATED EVENTS -->"
+CHANGES_BEGIN = "<!-- BEGIN GENERATED CHANGE EVENTS: scripts/webhooks-consumer-docs -->"
+CHANGES_END = "<!-- END GENERATED CHANGE EVENTS -->"
+DELIVERY_BEGIN = "<!-- BEGIN GENERATED DELIVERY EVENTS: scripts/webhooks-consumer-docs -->"
+DELIVERY_END = "<!-- END GENERATED DELIVERY EVENTS -->"
 EXAMPLE_TIME = datetime(2026, 1, 15, 9, 30)
 SECRET = "whsec_" + base64.b64encode(b"an example secret, 32 bytes long").decode()
 
@@ -111,7 +118,10 @@ def test_every_known_event_is_documented_with_its_fields():
 
 
 def test_documented_examples_are_what_real_operations_produce(mailman):
-    envelopes = _envelopes(scenario.every_event())
+    envelopes = {
+        name: envelope for name, envelope in _envelopes(scenario.every_event()).items()
+        if name in KNOWN_EVENTS
+    }
     assert set(envelopes) == set(KNOWN_EVENTS)
     if os.environ.get("WEBHOOKS_WRITE_DOCS"):
         _write_events_section(_render(envelopes))
@@ -119,6 +129,67 @@ def test_documented_examples_are_what_real_operations_produce(mailman):
     for name, envelope in envelopes.items():
         assert _shape(documented[name][1]) == _shape(envelope), name
         assert "secret plans" not in json.dumps(envelope)
+
+
+def test_every_change_event_is_documented_with_its_fields():
+    documented = _parse_events(_events_section(_doc(), CHANGES_BEGIN, CHANGES_END))
+    assert list(documented) == list(CHANGE_EVENTS)
+    for name, (fields, example) in documented.items():
+        assert fields == CHANGE_EVENTS[name].fields, name
+        assert example["name"] == name
+        assert list(example["event"]) == list(fields), name
+
+
+def test_documented_change_examples_are_what_real_operations_produce(mailman):
+    envelopes = {
+        name: envelope for name, envelope in _envelopes(change_scenario.every_change()).items()
+        if name in CHANGE_EVENTS
+    }
+    assert set(envelopes) == set(CHANGE_EVENTS)
+    if os.environ.get("WEBHOOKS_WRITE_DOCS"):
+        _write_events_section(_render(envelopes, CHANGE_EVENTS), CHANGES_BEGIN, CHANGES_END)
+    documented = _parse_events(_events_section(_doc(), CHANGES_BEGIN, CHANGES_END))
+    for name, envelope in envelopes.items():
+        assert _shape(documented[name][1]) == _shape(envelope), name
+
+
+def test_every_delivery_event_is_documented_with_its_fields():
+    documented = _parse_events(_events_section(_doc(), DELIVERY_BEGIN, DELIVERY_END))
+    assert list(documented) == list(DELIVERY_EVENTS)
+    for name, (fields, example) in documented.items():
+        assert fields == DELIVERY_EVENTS[name].fields, name
+        assert example["name"] == name
+        assert list(example["event"]) == list(fields), name
+
+
+def test_documented_delivery_examples_are_what_real_operations_produce(
+    configure, receiver, runner
+):
+    # An endpoint answering 410 Gone; another one hears about it, as the real runner tells.
+    audit = Receiver()
+    try:
+        configure(
+            "[delivery]\ninitial_backoff: 0.02s\nmax_backoff: 0.1s\nbatch_size: 10\n"
+            "lease: 30s\n"
+            f"[endpoint.crm]\nurl: {receiver.url}\nevents: SubscriptionEvent\ntimeout: 2s\n"
+            f"[endpoint.audit]\nurl: {audit.url}\nevents: Webhook.*\ntimeout: 2s\n"
+        )
+        receiver.script = lambda number: (410, {}, 0.0)
+        scenario.subscribe_directly(scenario.make_list("ant@example.com"), "anne@example.com")
+        deadline = time.monotonic() + 10
+        while len(audit.requests) < len(DELIVERY_EVENTS) and time.monotonic() < deadline:
+            runner.process_batch()
+        received = [SimpleNamespace(name=r.json["name"], plain=r.json["event"])
+                    for r in audit.requests]
+    finally:
+        audit.stop()
+    envelopes = _envelopes(received)
+    assert set(envelopes) == set(DELIVERY_EVENTS)
+    if os.environ.get("WEBHOOKS_WRITE_DOCS"):
+        _write_events_section(_render(envelopes, DELIVERY_EVENTS), DELIVERY_BEGIN, DELIVERY_END)
+    documented = _parse_events(_events_section(_doc(), DELIVERY_BEGIN, DELIVERY_END))
+    for name, envelope in envelopes.items():
+        assert _shape(documented[name][1]) == _shape(envelope), name
 
 
 def test_documented_envelope_has_the_keys_sent():

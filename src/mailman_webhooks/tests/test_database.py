@@ -118,3 +118,43 @@ def test_newer_schema_is_refused(mailman):
             connection.execute(
                 update(database.schema_table).values(version=database.SCHEMA_VERSION)
             )
+
+
+def test_version_1_gets_health_counters_and_retry_from(configure):
+    # A version-1 outbox (the columns of version 2 dropped) holding a delivery and an
+    # endpoint state: the step adds the columns and starts each retry period at `created`.
+    configure(endpoint_cfg("crm", "http://127.0.0.1:9/unused", events="DomainCreatedEvent"))
+    add_domain("old.example.org")
+    config.db.commit()
+    added = {
+        "webhook_endpoint_state": ["last_success_at", "last_failure_at", "failed_attempts",
+                                   "last_error"],
+        "webhook_delivery": ["retry_from"],
+    }
+    with config.db.engine.begin() as connection:
+        # The indexes as at version 1 (later ones read retry_from, which it lacks).
+        for index in ("ix_webhook_delivery_endpoint_due", "ix_webhook_delivery_expiry",
+                      "ix_webhook_delivery_finished"):
+            connection.execute(text(f"DROP INDEX {index}"))
+        connection.execute(text(
+            "CREATE INDEX ix_webhook_delivery_due ON webhook_delivery (status, next_attempt_at)"))
+        for table, columns in added.items():
+            for column in columns:
+                connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        connection.execute(text(
+            "INSERT INTO webhook_endpoint_state (name, disabled, failures) "
+            "VALUES ('crm', false, 2)"))
+        connection.execute(update(database.schema_table).values(version=1))
+    assert database.ensure_schema(config.db.engine) == database.SCHEMA_VERSION
+    columns = {table: {c["name"] for c in inspect(config.db.engine).get_columns(table)}
+               for table in added}
+    for table, names in added.items():
+        assert set(names) <= columns[table]
+    with config.db.engine.connect() as connection:
+        deliveries = connection.execute(text(
+            "SELECT created, retry_from FROM webhook_delivery")).all()
+        states = connection.execute(text(
+            "SELECT name, failures, failed_attempts, last_success_at, last_error "
+            "FROM webhook_endpoint_state")).all()
+    assert len(deliveries) == 1 and deliveries[0][0] == deliveries[0][1]
+    assert [tuple(row) for row in states] == [("crm", 2, 0, None, None)]

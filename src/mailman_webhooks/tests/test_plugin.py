@@ -9,12 +9,14 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from urllib.error import HTTPError
 
 import pytest
 import zope.event
 from mailman.config import config
 from mailman.interfaces.plugin import IPlugin
 from mailman.interfaces.runner import IRunner
+from mailman.testing.helpers import call_api
 from sqlalchemy import update
 from zope.interface.verify import verifyObject
 
@@ -44,6 +46,25 @@ def test_runner_section_is_in_mailman_configuration(mailman):
     section = getattr(config, "runner.webhooks")
     assert section["class"] == "mailman_webhooks.runner.WebhooksRunner"
     assert "runner.webhooks" in {runner.name for runner in config.runner_configs}
+
+
+def test_runner_has_no_queue_like_mailmans_rest_runner(mailman):
+    # Mailman makes a switchboard (a queue directory) for each runner section with a path.
+    assert getattr(config, "runner.webhooks").path == ""
+    assert "webhooks" not in config.switchboards
+    assert "in" in config.switchboards
+    assert WebhooksRunner("webhooks").switchboard is None
+
+
+def test_rest_queues_do_not_list_the_runner(rest_url):
+    config.db.commit()
+    queues = call_api(rest_url("3.1/queues"))[0]
+    names = {entry["name"] for entry in queues["entries"]}
+    assert "webhooks" not in names
+    assert {"in", "out", "shunt"} <= names
+    with pytest.raises(HTTPError) as missing:
+        call_api(rest_url("3.1/queues/webhooks"))
+    assert missing.value.code == 404
 
 
 def test_capture_is_subscribed_once(mailman):
@@ -120,8 +141,10 @@ def test_newer_schema_stops_start(mailman):
     )
 
 
-def _mailman_info(tmp_path: Path, webhooks_cfg: str) -> subprocess.CompletedProcess:
-    """Run the real ``mailman info`` with only this plugin enabled, on a new database."""
+def _mailman_info(
+    tmp_path: Path, webhooks_cfg: str, command: tuple[str, ...] = ("info",)
+) -> subprocess.CompletedProcess:
+    """Run the real ``mailman info`` (or ``command``) with only this plugin, on a new database."""
     hooks = tmp_path / "webhooks.cfg"
     hooks.write_text(webhooks_cfg)
     main = tmp_path / "mailman.cfg"
@@ -133,7 +156,7 @@ def _mailman_info(tmp_path: Path, webhooks_cfg: str) -> subprocess.CompletedProc
     mailman_cli = Path(sys.executable).parent / "mailman"
     as_root = ["--run-as-root"] if os.geteuid() == 0 else []
     return subprocess.run(
-        [str(mailman_cli), "-C", str(main), *as_root, "info"],
+        [str(mailman_cli), "-C", str(main), *as_root, *command],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )
 
@@ -147,14 +170,14 @@ def test_real_mailman_refuses_to_start_with_unknown_key(tmp_path):
 def test_real_mailman_starts_and_creates_tables(tmp_path):
     result = _mailman_info(tmp_path, "[endpoint.crm]\nurl: https://crm.example.com/\n")
     assert result.returncode == 0, result.stderr
-    database = sqlite3.connect(tmp_path / "var" / "data" / "mailman.db")
+    db_file = sqlite3.connect(tmp_path / "var" / "data" / "mailman.db")
     try:
-        names = {row[0] for row in database.execute("SELECT name FROM sqlite_master")}
-        (version,) = database.execute("SELECT version FROM webhook_schema").fetchone()
+        names = {row[0] for row in db_file.execute("SELECT name FROM sqlite_master")}
+        (version,) = db_file.execute("SELECT version FROM webhook_schema").fetchone()
     finally:
-        database.close()
+        db_file.close()
     assert {"webhook_event", "webhook_delivery", "webhook_attempt"} <= names
-    assert version == 1
+    assert version == database.SCHEMA_VERSION
 
 
 def test_missing_python_resource_stops_start(new_plugin):
@@ -164,3 +187,14 @@ def test_missing_python_resource_stops_start(new_plugin):
             new_plugin.pre_hook()
     finally:
         config.pop("python path")
+
+
+def test_mailman_inject_does_not_offer_the_runner_as_a_queue(tmp_path):
+    result = _mailman_info(
+        tmp_path, "[endpoint.crm]\nurl: https://crm.example.com/\n", ("inject", "--show")
+    )
+    assert result.returncode == 0, result.stderr
+    queues = {line.strip() for line in result.stdout.splitlines()[1:]}
+    assert "webhooks" not in queues
+    assert {"in", "out", "virgin"} <= queues
+    assert not (tmp_path / "var" / "queue" / "webhooks").exists()

@@ -95,7 +95,9 @@ def decision_for(outcome: Outcome, attempt: int = 1, endpoint_failures: int = 0,
         (408, Verdict.retry, True, False, False),
         (500, Verdict.retry, True, False, False),
         (429, Verdict.retry, True, True, False),
+        (502, Verdict.retry, True, True, False),
         (503, Verdict.retry, True, True, False),
+        (504, Verdict.retry, True, True, False),
         (None, Verdict.retry, True, True, False),
     ],
 )
@@ -150,12 +152,14 @@ def test_retry_after_lengthens_the_pause_and_the_retry_but_never_shortens_them()
     assert ignored.next_attempt_at - NOW <= timedelta(seconds=5)
 
 
-def test_a_retry_after_too_long_for_a_datetime_waits_as_long_as_there_is():
-    # Such an answer once failed the runner's whole batch: the delivery went back
-    # unrecorded and was sent again on the next turn, until its retry period ran out.
-    decision = decision_for(Outcome(503, 0.1, "HTTP 503", retry_after="1" + "0" * 20))
-    assert decision.next_attempt_at == CREATED + DELIVERY.retry_period
-    assert decision.endpoint_retry_at == datetime.max
+@pytest.mark.parametrize("header", ["300000000000", "1" + "0" * 20, "7200",
+                                    "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_retry_after_longer_than_max_backoff_waits_max_backoff(header):
+    # Such an answer once failed the runner's whole batch; later it paused the
+    # endpoint until the year 9999, a disable nobody was told about.
+    decision = decision_for(Outcome(503, 0.1, "HTTP 503", retry_after=header))
+    assert decision.next_attempt_at == NOW + DELIVERY.max_backoff
+    assert decision.endpoint_retry_at == NOW + DELIVERY.max_backoff
 
 
 def test_any_other_answer_ends_the_pause():

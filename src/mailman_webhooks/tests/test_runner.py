@@ -13,13 +13,15 @@ import threading
 import time
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from mailman.app.lifecycle import create_list
 from mailman.config import config
 from mailman.database.transaction import transaction
+from mailman.interfaces.domain import IDomainManager
 from mailman.interfaces.runner import RunnerInterrupt
+from zope.component import getUtility
 
 from mailman_webhooks import outbox
 from mailman_webhooks.clock import utcnow
@@ -143,7 +145,7 @@ def test_batch_claimed_by_a_dead_runner_is_sent_after_its_lease(hooks, runner):
     settings = webhooks_settings()
     # A runner with a short lease (the configured one must cover a whole batch).
     short = replace(settings, delivery=replace(settings.delivery, lease=timedelta(seconds=0.5)))
-    claimed = outbox.claim(config.db.store, short, utcnow())
+    claimed = outbox.claim(config.db.store, "main", short, utcnow())
     assert len(claimed) == 2
     # That runner "dies" here; another one sees nothing until the lease ends.
     assert runner.process_batch() == 0
@@ -180,7 +182,7 @@ def test_client_errors_are_final(configure, hooks, runner, status):
     assert delivery.attempts == 1
 
 
-@pytest.mark.parametrize("status", [500, 502, 503])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors_are_retried(configure, hooks, runner, status):
     configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
     hooks.script = lambda number: (status if number < 3 else 200, {}, 0.0)
@@ -191,13 +193,14 @@ def test_server_errors_are_retried(configure, hooks, runner, status):
 
 
 def test_429_is_retried_no_earlier_than_retry_after(configure, hooks, runner):
-    configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
+    # Retry-After is honoured up to max_backoff.
+    configure("[delivery]\nmax_backoff: 2s\n[endpoint.main]\nevents: DomainCreatedEvent\n")
     hooks.script = lambda number: (429, {"Retry-After": "1"}, 0.0) if number == 1 else (
         200, {}, 0.0)
     add_domain("busy.example.org")
     run_until(runner, lambda: statuses() == [DeliveryStatus.delivered])
     first, second = hooks.requests
-    # Without Retry-After the retry would come after at most max_backoff (0.1 s).
+    # Without Retry-After the retry would come after at most initial_backoff (0.02 s).
     assert second.at - first.at >= 0.95
     assert [a.status_code for a in attempts()] == [429, 200]
 
@@ -214,17 +217,55 @@ def test_an_unreadable_retry_after_is_recorded_and_retried_on_the_backoff(
     assert [a.status_code for a in attempts()] == [503, 200]
 
 
-def test_a_retry_after_beyond_any_date_pauses_the_endpoint_as_long_as_there_is(
-    configure, hooks, runner
+def test_a_retry_after_of_thousands_of_years_pauses_only_max_backoff_and_only_its_endpoint(
+    configure, receiver, runner
 ):
-    # Such a value once failed the whole batch: nothing recorded, the event sent again.
+    # Such a value once failed the whole batch (nothing recorded, sent again and again),
+    # then paused the endpoint until the year 9999 without anyone being told.
+    other = Receiver()
+    try:
+        configure(
+            "[delivery]\ninitial_backoff: 0.02s\nmax_backoff: 0.3s\nbatch_size: 10\n"
+            "lease: 30s\n"
+            + endpoint_cfg("patient", receiver.url, events="DomainCreatedEvent")
+            + endpoint_cfg("other", other.url, events="DomainCreatedEvent")
+        )
+        receiver.script = lambda number: (
+            (503, {"Retry-After": "300000000000"}, 0.0) if number == 1 else (200, {}, 0.0))
+        add_domain("patient.example.org")
+        runner.process_batch()
+        assert [a.status_code for a in attempts()] in ([503, 200], [200, 503])
+        state = outbox.endpoint_states(config.db.store)["patient"]
+        assert state.retry_at <= utcnow() + timedelta(seconds=0.3)
+        add_domain("busy.example.org")
+        run_until(runner, lambda: len(other.requests) == 2)
+        run_until(runner, lambda: statuses() == [DeliveryStatus.delivered] * 4, timeout=3)
+    finally:
+        other.stop()
+
+
+def test_a_failure_to_record_one_attempt_affects_only_its_delivery(
+    configure, hooks, runner, monkeypatch
+):
     configure("[endpoint.main]\nevents: DomainCreatedEvent\n")
-    hooks.script = lambda number: (503, {"Retry-After": "1" + "0" * 20}, 0.0)
-    add_domain("patient.example.org")
-    assert runner.process_batch() == 1
-    assert [a.status_code for a in attempts()] == [503]
-    state = outbox.endpoint_states(config.db.store)["main"]
-    assert state.retry_at == datetime.max
+    for number in range(3):
+        add_domain(f"rec{number}.example.org")
+    poisoned = deliveries()[1].id
+    record = outbox.record
+
+    def failing_for_one(store, token, done, settings):
+        if any(one.delivery_id == poisoned for one in done):
+            raise OverflowError("date value out of range")
+        record(store, token, done, settings)
+
+    monkeypatch.setattr(outbox, "record", failing_for_one)
+    assert runner.process_batch() == 3
+    by_id = {d.id: d for d in deliveries()}
+    assert len(hooks.requests) == 3
+    assert [by_id[i].status for i in sorted(by_id)] == [
+        DeliveryStatus.delivered, DeliveryStatus.pending, DeliveryStatus.delivered]
+    # Unrecorded, it stays claimed: sent again when its lease ends, not before.
+    assert by_id[poisoned].claimed_by is not None
     assert runner.process_batch() == 0
 
 
@@ -312,14 +353,17 @@ def test_runner_stopped_mid_batch_gives_its_claims_back(configure, hooks, runner
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
-    assert all(d.claimed_by is None and d.status is DeliveryStatus.pending
-               for d in deliveries())
+    # The request under way was answered and recorded; the rest went back at once.
+    assert [d.status for d in deliveries()] == [DeliveryStatus.delivered] + [
+        DeliveryStatus.pending] * 2
+    assert all(d.claimed_by is None for d in deliveries())
+    assert len(hooks.requests) == 1
     fresh = WebhooksRunner("webhooks")
     try:
         run_until(fresh, lambda: statuses() == [DeliveryStatus.delivered] * 3)
     finally:
         fresh._clean_up()
-    # At least once: the request cut short by the stop is sent again.
+    assert len(hooks.requests) == 3
     assert len({r.json["id"] for r in hooks.requests}) == 3
 
 
@@ -365,3 +409,69 @@ def test_backlog_of_dead_endpoint_does_not_starve_another(configure, receiver, r
         assert len(dead.requests) == 1
     finally:
         dead.stop()
+
+
+def turn(runner) -> None:
+    """One turn of Mailman's runner loop, as `Runner.run` makes it."""
+    runner._snooze(runner._one_iteration())
+
+
+def test_a_slow_endpoint_does_not_delay_another_endpoints_events(configure, receiver, runner):
+    slow = Receiver()
+    try:
+        configure(
+            "[delivery]\nbatch_size: 5\nlease: 60s\n"
+            + endpoint_cfg("slow", slow.url, events="DomainCreatedEvent", timeout="5s")
+            + endpoint_cfg("fast", receiver.url, events="DomainCreatedEvent")
+        )
+        slow.script = lambda number: (200, {}, 1.0)
+        for number in range(3):
+            add_domain(f"queued{number}.example.org")
+        runner.sleep_float = 0.05
+        started = time.monotonic()
+        while len(receiver.requests) < 3 and time.monotonic() - started < 5:
+            turn(runner)
+        assert time.monotonic() - started < 0.8
+        # While the slow endpoint still works through its batch, a new event comes.
+        added = time.monotonic()
+        add_domain("new.example.org")
+        while len(receiver.requests) < 4 and time.monotonic() - added < 5:
+            turn(runner)
+        assert time.monotonic() - added < 0.8
+        assert len(slow.requests) <= 2
+        # Within one endpoint, events go out in their order.
+        sequences = [request.json["sequence"] for request in receiver.requests]
+        assert sequences == sorted(sequences)
+    finally:
+        runner.stop()
+        slow.stop()
+
+
+def test_an_endpoints_backlog_does_not_delay_another_endpoints_events(
+    configure, receiver, runner
+):
+    backlog = Receiver()
+    try:
+        configure(
+            "[delivery]\nbatch_size: 20\nlease: 60s\n"
+            + endpoint_cfg("backlog", backlog.url, events="DomainCreatedEvent")
+            + endpoint_cfg("fresh", receiver.url, events="DomainCreatedEvent")
+        )
+        configure("[endpoint.fresh]\nevents: (?!)\n")  # nothing for it, for now
+        with transaction():
+            manager = getUtility(IDomainManager)
+            for number in range(200):
+                manager.add(f"old{number}.example.org")
+        configure("[endpoint.fresh]\nevents: DomainCreatedEvent\n")
+        backlog.script = lambda number: (200, {}, 0.01)
+        runner.sleep_float = 0.05
+        turn(runner)
+        added = time.monotonic()
+        add_domain("new.example.org")
+        while not receiver.requests and time.monotonic() - added < 5:
+            turn(runner)
+        assert time.monotonic() - added < 0.8
+        assert len(backlog.requests) < 200
+    finally:
+        runner.stop()
+        backlog.stop()

@@ -1,11 +1,20 @@
 # Test that one POST reaches a real loopback receiver with the body, key and headers, that
-# each HTTP answer gets the right verdict, and that errors never carry the api_key.
+# each HTTP answer gets the right verdict, that one deadline bounds a whole request however
+# slowly the receiver trickles, that certificates are checked against the endpoint's CA
+# bundle, and that errors name the receiver by its origin only (no path, query, user, key).
 
 from __future__ import annotations
 
 import dataclasses
 import re
 import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,7 +75,8 @@ def test_connection_is_kept_alive(receiver, sender):
         (200, Verdict.delivered), (201, Verdict.delivered), (204, Verdict.delivered),
         (301, Verdict.final), (400, Verdict.final), (404, Verdict.final),
         (408, Verdict.retry), (410, Verdict.gone), (429, Verdict.retry),
-        (500, Verdict.retry), (503, Verdict.retry),
+        (500, Verdict.retry), (502, Verdict.retry), (503, Verdict.retry),
+        (504, Verdict.retry),
     ],
 )
 def test_verdict_of_each_answer(receiver, sender, status, verdict):
@@ -92,15 +102,160 @@ def test_timeout_is_a_retry_without_status(receiver, sender):
     assert outcome.duration < 0.9
 
 
-def test_refused_connection_error_hides_the_api_key(sender):
+def test_refused_connection_error_names_only_the_origin(sender):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    outcome = sender.send(endpoint(f"http://127.0.0.1:{port}/x"), "ev", b"{}")
+    url = f"http://hook-user:hook-pass@127.0.0.1:{port}/t0ken-in-path/x?sig=qu3ry"
+    outcome = sender.send(endpoint(url), "ev", b"{}")
     assert outcome.verdict is Verdict.retry
-    assert "ConnectionError" in outcome.error
-    assert "s3cr3t" not in outcome.error
-    assert "<api_key>" in outcome.error
+    assert outcome.error == f"ConnectionError: Connection refused (http://127.0.0.1:{port})"
+    for secret in ("s3cr3t", "hook-user", "hook-pass", "t0ken", "qu3ry"):
+        assert secret not in outcome.error
+
+
+def test_a_reason_phrase_is_stored_as_one_printable_line_without_the_api_key(sender):
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500, "Broken\x00 for s3cr3t key\x1b[31m")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    with serving(Handler) as url:
+        outcome = sender.send(endpoint(url), "ev", b"{}")
+    assert outcome.status_code == 500
+    assert outcome.error == "HTTP 500 Broken  for <api_key> [31m"
+
+
+class serving:
+    """A one-off HTTP server on loopback, for answers the shared receiver cannot give."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        scheme = "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+    def __enter__(self) -> str:
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def trickling(head: bytes, body: bytes = b"") -> type[BaseHTTPRequestHandler]:
+    """A handler that sends ``head`` at once and then ``body`` one byte every 0.6 s,
+    or, without a body, ``head`` itself that slowly."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            slow = body or head
+            try:
+                if body:
+                    self.wfile.write(head)
+                    self.wfile.flush()
+                for index in range(len(slow)):
+                    self.wfile.write(slow[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(0.6)
+            except OSError:
+                pass  # The sender gave up.
+            self.close_connection = True
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    return Handler
+
+
+def test_a_receiver_trickling_its_answer_cannot_hold_a_request_past_its_timeout(sender):
+    # Every read gets a byte within requests' 1 s read timeout: without one deadline
+    # for the whole request this took 6 s, longer than a claim lease may be.
+    with serving(trickling(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")) as url:
+        started = time.monotonic()
+        outcome = sender.send(endpoint(url, timeout=1.0), "ev", b"{}")
+        took = time.monotonic() - started
+    assert outcome.status_code is None
+    assert outcome.verdict is Verdict.retry
+    assert outcome.error == "timeout after 1s (the whole request)"
+    assert 0.9 < took < 1.5
+    assert 0.9 < outcome.duration < 1.5
+
+
+def test_an_answer_whose_body_trickles_counts_and_is_cut_at_the_deadline(sender):
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"
+    with serving(trickling(head, b"x" * 20)) as url:
+        started = time.monotonic()
+        outcome = sender.send(endpoint(url, timeout=1.0), "ev", b"{}")
+        took = time.monotonic() - started
+    assert outcome.verdict is Verdict.delivered
+    assert took < 1.5
+
+
+def test_the_deadline_of_a_finished_request_never_touches_the_next_one(receiver, sender):
+    # Kept-alive connections outlive requests: an old deadline must not cut a new one.
+    target = endpoint(receiver.url, timeout=0.3)
+    assert sender.send(target, "ev-1", b"{}").verdict is Verdict.delivered
+    time.sleep(0.4)
+    receiver.script = lambda number: (200, {}, 0.2)
+    assert sender.send(target, "ev-2", b"{}").verdict is Verdict.delivered
+    assert len({request.peer for request in receiver.requests}) == 1
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, made by openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+         "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_url(certificate) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    with serving(Handler, context) as url:
+        yield url + "?key=hidden"
+
+
+def test_an_endpoint_ca_bundle_is_trusted_for_its_certificate(sender, certificate, tls_url):
+    outcome = sender.send(endpoint(tls_url, ca_bundle=certificate[0]), "ev", b"{}")
+    assert outcome.verdict is Verdict.delivered
+
+
+def test_without_its_ca_bundle_the_certificate_is_refused(sender, tls_url):
+    outcome = sender.send(endpoint(tls_url), "ev", b"{}")
+    assert outcome.verdict is Verdict.retry
+    assert outcome.error.startswith("SSLError: certificate verify failed: self")
+    assert outcome.error.endswith(f"({tls_url.split('/hooks')[0]})")
 
 
 def test_outcome_without_answer_is_retried():

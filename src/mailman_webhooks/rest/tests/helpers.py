@@ -14,7 +14,7 @@ from mailman_webhooks.tests.conftest import FAST_DELIVERY
 
 # The endpoints of endpoints.cfg, as tests/testing.cfg gives them to every process.
 ALPHA_API_KEY = "alpha-api-key-never-shown"
-ALPHA_SECRET = "whsec_cmVzdC10ZXN0cy1hbHBoYS1zZWNyZXQ="
+ALPHA_SECRET = "whsec_cmVzdC10ZXN0cy1hbHBoYS1zZWNyZXQtMzItYnl0ZXM="
 BASE = "3.1/plugins/webhooks/"
 
 

@@ -14,7 +14,8 @@ from mailman.interfaces.usermanager import IUserManager
 from zope.component import getUtility
 
 from mailman_webhooks.clock import utcnow
-from mailman_webhooks.model import DeliveryStatus
+from mailman_webhooks.model import DeliveryStatus, WebhookDelivery, WebhookEvent
+from mailman_webhooks.rest.deliveries import DEFAULT_PAGE_SIZE
 from mailman_webhooks.rest.tests.helpers import api, api_error, local
 from mailman_webhooks.tests.conftest import run_until
 from mailman_webhooks.tests.helpers import add_domain, attempts, deliveries
@@ -81,6 +82,39 @@ def test_filters_by_endpoint_status_and_event(rest_url, two_endpoints, runner):
     assert expected(endpoint="beta") and expected(status="failed")
 
 
+def add_deliveries(number: int, endpoint: str = "alpha") -> None:
+    """``number`` pending deliveries of one event each, straight into the outbox."""
+    store = config.db.store
+    now = utcnow()
+    for index in range(number):
+        event = WebhookEvent("DomainCreatedEvent", now, {"domain": f"d{index}.example.org"})
+        store.add(WebhookDelivery(event, endpoint, now))
+    config.db.commit()
+
+
+def test_without_count_and_page_a_list_is_one_page_with_a_link_on(rest_url, mailman):
+    add_deliveries(DEFAULT_PAGE_SIZE * 2 + 20)
+    every = sorted((d.id for d in deliveries()), reverse=True)
+    first, _ = api(rest_url, "deliveries")
+    assert (first["start"], first["total_size"]) == (0, len(every))
+    assert ids(first) == every[:DEFAULT_PAGE_SIZE]
+    assert first["next_page_link"] == rest_url(
+        f"3.1/plugins/webhooks/deliveries?count={DEFAULT_PAGE_SIZE}&page=2")
+    second, _ = api(rest_url, first["next_page_link"].split("/plugins/webhooks/")[1])
+    assert ids(second) == every[DEFAULT_PAGE_SIZE:DEFAULT_PAGE_SIZE * 2]
+    last, _ = api(rest_url, second["next_page_link"].split("/plugins/webhooks/")[1])
+    assert ids(last) == every[DEFAULT_PAGE_SIZE * 2:]
+    assert "next_page_link" not in last
+
+
+def test_next_page_link_keeps_the_filters(rest_url, mailman):
+    add_deliveries(5)
+    content, _ = api(rest_url, "deliveries?status=pending&endpoint=alpha&count=2&page=1")
+    assert content["next_page_link"].endswith(
+        "/deliveries?endpoint=alpha&status=pending&count=2&page=2")
+    assert len(ids(content)) == 2
+
+
 def test_filter_by_a_known_event_nobody_received_is_empty(rest_url, two_endpoints):
     content, _ = api(rest_url, "deliveries?event=ListCreatedEvent")
     assert content["total_size"] == 0
@@ -98,6 +132,10 @@ def test_filter_by_a_known_event_nobody_received_is_empty(rest_url, two_endpoint
         pytest.param("count=x&page=1", ("count",), id="count-not-a-number"),
         pytest.param("count=-1&page=1", ("Invalid count: '-1'",), id="count-negative"),
         pytest.param("count=2&page=0", ("Invalid page: '0'",), id="page-zero"),
+        pytest.param("count=1001&page=1", ("Invalid count: 1001; at most 1000",),
+                     id="count-over-the-maximum"),
+        pytest.param("count=" + "9" * 30 + "&page=1", ("at most 1000",),
+                     id="count-of-30-digits"),
     ],
 )
 def test_bad_filters_are_refused(rest_url, query, named):
@@ -149,19 +187,47 @@ def test_redeliver_sends_again_whatever_the_status(rest_url, configure, receiver
     (delivery,) = deliveries()
     assert delivery.status is (DeliveryStatus.delivered if answer == 200
                                else DeliveryStatus.failed)
+    before, _ = api(rest_url, f"deliveries/{delivery.id}")
     content, response = api(rest_url, f"deliveries/{delivery.id}/redeliver", method="POST",
                             json={})
     assert response.status_code == 202
     assert content["status"] == "pending"
     assert content["finished_at"] is None
+    assert content["created"] == before["created"]
     assert len(content["attempts"]) == 1
     run_until(runner, lambda: len(receiver.requests) == 2)
     first, second = receiver.requests
     assert first.json["id"] == second.json["id"] == str(delivery.event.id)
+    assert first.json["timestamp"] == second.json["timestamp"]
     config.db.abort()
     (delivery,) = deliveries()
     assert delivery.status is DeliveryStatus.delivered
     assert delivery.attempts == 2
+
+
+def test_redelivered_old_delivery_keeps_its_creation_and_gets_a_whole_retry_period(
+    rest_url, configure, receiver, runner
+):
+    # Failed long ago: redelivered, it is retried after a failure instead of failing at
+    # once, and the sweep of the runner does not mark it failed, though `created` is old.
+    configure(local("alpha", receiver.url, events="DomainCreatedEvent"))
+    receiver.script = lambda number: (200, {}, 0.0) if number == 2 else (500, {}, 0.0)
+    add_domain("old-failure.example.org")
+    (delivery,) = deliveries()
+    old = utcnow() - timedelta(days=30)
+    delivery.created = delivery.retry_from = old
+    delivery.status = DeliveryStatus.failed
+    delivery.next_attempt_at = None
+    config.db.commit()
+    content, response = api(rest_url, f"deliveries/{delivery.id}/redeliver", method="POST",
+                            json={})
+    assert response.status_code == 202
+    assert content["created"] == old.isoformat() + "Z"
+    run_until(runner, lambda: deliveries()[0].status is not DeliveryStatus.pending)
+    (delivery,) = deliveries()
+    assert delivery.status is DeliveryStatus.delivered
+    assert [a.status_code for a in attempts()] == [500, 200]
+    assert delivery.created == old
 
 
 def test_redeliver_waits_while_a_runner_holds_the_delivery(rest_url, configure, receiver):

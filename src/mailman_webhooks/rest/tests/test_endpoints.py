@@ -1,5 +1,6 @@
-# Test that the REST API lists the configured endpoints with their health, never their
-# api_key or secret, re-enables an endpoint a 410 disabled, and pings through the runner.
+# Test that the REST API lists the configured endpoints with their health (and a pause:
+# until when, why), never their api_key or secret, re-enables an endpoint a 410 disabled or
+# a pause holds, and pings through the runner.
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def test_list_shows_configured_endpoints_without_credentials(rest_url):
     assert alpha["self_link"] == rest_url("3.1/plugins/webhooks/endpoints/alpha")
     for entry in (alpha, beta):
         assert entry["disabled"] is False
+        assert (entry["paused_until"], entry["paused_reason"]) == (None, None)
         assert entry["pending"] == 0
         assert entry["consecutive_failures"] == 0
         assert entry["last_success"] is None and entry["last_failure"] is None
@@ -112,6 +114,40 @@ def test_endpoint_gone_is_shown_disabled_and_patch_enables_it(
     assert (content["disabled"], content["disabled_reason"]) == (False, None)
     run_until(runner, lambda: len(receiver.requests) == 2)
     assert receiver.requests[1].json["name"] == "DomainCreatedEvent"
+
+
+# Pauses of minutes, so that the test sees one; FAST_DELIVERY's lease still fits.
+SLOW_PAUSE = "[delivery]\ninitial_backoff: 10m\nmax_backoff: 1h\n"
+
+
+def test_pause_is_shown_with_its_end_and_reason_and_patch_ends_it(
+    rest_url, configure, receiver, runner
+):
+    configure(local("alpha", receiver.url))
+    configure(SLOW_PAUSE)
+    receiver.script = lambda number: (503, {}, 0.0) if number == 1 else (200, {}, 0.0)
+    add_domain("paused-by-503.example.org")  # DomainCreatingEvent, DomainCreatedEvent
+    run_until(runner, lambda: len(receiver.requests) == 1 and not runner.process_batch())
+    content, _ = api(rest_url, "endpoints/alpha")
+    assert content["paused_reason"] == "HTTP 503 Service Unavailable"
+    assert content["paused_until"] > content["last_failure"]
+    (listed,) = [e for e in api(rest_url, "endpoints")[0]["entries"] if e["name"] == "alpha"]
+    assert (listed["paused_until"], listed["paused_reason"]) == (
+        content["paused_until"], content["paused_reason"])
+    assert content["disabled"] is False
+    assert content["pending"] == 2
+    # Nothing goes out during the pause ...
+    assert runner.process_batch() == 0
+    _, response = api(rest_url, "endpoints/alpha", method="PATCH", json={"disabled": False})
+    assert response.status_code == 204
+    content, _ = api(rest_url, "endpoints/alpha")
+    assert (content["paused_until"], content["paused_reason"]) == (None, None)
+    # ... and the waiting event goes at once after it; the one that failed keeps its own
+    # retry time.
+    run_until(runner, lambda: len(receiver.requests) == 2)
+    assert receiver.requests[1].json["name"] == "DomainCreatedEvent"
+    content, _ = api(rest_url, "endpoints/alpha")
+    assert (content["pending"], content["consecutive_failures"]) == (1, 0)
 
 
 def test_patch_can_disable_an_endpoint(rest_url, configure, receiver, runner):

@@ -3,15 +3,18 @@
 # classes by tests/test_pgp_webhook_events.py, where both plugins may be imported).
 
 import ast
+import dataclasses
 import importlib
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
 import mailman
 import pytest
 
-from mailman_webhooks.serialization import KNOWN_EVENTS
-from mailman_webhooks.serialize.catalog import PLUGIN_EVENTS
+from mailman_webhooks import change_events, delivery_events
+from mailman_webhooks.serialization import ADDED_FIELDS, CHANGE_EVENTS, KNOWN_EVENTS
+from mailman_webhooks.serialize.catalog import DELIVERY_EVENTS, PLUGIN_EVENTS
 
 # Classes of Mailman whose names end in "Event" but that are never fired through
 # zope.event, each with the reason; a webhook can never carry them.
@@ -142,9 +145,17 @@ def test_known_event_is_defined_where_the_table_says(name):
     assert [info.module for info in CLASSES[name]] == [spec.module]
 
 
+def _added_fields(name: str) -> set[str]:
+    event_class = getattr(importlib.import_module(KNOWN_EVENTS[name].module), name)
+    return {
+        field for klass, fields in ADDED_FIELDS if issubclass(event_class, klass)
+        for field, _read in fields
+    }
+
+
 @pytest.mark.parametrize("name", sorted(KNOWN_EVENTS))
 def test_known_event_fields_are_its_attributes(name):
-    assert set(KNOWN_EVENTS[name].fields) == _public_attributes(name)
+    assert set(KNOWN_EVENTS[name].fields) == _public_attributes(name) | _added_fields(name)
     assert all(description.strip() for description in KNOWN_EVENTS[name].fields.values())
 
 
@@ -154,4 +165,41 @@ def test_a_plugin_event_is_no_mailman_event_and_names_its_fields(name):
     assert name not in KNOWN_EVENTS and name not in CLASSES
     assert not spec.module.startswith(("mailman.", "mailman_webhooks."))
     assert spec.description.strip() and spec.fields
+    assert all(description.strip() for description in spec.fields.values())
+
+
+def test_every_change_event_class_is_in_the_table():
+    defined = {
+        name for name, value in vars(change_events).items()
+        if inspect.isclass(value) and value.__module__ == change_events.__name__
+    }
+    assert defined == set(CHANGE_EVENTS)
+
+
+@pytest.mark.parametrize("name", sorted(CHANGE_EVENTS))
+def test_a_change_event_is_no_mailman_event_and_its_fields_are_its_own(name):
+    spec = CHANGE_EVENTS[name]
+    event_class = getattr(importlib.import_module(spec.module), name)
+    assert name not in KNOWN_EVENTS and name not in CLASSES and name not in PLUGIN_EVENTS
+    assert list(spec.fields) == [field.name for field in dataclasses.fields(event_class)]
+    assert spec.description.strip()
+    assert all(description.strip() for description in spec.fields.values())
+
+
+def test_every_delivery_event_class_is_in_the_table():
+    defined = {
+        name for name, value in vars(delivery_events).items()
+        if inspect.isclass(value) and value.__module__ == delivery_events.__name__
+    }
+    assert defined == set(DELIVERY_EVENTS) == delivery_events.NAMES
+
+
+@pytest.mark.parametrize("name", sorted(DELIVERY_EVENTS))
+def test_a_delivery_event_is_no_other_event_and_its_fields_are_its_own(name):
+    spec = DELIVERY_EVENTS[name]
+    event_class = getattr(importlib.import_module(spec.module), name)
+    assert name not in KNOWN_EVENTS and name not in CLASSES
+    assert name not in PLUGIN_EVENTS and name not in CHANGE_EVENTS
+    assert list(spec.fields) == [field.name for field in dataclasses.fields(event_class)]
+    assert spec.description.strip()
     assert all(description.strip() for description in spec.fields.values())

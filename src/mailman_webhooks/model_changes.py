@@ -4,10 +4,16 @@ Mailman 3.3.10 fires no event for list settings, membership preferences, moderat
 decisions, bans, or users and addresses coming and going. Its session does see each of
 these rows change, so this module watches it: ``before_flush`` notes what each flush
 inserts, updates and deletes (while the old values and deleted rows are still readable),
-and ``before_commit`` turns the notes of the whole transaction into events fired through
+``after_flush_postexec`` reads what it needs of the inserted rows once they have their
+keys, and ``before_commit`` turns the notes of the whole transaction into events fired through
 `zope.event`, where capture records them in the same transaction. A rollback drops the
 notes with the change. An object created and deleted, or created and changed, in one
 transaction is announced once, by its creation (or not at all), never twice.
+
+The notes hold no inserted object past its flush: kept alive, an object keeps its
+relationships as they were loaded, where Mailman's code counts on a fresh load once it
+lets go of the object (`User.absorb` sets ``Member.user_id`` under a loaded ``_user``;
+Mailman's own test of it failed with the plugin on).
 
 Nothing here raises into Mailman: a failure is logged by class name and the commit goes on.
 """
@@ -90,11 +96,24 @@ class _ModeratedRequest:
     token: str
 
 
+@dataclass(frozen=True)
+class _Created:
+    """What an inserted row announces, read after its flush: its event, or for a
+    membership the (list, email, role) a moderator's approval is matched against."""
+
+    event: Any = None
+    member_key: tuple[str, str | None, str] | None = None
+    # An address's user is often linked in a later flush: read at commit.
+    address_id: Any = None
+
+
 @dataclass
 class _Notes:
-    """What one transaction changed, gathered flush by flush, in order."""
+    """What one transaction changed, gathered flush by flush, in order. Inserted rows are
+    held only until their flush ends (`_after_flush`), then known by identity."""
 
-    created: dict[Any, None] = field(default_factory=dict)
+    inserted: list[Any] = field(default_factory=list)
+    created: dict[tuple[type, Any], _Created] = field(default_factory=dict)
     deleted: dict[Any, Any] = field(default_factory=dict)
     settings: dict[Any, set[str]] = field(default_factory=dict)
     members: dict[Any, set[str]] = field(default_factory=dict)
@@ -150,9 +169,14 @@ def _pended_request(pended: Any) -> _ModeratedRequest | None:
     return _ModeratedRequest(list_id, email, kind, pended.token)
 
 
+def _identity(obj: Any) -> tuple[type, Any]:
+    """The class and primary key of a persistent (flushed) object."""
+    return (type(obj), inspect(obj).identity)
+
+
 def _note_new(session: Session, notes: _Notes, obj: Any) -> None:
     if isinstance(obj, User | Address | Member | MailingList | Ban):
-        notes.created[obj] = None
+        notes.inserted.append(obj)
     elif type(obj) in LIST_SETTING_ROWS and obj.mailing_list is not None:
         notes.settings.setdefault(obj.mailing_list, set()).add(LIST_SETTING_ROWS[type(obj)])
 
@@ -231,25 +255,48 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         log.error("webhooks: changes of a flush not noted (%s)", type(error).__name__)
 
 
-def _events(notes: _Notes) -> Iterator[Any]:
+def _created(obj: Any) -> _Created:
+    if isinstance(obj, User):
+        return _Created(UserCreatedEvent(_hex(obj.user_id)))
+    if isinstance(obj, Address):
+        return _Created(address_id=obj.id)
+    if isinstance(obj, Ban):
+        return _Created(BanAddedEvent(obj.list_id, obj.email))
+    if isinstance(obj, Member):
+        return _Created(member_key=_member_key(obj))
+    return _Created()
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    notes = session.info.get(NOTES)
+    if notes is None or not notes.inserted:
+        return
+    try:
+        for obj in notes.inserted:
+            notes.created[_identity(obj)] = _created(obj)
+    except Exception as error:
+        log.error("webhooks: rows of a flush not noted (%s)", type(error).__name__)
+    finally:
+        notes.inserted.clear()
+
+
+def _events(session: Session, notes: _Notes) -> Iterator[Any]:
     """The events of a transaction's notes: creations, changes, decisions, deletions."""
     gone = notes.deleted
-    created = [obj for obj in notes.created if obj not in gone]
-    for obj in created:
-        if isinstance(obj, User):
-            yield UserCreatedEvent(_hex(obj.user_id))
-    for obj in created:
-        if isinstance(obj, Address):
-            yield AddressCreatedEvent(obj.email, None if obj.user is None
-                                      else _hex(obj.user.user_id))
-    for obj in created:
-        if isinstance(obj, Ban):
-            yield BanAddedEvent(obj.list_id, obj.email)
+    gone_keys = {_identity(obj) for obj in gone}
+    created = [entry for key, entry in notes.created.items() if key not in gone_keys]
+    yield from (entry.event for entry in created if isinstance(entry.event, UserCreatedEvent))
+    for entry in created:
+        address = None if entry.address_id is None else session.get(Address, entry.address_id)
+        if address is not None:
+            yield AddressCreatedEvent(address.email, None if address.user is None
+                                      else _hex(address.user.user_id))
+    yield from (entry.event for entry in created if isinstance(entry.event, BanAddedEvent))
     for mlist, keys in notes.settings.items():
-        if mlist not in notes.created and mlist not in gone:
+        if _identity(mlist) not in notes.created and mlist not in gone:
             yield ListSettingsChangedEvent(mlist.list_id, sorted(keys))
     for member, keys in notes.members.items():
-        if member not in notes.created and member not in gone:
+        if _identity(member) not in notes.created and member not in gone:
             email, role = _member_email(member), member.role.name
             yield MemberChangedEvent(member.list_id, _hex(member.member_id), email, role,
                                      sorted(keys))
@@ -264,13 +311,13 @@ def _events(notes: _Notes) -> Iterator[Any]:
         if held.mlist not in notes.deleted_lists:
             yield held
     for obj, event in gone.items():
-        if event is not None and obj not in notes.created:
+        if event is not None and _identity(obj) not in notes.created:
             yield event
 
 
-def _decisions(notes: _Notes, created: list[Any]) -> Iterator[Any]:
+def _decisions(notes: _Notes, created: list[_Created]) -> Iterator[Any]:
     """Approved when the membership asked for came or went in the same transaction."""
-    joined = {_member_key(obj) for obj in created if isinstance(obj, Member)}
+    joined = {entry.member_key for entry in created if entry.member_key is not None}
     for request in notes.requests:
         if request.list_id in notes.deleted_lists:
             continue
@@ -290,7 +337,7 @@ def _before_commit(session: Session) -> None:
         notes = session.info.pop(NOTES, None)
         if notes is None:
             return
-        events = list(_events(notes))
+        events = list(_events(session, notes))
     except Exception as error:
         log.error("webhooks: changes of a transaction not announced (%s)",
                   type(error).__name__)
@@ -306,6 +353,8 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 LISTENERS = (
     ("before_flush", _before_flush),
+    # Not after_flush: inserted objects have their identity only once it has run.
+    ("after_flush_postexec", _after_flush),
     ("before_commit", _before_commit),
     ("after_transaction_end", _after_transaction_end),
 )

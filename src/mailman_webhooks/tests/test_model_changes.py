@@ -336,3 +336,24 @@ def test_derived_events_reach_the_outbox_in_the_same_transaction(configure):
         ("BanAddedEvent", {"mlist": "ant.example.com", "email": "spam@example.com"}),
         ("ListSettingsChangedEvent", {"mlist": "ant.example.com", "changed": ["description"]}),
     ]
+
+
+def test_a_user_absorbing_another_takes_over_its_memberships(mailman):
+    # Mailman's own TestUser.test_absorb_duplicates, which failed with the plugin on: the
+    # notes kept the new Member objects alive, and with them the `_user` that absorb()
+    # leaves as loaded when it sets `user_id`.
+    manager = getUtility(IUserManager)
+    mlist = scenario.make_list()
+    with transaction():
+        anne = manager.create_user("anne@example.com", "Anne Person")
+        bart = manager.create_user("bart@example.com", "Bart Person")
+        for user in (anne, bart):
+            address = list(user.addresses)[0]
+            address.verified_on = address.registered_on
+            user.preferred_address = address
+    mlist.subscribe(anne, MemberRole.member)
+    mlist.subscribe(bart, MemberRole.member)
+    mlist.subscribe(bart, MemberRole.owner)
+    anne.absorb(bart)
+    assert {(m.role, m.address.email) for m in manager.members} == {
+        (MemberRole.member, "anne@example.com"), (MemberRole.owner, "anne@example.com")}

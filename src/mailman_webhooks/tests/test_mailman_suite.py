@@ -54,3 +54,13 @@ def test_a_part_selects_its_packages_tests_and_doctests_only():
     assert not selected("mailman.model.tests.test_rest.TestRest")
     assert not selected("mailman.restful.tests.test_x.TestX")
     assert suite.Part("plain", None).patterns() == []
+
+
+def test_a_test_run_again_alone_is_selected_by_its_class_or_its_doctest_path():
+    unit = "mailman.bin.tests.test_master.TestMaster.test_sigterm_handler"
+    pattern = suite.selector(unit)
+    assert re.search(pattern, "mailman.bin.tests.test_master.TestMaster")
+    assert not re.search(pattern, "mailman.bin.tests.test_master.TestMasterLock")
+    doctest = suite.selector("mailman/rules/docs/rules.rst")
+    assert re.search(doctest, "rules/docs/rules.rst")
+    assert not re.search(doctest, "rules/docs/rules.rst.bak")

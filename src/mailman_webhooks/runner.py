@@ -51,7 +51,7 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
     def __init__(self, name: str, slice: int | None = None) -> None:
         super().__init__(name, slice)
         threads = webhooks_settings().delivery.concurrency
-        self.sender = Sender(connections=threads)
+        self.sender = Sender()
         self.rng = random.Random()
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="webhooks")
         # The running lane of each endpoint, and when an endpoint that had nothing
@@ -147,7 +147,13 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
         a crash loses at most that much of the record, and those events are sent again.
         Nothing is written during a request, so no lock is held while waiting for one.
         """
-        with Session(bind=config.db.engine, expire_on_commit=False) as store:
+        # One database connection for the whole batch: the engine's pool is Mailman's
+        # NullPool, so a session on the engine would open a connection (and SQLite read
+        # the schema again) for each of the batch's transactions.
+        with (
+            config.db.engine.connect() as connection,
+            Session(bind=connection, expire_on_commit=False) as store,
+        ):
             batch = outbox.claim(store, endpoint.name, settings, utcnow())
             if not batch:
                 return 0

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import socket
@@ -67,6 +68,55 @@ def test_connection_is_kept_alive(receiver, sender):
         sender.send(target, f"ev-{number}", b"{}")
     assert len(receiver.requests) == 3
     assert len({request.peer for request in receiver.requests}) == 1
+
+
+def test_user_info_in_the_url_is_sent_as_basic_authentication(receiver, sender):
+    url = receiver.url.replace("http://", "http://hook%20user:p%40ss@")
+    sender.send(endpoint(url), "ev-1", b"{}")
+    expected = base64.b64encode(b"hook user:p@ss").decode()
+    assert receiver.requests[0].headers["authorization"] == f"Basic {expected}"
+
+
+def test_head_and_body_go_out_in_one_write(receiver, sender, monkeypatch):
+    # One system call per request, not one for the head and one for the body (each
+    # gives up the GIL and waits to get it back).
+    writes: list[bytes] = []
+    plain_sendall = socket.socket.sendall
+
+    def sendall(sock: socket.socket, data: bytes, *args: Any) -> None:
+        if sock.getpeername()[1] == receiver.port:  # Not the receiver's answers.
+            writes.append(bytes(data))
+        plain_sendall(sock, data, *args)
+
+    monkeypatch.setattr(socket.socket, "sendall", sendall)
+    body = b'{"event":"' + b"x" * 1000 + b'"}'
+    assert sender.send(endpoint(receiver.url), "ev", body).verdict is Verdict.delivered
+    assert len(writes) == 1
+    assert writes[0].startswith(b"POST /hooks?key=s3cr3t+key HTTP/1.1\r\n")
+    assert writes[0].endswith(b"\r\n\r\n" + body)
+
+
+def test_an_answer_too_long_to_read_costs_its_connection_not_the_next_request(sender):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(200_000))
+            self.end_headers()
+            try:
+                self.wfile.write(b"y" * 200_000)
+            except OSError:
+                pass  # The sender read enough and closed.
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+    with serving(Handler) as url:
+        target = endpoint(url)
+        assert sender.send(target, "ev-1", b"{}").verdict is Verdict.delivered
+        assert sender.send(target, "ev-2", b"{}").verdict is Verdict.delivered
 
 
 @pytest.mark.parametrize(
@@ -260,3 +310,14 @@ def test_without_its_ca_bundle_the_certificate_is_refused(sender, tls_url):
 
 def test_outcome_without_answer_is_retried():
     assert Outcome(None, 0.1, "boom").verdict is Verdict.retry
+
+
+def test_an_endpoint_whose_settings_change_is_sent_with_the_new_ones(
+    sender, certificate, tls_url
+):
+    # Each endpoint's connection is made for its settings: a changed endpoint of the
+    # same name (here its CA bundle) gets a connection made for the new ones.
+    assert sender.send(endpoint(tls_url), "ev-1", b"{}").verdict is Verdict.retry
+    trusted = endpoint(tls_url, ca_bundle=certificate[0])
+    assert sender.send(trusted, "ev-2", b"{}").verdict is Verdict.delivered
+    assert sender.send(endpoint(tls_url), "ev-3", b"{}").verdict is Verdict.retry

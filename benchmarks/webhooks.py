@@ -22,8 +22,8 @@ its own temporary var dir and SQLite database: one with ``[plugin.webhooks]`` an
 endpoints matching every event, one without the plugin, and one with the plugin whose
 endpoints match nothing (its fixed cost). 1,000 members are subscribed through REST on
 each, in chunks taken in turn by the servers so that all see the same machine.
-Printed: seconds per subscription and the ratio with/without (target: at most 1.10,
-i.e. 10% overhead).
+Printed: seconds per subscription and the ratio with/without (target: at most 1.05,
+i.e. 5% overhead).
 
 Only loopback traffic; every wait is bounded, and the run stops by itself.
 """
@@ -53,7 +53,7 @@ ENDPOINTS = 3
 DELIVERIES_PER_SECOND_TARGET = 2000.0
 SLOW = 2.0  # seconds the slow receiver takes to answer
 SLOW_RATIO_TARGET = 0.8
-OVERHEAD_TARGET = 1.10
+OVERHEAD_TARGET = 1.05
 CLAIM_MS_TARGET = 10.0
 SWEEP_TRANSACTION_TARGET = 1.0  # seconds; SQLite's busy timeout is 5 s
 CHILD_TIMEOUT = 600
@@ -238,6 +238,19 @@ def _delivery_child(cfg: str, events: int, seconds: float, profile: bool,
         store.commit()
         return result
 
+    def pending(endpoints: list[str]) -> int:
+        # Read through the claim's (endpoint, status, ...) index, checked ten times a
+        # second: a count of every row by status, as `counts` makes, took the runner's
+        # process a tenth of its CPU.
+        number = store.execute(
+            select(func.count())
+            .select_from(WebhookDelivery)
+            .where(WebhookDelivery.endpoint.in_(endpoints),
+                   WebhookDelivery.status == DeliveryStatus.pending)
+        ).scalar_one()
+        store.commit()
+        return number
+
     total = sum(counts(watched).values())
     runner = WebhooksRunner("webhooks")
     profiles: list = []
@@ -263,7 +276,7 @@ def _delivery_child(cfg: str, events: int, seconds: float, profile: bool,
         claimed = runner._one_iteration()
         if time.perf_counter() - checked > 0.1:
             checked = time.perf_counter()
-            if counts(watched)["pending"] == 0:
+            if pending(watched) == 0:
                 break
         runner._snooze(claimed)
     elapsed = time.perf_counter() - started

@@ -24,11 +24,11 @@ from datetime import datetime
 from typing import Any
 
 from mailman.config import config
+from mailman.interfaces.runner import RunnerCrashEvent
 from public import public
 from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
-from mailman_webhooks import crashes
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import WebhookDelivery, WebhookEvent
@@ -139,7 +139,8 @@ def _savepoint(store: Session) -> Iterator[Connection]:
 def capture(event: Any) -> None:
     """The `zope.event` subscriber the plugin registers in its post_hook."""
     try:
-        if getattr(config, "db", None) is None or crashes.recorded_apart(event):
+        if getattr(config, "db", None) is None or isinstance(event, RunnerCrashEvent):
+            # A crash event is recorded after Mailman's rollback (mailman_webhooks.crashes).
             return
         rows = outbox_rows(event, webhooks_settings())
         if rows is None:

@@ -30,17 +30,17 @@ WAITING = "mailman_webhooks.crashes"
 
 
 @public
-def recorded_apart(event: Any) -> bool:
-    """Whether the event is recorded here rather than in Mailman's transaction.
+def capture_crash(event: Any) -> None:
+    """The `zope.event` subscriber for `RunnerCrashEvent`, which `capture` leaves alone.
 
-    A `RunnerCrashEvent` that some endpoint wants is serialized now and written when the
-    transaction ends; capture leaves it alone. Never raises.
+    One that some endpoint wants is serialized now and written when the transaction ends.
+    Never raises.
     """
-    if not isinstance(event, RunnerCrashEvent):
-        return False
+    if not isinstance(event, RunnerCrashEvent) or getattr(config, "db", None) is None:
+        return
     try:
         if not webhooks_settings().endpoints_for(type(event).__name__):
-            return True
+            return
         serialized = Serialized(event)
         store = config.db.store
         if store.in_transaction():
@@ -49,7 +49,6 @@ def recorded_apart(event: Any) -> bool:
             _write([serialized])
     except Exception as error:
         log.error("webhooks: event RunnerCrashEvent not recorded (%s)", type(error).__name__)
-    return True
 
 
 def _write(events: list[Serialized]) -> None:

@@ -22,6 +22,7 @@ from mailman_plugin_kit.schema import SchemaTooNew
 from mailman_plugin_kit.startup import stops_start
 from mailman_webhooks.capture import capture
 from mailman_webhooks.configuration import PLUGIN, load_configuration
+from mailman_webhooks.crashes import capture_crash
 from mailman_webhooks.database import ensure_schema
 from mailman_webhooks.errors import ConfigurationError
 from mailman_webhooks.rest.root import WebhooksRoot
@@ -66,5 +67,6 @@ class WebhooksPlugin:
         with stops_start(PLUGIN, SchemaTooNew):
             ensure_schema(config.db.engine)
         watch_mailman_session(config.db.sessionmaker)
-        if capture not in zope.event.subscribers:
-            zope.event.subscribers.append(capture)
+        for subscriber in (capture, capture_crash):
+            if subscriber not in zope.event.subscribers:
+                zope.event.subscribers.append(subscriber)

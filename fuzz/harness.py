@@ -6,6 +6,11 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from mailman_pgp.mime import NestedTooDeeply, TooManyParts, UnreadableEntity
+
+# What ``parse_entity`` may raise for any input: the harnesses that parse first stop there.
+ENTITY_REFUSED = (NestedTooDeeply, TooManyParts, UnreadableEntity)
+
 ROOT = Path(__file__).resolve().parent.parent
 MIME_DATA = ROOT / "src" / "mailman_pgp" / "mime" / "tests" / "data"
 MESSAGES = MIME_DATA / "messages"

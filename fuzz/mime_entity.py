@@ -12,9 +12,6 @@ from __future__ import annotations
 from fuzz import harness
 from mailman_pgp.mime import (
     MIMEError,
-    NestedTooDeeply,
-    TooManyParts,
-    UnreadableEntity,
     canonical_bytes,
     entity_bytes,
     parse_entity,
@@ -24,7 +21,7 @@ from mailman_pgp.mime import (
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
+    except harness.ENTITY_REFUSED:
         return
     for linesep in (None, "\r\n", "\n"):
         written = entity_bytes(msg, linesep)

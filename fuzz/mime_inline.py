@@ -12,9 +12,6 @@ from fuzz import harness
 from mailman_pgp.mime import (
     MalformedPGPMIME,
     MessageKind,
-    NestedTooDeeply,
-    TooManyParts,
-    UnreadableEntity,
     classify,
     find_inline,
     parse_entity,
@@ -24,7 +21,7 @@ from mailman_pgp.mime import (
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
+    except harness.ENTITY_REFUSED:
         return
     kind = classify(msg)
     try:

@@ -17,9 +17,6 @@ from email.message import Message
 from fuzz import harness
 from mailman_pgp.mime import (
     MalformedPGPMIME,
-    NestedTooDeeply,
-    TooManyParts,
-    UnreadableEntity,
     carries_secret_key,
     entity_bytes,
     extract_key_blocks,
@@ -35,7 +32,7 @@ KEY_BEGIN = re.compile(rb"^:?-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----", re
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
+    except harness.ENTITY_REFUSED:
         return
     try:
         blocks = extract_key_blocks(msg)

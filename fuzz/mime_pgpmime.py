@@ -13,9 +13,6 @@ from mailman_pgp.mime import (
     MalformedPGPMIME,
     MessageKind,
     MIMEError,
-    NestedTooDeeply,
-    TooManyParts,
-    UnreadableEntity,
     build_signed,
     classify,
     encrypted_payload,
@@ -27,7 +24,7 @@ from mailman_pgp.mime import (
 def check(data: bytes) -> None:
     try:
         msg = parse_entity(data)
-    except (NestedTooDeeply, TooManyParts, UnreadableEntity):
+    except harness.ENTITY_REFUSED:
         return
     kind = classify(msg)
     try:

@@ -131,7 +131,8 @@ def _update_state(store: Session, name: str, **values: Any) -> None:
 
 @public
 def disable_endpoint(store: Session, name: str, reason: str, now: datetime) -> None:
-    """Stop sending to an endpoint until `enable_endpoint`; its deliveries wait."""
+    """Stop sending to an endpoint until `mailman_webhooks.admin.resume_endpoint`; its
+    deliveries wait."""
     _update_state(store, name, disabled=True, disabled_reason=reason, disabled_at=now)
     # Mailman's session may hold the row already; show it what the statement wrote.
     state = store.get(_State, name)
@@ -154,20 +155,6 @@ def end_pause(store: Session, name: str) -> None:
         .values(failures=0, retry_at=None)
         .execution_options(synchronize_session=False)
     )
-
-
-@public
-def enable_endpoint(store: Session, name: str) -> bool:
-    """Resume sending to an endpoint; return whether it was disabled."""
-    state = store.get(WebhookEndpointState, name)
-    if state is None or not state.disabled:
-        return False
-    state.disabled = False
-    state.disabled_reason = None
-    state.disabled_at = None
-    state.failures = 0
-    state.retry_at = None
-    return True
 
 
 @public

@@ -23,7 +23,7 @@ from mailman.interfaces.domain import IDomainManager
 from mailman.interfaces.runner import RunnerInterrupt
 from zope.component import getUtility
 
-from mailman_webhooks import outbox
+from mailman_webhooks import admin, outbox
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus
@@ -279,7 +279,8 @@ def test_410_disables_the_endpoint_until_enabled(configure, hooks, runner):
     assert runner.process_batch() == 0
     assert len(hooks.requests) == 1
     with transaction():
-        assert outbox.enable_endpoint(config.db.store, "main")
+        admin.resume_endpoint(config.db.store, "main")
+    assert outbox.disabled_endpoints(config.db.store) == set()
     run_until(runner, lambda: statuses()[-1] is DeliveryStatus.delivered)
     assert [r.json["event"]["domain"] for r in hooks.requests] == [
         "gone1.example.org", "gone2.example.org"]

@@ -311,6 +311,23 @@ def test_a_wrong_or_expired_token_changes_nothing(scenario, people):
     assert getUtility(IPGPAddressKeyManager).get(ZOE) is None
 
 
+def test_a_token_answered_with_the_command_of_another_step_changes_nothing(scenario, people):
+    zoe = people["zoe"]
+    token = ask_to_join(scenario)
+    delivered = send(scenario, signed_reply(zoe, "Re: key confirm", f"key confirm {token}"))
+    assert f"The token {token} does not wait for the proof of a key." in text_of(
+        only(delivered, ZOE))
+    challenge_token, _ = send_key(scenario, people, token)
+    delivered = send(scenario, key_mail(f"Re: key set {challenge_token}",
+                                        zoe.client.export(ZOE)))
+    assert f"The token {challenge_token} does not wait for a key." in reply_text(
+        zoe, delivered)
+    assert getUtility(IPGPAddressKeyManager).get(ZOE).confirmed is False
+    # The challenge still takes the answer it waits for.
+    send(scenario, signed_reply(zoe, "Re: key confirm", f"key confirm {challenge_token}"))
+    assert member(scenario, ZOE) is not None
+
+
 def test_a_plain_list_keeps_mailmans_own_join_and_confirm(scenario, people):
     from mailman.app.lifecycle import create_list
     from mailman.database.transaction import transaction

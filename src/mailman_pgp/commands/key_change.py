@@ -29,7 +29,7 @@ from mailman_pgp.workflows.key_change import (
     challenged_key,
     key_in_force_after,
 )
-from mailman_pgp.workflows.tokens import TokenNotValid, awaited_step, pending
+from mailman_pgp.workflows.tokens import TokenRefused, awaiting
 
 
 @public
@@ -77,12 +77,9 @@ def confirm_key_change(mlist: Any, mail: CommandMail, arguments: list[str],
     """``key confirm TOKEN`` of a key change, signed by the new key: the proof of it."""
     token = arguments[0]
     try:
-        record = pending(token)
-    except TokenNotValid as error:
+        record = awaiting(token, KEY_CHANGE, AWAITING_NEW_KEY_PROOF, "the proof of a key")
+    except TokenRefused as error:
         print(error, file=results)
-        return ContinueProcessing.no
-    if record.get("type") != KEY_CHANGE or awaited_step(token) != AWAITING_NEW_KEY_PROOF:
-        print(f"The token {token} does not wait for the proof of a key.", file=results)
         return ContinueProcessing.no
     certificate = challenged_key(token)
     if not mail.signed_by(certificate):

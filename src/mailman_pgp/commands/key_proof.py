@@ -29,7 +29,7 @@ from mailman_pgp.openpgp import (
     parse_certificate,
 )
 from mailman_pgp.workflows.subscription import AWAITING_KEY, AWAITING_KEY_PROOF
-from mailman_pgp.workflows.tokens import TokenNotValid, awaited_step, pending
+from mailman_pgp.workflows.tokens import TokenRefused, awaiting
 
 SECRET_KEY_SENT = str(SecretKeyGiven(
     "What you sent holds a secret key. Never share it: send only your public key, and"
@@ -42,12 +42,9 @@ def key_set(mlist: Any, mail: CommandMail, arguments: list[str],
     """``key set TOKEN``, the public key attached: store it and send its challenge."""
     token = arguments[0]
     try:
-        record = pending(token)
-    except TokenNotValid as error:
+        record = awaiting(token, "subscription", AWAITING_KEY, "a key")
+    except TokenRefused as error:
         print(error, file=results)
-        return ContinueProcessing.no
-    if record.get("type") != "subscription" or awaited_step(token) != AWAITING_KEY:
-        print(f"The token {token} does not wait for a key.", file=results)
         return ContinueProcessing.no
     email = str(record["email"])
     if (mail.sender or "") != email.lower():
@@ -78,12 +75,9 @@ def key_confirm(mlist: Any, mail: CommandMail, arguments: list[str],
     """``key confirm TOKEN``, signed by the key it challenged: confirm the key."""
     token = arguments[0]
     try:
-        record = pending(token)
-    except TokenNotValid as error:
+        record = awaiting(token, "subscription", AWAITING_KEY_PROOF, "the proof of a key")
+    except TokenRefused as error:
         print(error, file=results)
-        return ContinueProcessing.no
-    if record.get("type") != "subscription" or awaited_step(token) != AWAITING_KEY_PROOF:
-        print(f"The token {token} does not wait for the proof of a key.", file=results)
         return ContinueProcessing.no
     email = str(record["email"])
     stored = getUtility(IPGPAddressKeyManager).get(email)

@@ -19,8 +19,18 @@ from mailman_pgp.errors import PGPError
 
 
 @public
-class TokenNotValid(PGPError, LookupError):
+class TokenRefused(PGPError, LookupError):
+    """A token that cannot be answered as the person tried; the message says why."""
+
+
+@public
+class TokenNotValid(TokenRefused):
     """A token that was never given out, was used already, or has expired."""
+
+
+@public
+class TokenWaitsForSomethingElse(TokenRefused):
+    """A good token whose workflow waits for another answer than the one given."""
 
 
 @public
@@ -54,3 +64,16 @@ def awaited_step(token: str) -> str | None:
     """
     state = config.db.store.get(WorkflowState, token)
     return None if state is None else str(state.step) if state.step else None
+
+
+@public
+def awaiting(token: str, kind: str, step: str, what: str) -> Mapping[str, Any]:
+    """The pended record of ``token``, a ``kind`` workflow waiting at ``step``.
+
+    Raises `TokenNotValid`, or `TokenWaitsForSomethingElse` saying that the token does
+    not wait for ``what`` (e.g. "a key"); the token stays good either way.
+    """
+    record = pending(token)
+    if record.get("type") != kind or awaited_step(token) != step:
+        raise TokenWaitsForSomethingElse(f"The token {token} does not wait for {what}.")
+    return record

@@ -10,6 +10,7 @@ shows them (decrypted with the person's gpg when they come encrypted).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from email.message import Message
 from email.utils import make_msgid
 
@@ -18,7 +19,7 @@ from mailman.interfaces.member import MemberRole
 from mailman.interfaces.usermanager import IUserManager
 from zope.component import getUtility
 
-from mailman_pgp.posting.tests.scenario import Person, PGPListScenario
+from mailman_pgp.posting.tests.scenario import People, Person, PGPListScenario
 from mailman_pgp.testing.client_mail import (
     headers_text,
     pgp_mime_signed_entity,
@@ -28,6 +29,8 @@ from mailman_pgp.testing.client_mail import (
 )
 from mailman_pgp.testing.gnupg import GnuPGClient
 
+ANNE = "anne@example.com"
+ZOE = "zoe@example.com"
 REQUEST = "crypto-request@example.com"
 RESULTS = "The results of your email commands"
 
@@ -122,3 +125,22 @@ def make_owner(scenario: PGPListScenario, person: Person) -> None:
         users = getUtility(IUserManager)
         address = users.get_address(person.email) or users.create_address(person.email)
         scenario.mlist.subscribe(address, MemberRole.owner)
+
+
+def anne_zoe_and_mallory() -> Iterator[People]:
+    """The people of the key command tests, each with a gpg of their own; a fixture body."""
+    cast = People()
+    cast.add("anne", ANNE)
+    cast.add("zoe", ZOE)
+    cast.add("mallory", "mallory@example.com")
+    yield cast
+    cast.close()
+
+
+def list_of_anne_and_zoe(mailman, people: People, *, anne_owns: bool) -> PGPListScenario:
+    """The PGP list with Anne and Zoe as members; Anne its owner too if ``anne_owns``."""
+    scene = PGPListScenario(mailman, people)
+    scene.subscribe("anne", "zoe")
+    if anne_owns:
+        make_owner(scene, people["anne"])
+    return scene

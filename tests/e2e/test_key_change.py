@@ -15,17 +15,19 @@ from zope.component import getUtility
 
 from mailman_pgp.interfaces.events import KeyChangedEvent
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
-from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 from mailman_pgp.testing.client_mail import text_body
 from mailman_pgp.workflows.key_change import KEY_CHANGE
 
 from .key_commands import (
+    ANNE,
     RESULTS,
+    ZOE,
+    anne_zoe_and_mallory,
     client_of,
     command_mail,
     encrypted_to,
     encryption_key_ids,
-    make_owner,
+    list_of_anne_and_zoe,
     received,
     reply_text,
     send,
@@ -33,26 +35,12 @@ from .key_commands import (
     with_keys,
 )
 
-ANNE = "anne@example.com"
-ZOE = "zoe@example.com"
-
-
-@pytest.fixture
-def people():
-    cast = People()
-    cast.add("anne", ANNE)
-    cast.add("zoe", ZOE)
-    cast.add("mallory", "mallory@example.com")
-    yield cast
-    cast.close()
+people = pytest.fixture(anne_zoe_and_mallory)
 
 
 @pytest.fixture
 def scenario(mailman, people):
-    scene = PGPListScenario(mailman, people)
-    scene.subscribe("anne", "zoe")
-    make_owner(scene, people["anne"])
-    return scene
+    return list_of_anne_and_zoe(mailman, people, anne_owns=True)
 
 
 def new_key(zoe) -> str:

@@ -17,37 +17,27 @@ from zope.component import getUtility
 from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.interfaces.events import KeyRevokedEvent
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
-from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 
 from .key_commands import (
+    ANNE,
     RESULTS,
+    ZOE,
+    anne_zoe_and_mallory,
     client_of,
     command_mail,
     encrypted_to,
+    list_of_anne_and_zoe,
     reply_text,
     send,
     with_keys,
 )
 
-ANNE = "anne@example.com"
-ZOE = "zoe@example.com"
-
-
-@pytest.fixture
-def people():
-    cast = People()
-    cast.add("anne", ANNE)
-    cast.add("zoe", ZOE)
-    cast.add("mallory", "mallory@example.com")
-    yield cast
-    cast.close()
+people = pytest.fixture(anne_zoe_and_mallory)
 
 
 @pytest.fixture
 def scenario(mailman, people):
-    scene = PGPListScenario(mailman, people)
-    scene.subscribe("anne", "zoe")
-    return scene
+    return list_of_anne_and_zoe(mailman, people, anne_owns=False)
 
 
 def held():

@@ -12,16 +12,18 @@ from zope.component import getUtility
 
 from mailman_pgp.interfaces.events import ListKeyCertifiedEvent
 from mailman_pgp.interfaces.lists import IPGPListManager, KeySigners
-from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 from mailman_pgp.testing.client_mail import read_as, text_body, text_of
 from mailman_pgp.testing.gnupg import GnuPGClient
 
 from .key_commands import (
+    ANNE,
+    ZOE,
+    anne_zoe_and_mallory,
     client_of,
     command_mail,
     encrypted_to,
     encryption_key_ids,
-    make_owner,
+    list_of_anne_and_zoe,
     plain_command,
     received,
     reply_text,
@@ -30,26 +32,12 @@ from .key_commands import (
     with_keys,
 )
 
-ANNE = "anne@example.com"
-ZOE = "zoe@example.com"
-
-
-@pytest.fixture
-def people():
-    cast = People()
-    cast.add("anne", ANNE)
-    cast.add("zoe", ZOE)
-    cast.add("mallory", "mallory@example.com")
-    yield cast
-    cast.close()
+people = pytest.fixture(anne_zoe_and_mallory)
 
 
 @pytest.fixture
 def scenario(mailman, people):
-    scene = PGPListScenario(mailman, people)
-    scene.subscribe("anne", "zoe")
-    make_owner(scene, people["anne"])
-    return scene
+    return list_of_anne_and_zoe(mailman, people, anne_owns=True)
 
 
 def list_key() -> str:

@@ -26,7 +26,6 @@ from mailman_pgp.app.tests.list_keys import (
     encrypted_posts,
     make_pgp_lists,
     opening_passphrase,
-    passphrase_files_restored,
     read_first_line,
     stored_keys,
 )
@@ -36,7 +35,6 @@ from mailman_pgp.config.tests.logs import plugin_log
 from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.model import PGPListManager
 from mailman_pgp.openpgp import generate_key
-from mailman_pgp.testing.gnupg import GnuPGClient
 
 
 class Interrupted(Exception):
@@ -45,19 +43,6 @@ class Interrupted(Exception):
 
 def interrupt() -> None:
     raise Interrupted
-
-
-@pytest.fixture(scope="module")
-def gpg():
-    client = GnuPGClient()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def files(mailman):
-    with passphrase_files_restored() as files:
-        yield files
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from mailman_pgp.app.tests.list_keys import (
     encrypted_posts,
     make_pgp_lists,
     opening_passphrase,
-    passphrase_files_restored,
     read_first_line,
     stored_keys,
 )
@@ -42,19 +41,6 @@ pytestmark = pytest.mark.mailman
 MAILMAN = str(Path(sys.executable).parent / "mailman")
 CHILD = [sys.executable, "-m", "mailman_pgp.app.tests.rotation_child"]
 TIMEOUT = 120
-
-
-@pytest.fixture(scope="module")
-def gpg():
-    client = GnuPGClient()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def files(mailman):
-    with passphrase_files_restored() as files:
-        yield files
 
 
 @pytest.fixture

@@ -119,15 +119,25 @@ def mailman(_mailman_session):
         ConfigLayer.testTearDown()
 
 
-@pytest.fixture
-def mailman_rest(mailman):
-    """Also Mailman's REST server, in its own process like in production."""
+@pytest.fixture(scope="session")
+def mailman_rest_server(_mailman_session):
+    """Mailman's REST server, in its own process like in production, started once per run.
+
+    For a module that keeps one database for all its tests; ``mailman_rest`` gives each
+    test a fresh one.
+    """
     from mailman.testing.layers import RESTLayer
 
     if not _Layers.rest:
         with _deadline(REST_SETUP_TIMEOUT, "Mailman's REST server start"):
             _start_rest_layer(RESTLayer)
         _Layers.rest = True
+    return RESTLayer
+
+
+@pytest.fixture
+def mailman_rest(mailman_rest_server, mailman):
+    """Real Mailman for one test (``mailman``), and its REST server."""
     yield mailman
 
 

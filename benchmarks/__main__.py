@@ -3,7 +3,7 @@
 import importlib
 import sys
 
-BENCHMARKS = ("fanout", "webhooks", "hostile_keys")
+BENCHMARKS = ("fanout", "list_delivery", "webhooks", "hostile_keys")
 
 
 def main(argv: list[str]) -> int:

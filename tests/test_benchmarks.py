@@ -66,3 +66,26 @@ def test_hostile_keys_prints_both_timings_their_ratio_and_the_answer():
         assert abs(float(ratio) - float(ours) / float(raw)) < 0.02 * float(ratio) + 0.01
     assert [answer for *_, answer in rows] == [
         "accepted, 100 user IDs", "refused: The key holds 300 user IDs"]
+
+
+def test_list_delivery_reaches_every_member_of_the_three_lists_and_splits_the_pgp_post():
+    # Real Mailman (master and runners), so it takes a while: 6 members, the PGP post split
+    # in 3 chunks over 2 out runners.
+    out = run_benchmark(
+        "benchmarks.list_delivery", "--sizes", "3", "6", "--split-above", "4",
+        "--chunk-size", "2",
+    )
+    rows = re.findall(r"^(bulk|personal|pgp)\s+(\d+)\s+([\d.]+)\s+[\d.]+\s+(\d+)\s+(\d+)\s+"
+                      r"(\d+)\s+(\d+)\s+([\d. +]+?)\s+([\d.]+)$", out, re.M)
+    found = {(kind, int(n)): (float(seconds), int(delivered), int(encrypted), int(clear),
+                              int(chunks), float(ratio))
+             for kind, n, seconds, delivered, encrypted, clear, chunks, _, ratio in rows}
+    assert sorted(found) == [(kind, n) for kind in ("bulk", "personal", "pgp") for n in (3, 6)]
+    for (kind, n), (seconds, delivered, encrypted, clear, chunks, ratio) in found.items():
+        assert delivered == n
+        # The plain lists' copies carry the post in the clear, the PGP list's never.
+        assert (encrypted, clear) == ((n, 0) if kind == "pgp" else (0, n))
+        assert chunks == (3 if (kind, n) == ("pgp", 6) else 0)
+        personal = found["personal", n][0]
+        assert abs(ratio - seconds / personal) < 0.02 * ratio + 0.01
+    assert re.search(r"^pgp: N=6 took [\d.]+x N=3$", out, re.M), out

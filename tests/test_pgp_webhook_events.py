@@ -7,12 +7,17 @@
 
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 import os
+import warnings
 from collections.abc import Iterator
 
+import falcon.testing
+import falcon.util.deprecation
 import pytest
+from mailman.config import config
 from mailman.database.transaction import transaction
 from zope.component import getUtility
 from zope.event import notify
@@ -75,7 +80,32 @@ def every_pgp_event(anne: GnuPGClient) -> list[Captured]:
         # No operation certifies a list key yet (the `key sign` command); fired as that
         # command fires it, so the guide shows its payload.
         notify(ListKeyCertifiedEvent(mlist, ANNE, first))
+        # An owner changes two policies through REST, answered in this process.
+        answer = rest_client().simulate_patch(
+            "/3.1/plugins/pgp/lists/crypto.example.com",
+            json={"unsigned_action": "hold", "protect_headers": False})
+        assert answer.status_code == 204, answer.text
     return [entry for entry in captured if entry.name in PLUGIN_EVENTS]
+
+
+def rest_client() -> falcon.testing.TestClient:
+    """Mailman's REST application in this process, so its events reach this process's
+    subscribers; authenticated as the REST administrator."""
+    # Imported once Mailman is configured: the module reads the configuration.
+    from mailman.rest.wsgiapp import make_application
+
+    credentials = f"{config.webservice.admin_user}:{config.webservice.admin_pass}"
+    with warnings.catch_warnings():
+        # Mailman 3.3.10 sets an option this falcon deprecates; its REST server does too.
+        warnings.simplefilter("ignore", falcon.util.deprecation.DeprecatedWarning)
+        application = make_application()
+
+    def wsgi(environ, start_response):
+        # A plain WSGI callable: falcon's client cannot read RootedAPI's signature.
+        return application(environ, start_response)
+
+    return falcon.testing.TestClient(wsgi, headers={
+        "Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()})
 
 
 def test_every_event_class_of_the_pgp_plugin_is_in_the_catalogue():
@@ -91,7 +121,7 @@ def test_real_operations_fire_every_pgp_event_with_its_fields(mailman, anne):
     captured = every_pgp_event(anne)
     assert [entry.name for entry in captured] == [
         "ListKeyCreatedEvent", "KeySetEvent", "KeyConfirmedEvent", "KeyChangedEvent",
-        "KeyRevokedEvent", "ListKeyCertifiedEvent"]
+        "KeyRevokedEvent", "ListKeyCertifiedEvent", "PGPListSettingsChangedEvent"]
     for entry in captured:
         assert list(entry.plain) == list(PLUGIN_EVENTS[entry.name].fields), entry.name
         assert entry.plain["mlist"] == "crypto.example.com"
@@ -119,6 +149,16 @@ def armor_lines(armor: str) -> list[str]:
             and not line.startswith("-----")]
 
 
+SETTING_NAMES = {"unsigned_action", "protect_headers"}
+
+
+def test_a_settings_change_names_the_settings_not_their_values(mailman, anne):
+    [entry] = [entry for entry in every_pgp_event(anne)
+               if entry.name == "PGPListSettingsChangedEvent"]
+    assert entry.plain == {"mlist": "crypto.example.com",
+                           "changed": ["protect_headers", "unsigned_action"]}
+
+
 def test_payloads_carry_identifiers_only_never_key_material(mailman, anne):
     captured = every_pgp_event(anne)
     [pgp_list] = getUtility(IPGPListManager).lists
@@ -129,7 +169,9 @@ def test_payloads_carry_identifiers_only_never_key_material(mailman, anne):
     assert material
     for entry in captured:
         for payload in (entry.plain, entry.with_secrets):
-            assert set(payload.values()) <= identifiers, (entry.name, payload)
+            values = [item for value in payload.values()
+                      for item in (value if isinstance(value, list) else [value])]
+            assert set(values) <= identifiers | SETTING_NAMES, (entry.name, payload)
             text = json.dumps(payload)
             assert "PGP" not in text
             assert not [line for line in material if line in text], entry.name

@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email import message_from_string
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 from mailman.app.lifecycle import create_list
+from mailman.app.moderator import hold_message
 from mailman.config import config
 from mailman.database.transaction import transaction
+from mailman.email.message import Message
 from mailman.interfaces.subscriptions import ISubscriptionManager
 from mailman.interfaces.usermanager import IUserManager
 from mailman.rest.helpers import ChildError
@@ -31,6 +34,7 @@ from mailman.testing.helpers import get_queue_messages
 from schemathesis import GenerationMode
 from zope.component import getUtility
 
+from mailman_pgp.app.archive_keys import add_archive_key
 from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.app.lists import make_pgp_list
 from mailman_pgp.config import pgp_config
@@ -103,7 +107,8 @@ def sentinel(kind: str, index: int) -> Any:
 KINDS = {
     # A PGP list, a list that is not one; a token of a key change waiting for a moderator;
     # an address with a confirmed key and a pending key change, one with a key, one without.
-    "pgp": {"list_id": 3, "token": 2, "email": 4},
+    # A post the PGP list holds for a moderator. A key the PGP list's archive is encrypted to.
+    "pgp": {"list_id": 3, "token": 2, "email": 4, "request_id": 2, "fingerprint": 2},
     # Endpoints alpha (signed, with an api_key) and beta (disabled); deliveries pending,
     # delivered with attempts, leased by a runner, to an endpoint gone from the configuration.
     "webhooks": {"name": 3, "id": 4, "endpoint": 4, "event": 1},
@@ -176,6 +181,9 @@ ALPHA_SECRETS = [
     "user:pass@",
     "in-the-url",
 ]
+# A post held on the PGP list (in plaintext: a list's policy may hold one).
+HELD_POST = (f"From: {ZOE}\nTo: ant@example.com\nSubject: Held\n"
+             "Message-ID: <held-world@example.com>\n\nA held post.\n")
 # A confirmation token kept in an event's secret payload: never shown by REST.
 SECRET_TOKEN = "confirmation-token-never-shown-0f3c"
 
@@ -222,12 +230,15 @@ def pgp_world(mailman_rest) -> World:
         set_address_key(ZOE, zoe_key.certificate.armor, confirmed=True)
         yves_key = generate_key(f"Yves <{YVES}>")
         set_address_key(YVES, yves_key.certificate.armor, confirmed=True)
+        archive_key, _ = add_archive_key(PGP_LIST, yves_key.certificate.armor)
     new = generate_key(f"Zoe (new) <{ZOE}>").certificate
     with transaction():
         workflow = PGPKeyChangeWorkflow(ant, ZOE, new)
         list(workflow)
         token, _, _ = ISubscriptionManager(ant).resume(workflow.token)
     get_queue_messages("virgin")
+    with transaction():
+        request_id = hold_message(ant, message_from_string(HELD_POST, Message), {}, "world")
     xena_key = generate_key(f"Xena <{XENA}>")
     secrets = pgp_secrets(PGP_LIST) + secret_key_markers(zoe_key, yves_key, xena_key)
     config.db.commit()
@@ -237,6 +248,8 @@ def pgp_world(mailman_rest) -> World:
             "spare_list": [SPARE_LIST, "nul\x00.example.com"],
             "token": [token, "nul%00"],
             "email": [ZOE, YVES, XENA, "nul%00@example.com"],
+            "request_id": [str(request_id), "nul%00"],
+            "fingerprint": [archive_key.fingerprint, "nul%00"],
             "key": [xena_key.certificate.armor, yves_key.certificate.armor],
             "secret_key": [armored_secret_key(xena_key)],
         },

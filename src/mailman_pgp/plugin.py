@@ -18,6 +18,7 @@ from zope.component import getGlobalSiteManager
 from zope.interface import implementer
 
 from mailman_pgp.app import events, template_guard
+from mailman_pgp.archivers.pgp_archive import ARCHIVER_CLASS, ARCHIVER_NAME
 from mailman_pgp.commands.confirm import install_confirm
 from mailman_pgp.config import ConfigError, load_pgp_config, pgp_config
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
@@ -30,7 +31,9 @@ from mailman_pgp.mta.site_outgoing import (
     site_outgoing_name,
 )
 from mailman_pgp.rest.root import PGPRoot
+from mailman_pgp.runners.archive import RUNNER_CLASS as ARCHIVE_RUNNER
 from mailman_pgp.runners.command import RUNNER_CLASS as COMMAND_RUNNER
+from mailman_pgp.runners.digest import RUNNER_CLASS as DIGEST_RUNNER
 from mailman_pgp.workflows.manager import subscription_manager
 from mailman_plugin_kit.rest import PluginPaths
 from mailman_plugin_kit.schema import SchemaTooNew
@@ -41,16 +44,30 @@ log = logging.getLogger("mailman.plugins")
 # Pushed in pre_hook, which every Mailman process runs, so all of them see it.
 # The PGP deliver encrypts PGP list posts and hands all other mail on to the
 # callable the site had configured, which pre_hook records just before. The command
-# runner is Mailman's, opening the mails of PGP lists before it reads them.
+# runner is Mailman's, opening the mails of PGP lists before it reads them; the digest and
+# archive runners are Mailman's, opening a PGP list's posts in memory only.
 MAILMAN_SETTINGS = f"""
 [mta]
 outgoing: {OUTGOING}
 
 [runner.command]
 class: {COMMAND_RUNNER}
+
+[runner.digest]
+class: {DIGEST_RUNNER}
+
+[runner.archive]
+class: {ARCHIVE_RUNNER}
+"""
+# The PGP list's own encrypted archive, on unless the site configures [archiver.pgp].
+ARCHIVER_SETTINGS = f"""
+[archiver.{ARCHIVER_NAME}]
+class: {ARCHIVER_CLASS}
+enable: yes
 """
 STOCK_COMMAND_RUNNER = "mailman.runners.command.CommandRunner"
 SETTINGS_NAME = "mailman_pgp settings"
+ARCHIVER_SETTINGS_NAME = "mailman_pgp archiver"
 
 
 @public
@@ -81,6 +98,8 @@ class PGPPlugin:
             log.warning("PGP plugin: replacing [runner.command] class %s with %s",
                         command_runner, COMMAND_RUNNER)
         config.push(SETTINGS_NAME, MAILMAN_SETTINGS)
+        if f"archiver.{ARCHIVER_NAME}" not in {s.name for s in config.getByCategory("archiver")}:
+            config.push(ARCHIVER_SETTINGS_NAME, ARCHIVER_SETTINGS)
 
     def post_hook(self) -> None:
         """See `IPlugin`.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailman.rest.helpers import bad_request, etag, okay
 from mailman.rest.validator import Validator as MailmanValidator
 from public import public
 
@@ -27,6 +28,17 @@ class PluginPaths:
         parts = ("plugins", self._plugin.name, *(str(each) for each in segments))
         path: str = api.path_to("/".join(parts))
         return path
+
+
+@public
+def respond_with_page(resource: Any, request: Any, response: Any) -> None:
+    """Answer a GET of a ``CollectionMixin`` ``resource``: the page ``count``/``page`` ask
+    for (all of it without them), or 400 when they cannot page it (`paging_error`)."""
+    problem = paging_error(request)
+    if problem:
+        bad_request(response, problem)
+        return
+    okay(response, etag(resource._make_collection(request)))
 
 
 @public

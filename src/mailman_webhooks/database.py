@@ -19,7 +19,7 @@ from mailman_webhooks.configuration import PLUGIN
 from mailman_webhooks.model import TABLES
 
 # Raise this, and add a step to MIGRATIONS, whenever a table of the plugin changes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _add_health_and_retry_from(connection: Connection) -> None:
@@ -82,11 +82,31 @@ def _add_retention_indexes(connection: Connection) -> None:
             connection.execute(text(statement))
 
 
+def _lighten_delivery_indexes(connection: Connection) -> None:
+    """Version 4 to 5: two indexes fewer for capture to write with each delivery.
+
+    The index on ``endpoint`` alone repeated the first column of the (endpoint, status,
+    next_attempt_at, id) index, which serves every query it did. The index on
+    ``claimed_by`` becomes partial: only rows a runner holds have an entry, and a
+    runner's lookup by its token (``claimed_by = token``) still uses it. Written out as
+    at version 5.
+    """
+    if inspect(connection).has_table("webhook_delivery"):
+        for statement in (
+            "DROP INDEX IF EXISTS ix_webhook_delivery_endpoint",
+            "DROP INDEX IF EXISTS ix_webhook_delivery_claim",
+            "CREATE INDEX IF NOT EXISTS ix_webhook_delivery_claimed"
+            " ON webhook_delivery (claimed_by) WHERE claimed_by IS NOT NULL",
+        ):
+            connection.execute(text(statement))
+
+
 # version -> step bringing the database from that version to the next one.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_health_and_retry_from,
     2: _add_endpoint_due_index,
     3: _add_retention_indexes,
+    4: _lighten_delivery_indexes,
 }
 
 # "webh": serializes the start-ups of all hosts sharing one PostgreSQL database.

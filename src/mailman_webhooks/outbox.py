@@ -8,6 +8,7 @@ What an attempt means is decided by `mailman_webhooks.retry`; this module writes
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -16,29 +17,68 @@ from datetime import datetime
 from typing import Any, cast
 
 from public import public
-from sqlalchemy import CursorResult, Table, bindparam, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, Text, bindparam, insert, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert, Update
 
 from mailman_webhooks import delivery_events
+from mailman_webhooks.clock import isoformat
 from mailman_webhooks.delivery_events import WebhookDeliveryFailedEvent
 from mailman_webhooks.model import (
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpointState,
+    WebhookEvent,
 )
 from mailman_webhooks.retry import Decision, Outcome
 from mailman_webhooks.settings import Settings
 
 log = logging.getLogger("mailman.plugins")
 
-_State = WebhookEndpointState
-# The tables themselves, for the executemany statements of `record` (an ORM statement
-# with a list of parameters would be an ORM bulk operation, by primary key only).
+# The tables themselves: the runner's statements are Core statements. An ORM statement
+# with a list of parameters would be an ORM bulk operation, by primary key only, and
+# ORM statements and objects cost the runner more CPU than the rest of a delivery.
 _DELIVERIES = cast(Table, WebhookDelivery.__table__)
 _ATTEMPTS = cast(Table, WebhookAttempt.__table__)
+_EVENTS = cast(Table, WebhookEvent.__table__)
+_STATES = cast(Table, WebhookEndpointState.__table__)
+
+
+@public
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery a runner claimed, with what sending it needs of its event.
+
+    ``payload`` and ``secret_payload`` are the event's JSON text as stored, so that
+    the body is put together around it, never decoded and encoded again.
+    """
+
+    id: int
+    endpoint: str
+    claimed_by: str
+    attempts: int
+    retry_from: datetime
+    event_sequence: int
+    event_id: str
+    event_name: str
+    event_created: datetime
+    payload: str
+    secret_payload: str | None
+
+    def body(self, *, include_secrets: bool) -> bytes:
+        """The JSON document POSTed, as `WebhookEvent.body` describes it, encoded."""
+        event = self.payload
+        if include_secrets and self.secret_payload is not None:
+            event = self.secret_payload
+        head = json.dumps(
+            {"id": self.event_id, "name": self.event_name,
+             "timestamp": isoformat(self.event_created), "sequence": self.event_sequence},
+            separators=(",", ":"), ensure_ascii=False,
+        )
+        return f'{head[:-1]},"event":{event}}}'.encode()
 
 
 @public
@@ -108,9 +148,9 @@ def _add_state_row(store: Session, name: str) -> None:
     """
     insert_into: Any = postgresql.insert if _dialect(store) == "postgresql" else sqlite.insert
     statement: Insert = (
-        insert_into(_State)
+        insert_into(_STATES)
         .values(name=name, disabled=False, failures=0, failed_attempts=0)
-        .on_conflict_do_nothing(index_elements=[_State.name])
+        .on_conflict_do_nothing(index_elements=[_STATES.c.name])
     )
     store.execute(statement)
 
@@ -120,13 +160,11 @@ def _dialect(store: Session) -> str:
 
 
 def _update_state(store: Session, name: str, **values: Any) -> None:
-    _add_state_row(store, name)
-    store.execute(
-        update(_State)
-        .where(_State.name == name)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    statement = update(_STATES).where(_STATES.c.name == name).values(**values)
+    if cast(CursorResult[Any], store.execute(statement)).rowcount == 0:
+        # The endpoint's first failure, or its first attempt at all.
+        _add_state_row(store, name)
+        store.execute(statement)
 
 
 @public
@@ -135,7 +173,7 @@ def disable_endpoint(store: Session, name: str, reason: str, now: datetime) -> N
     deliveries wait."""
     _update_state(store, name, disabled=True, disabled_reason=reason, disabled_at=now)
     # Mailman's session may hold the row already; show it what the statement wrote.
-    state = store.get(_State, name)
+    state = store.get(WebhookEndpointState, name)
     if state is not None:
         store.refresh(state)
 
@@ -149,11 +187,11 @@ def pause_endpoint(store: Session, name: str, failures: int, until: datetime) ->
 @public
 def end_pause(store: Session, name: str) -> None:
     """Forget the endpoint's consecutive endpoint-wide failures: it answered."""
+    states = _STATES.c
     store.execute(
-        update(_State)
-        .where(_State.name == name, or_(_State.failures != 0, _State.retry_at.is_not(None)))
+        update(_STATES)
+        .where(states.name == name, or_(states.failures != 0, states.retry_at.is_not(None)))
         .values(failures=0, retry_at=None)
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -162,21 +200,22 @@ def claim_statement(
     name: str, token: str, now: datetime, settings: Settings, dialect: str
 ) -> Update:
     """The UPDATE of `claim` on ``dialect``, apart so that its SQL can be checked."""
-    free = or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
-    pending = WebhookDelivery.status == DeliveryStatus.pending
+    rows = _DELIVERIES.c
+    free = or_(rows.claimed_until.is_(None), rows.claimed_until < now)
+    pending = rows.status == DeliveryStatus.pending
     # (endpoint, status, next_attempt_at) is an index: only this endpoint's due rows
     # are read, however many other endpoints, removed ones included, have waiting.
     due = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.endpoint == name, pending, WebhookDelivery.next_attempt_at <= now)
+        select(rows.id)
+        .where(rows.endpoint == name, pending, rows.next_attempt_at <= now)
         .where(free)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .order_by(rows.next_attempt_at, rows.id)
         .limit(settings.delivery.batch_size)
         .with_for_update(skip_locked=True)
         .cte("due")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
-    chosen = WebhookDelivery.id.in_(select(due.c.id))
+    chosen = rows.id.in_(select(due.c.id))
     # PostgreSQL re-checks the conditions on each row it locks, and has to: another runner
     # may have claimed it since the CTE read it. On SQLite one statement is atomic, so the
     # check would be redundant, and worse: without statistics SQLite's planner reads it
@@ -185,15 +224,29 @@ def claim_statement(
     # endpoint) instead of looking the chosen rows up by primary key.
     where = (chosen, pending, free) if dialect == "postgresql" else (chosen,)
     return (
-        update(WebhookDelivery)
+        update(_DELIVERIES)
         .where(*where)
         .values(claimed_by=token, claimed_until=now + settings.delivery.lease)
-        .execution_options(synchronize_session=False)
     )
 
 
+# What a runner reads of the deliveries it claimed, and of their events.
+_CLAIMED = (
+    select(
+        _DELIVERIES.c.id, _DELIVERIES.c.endpoint, _DELIVERIES.c.claimed_by,
+        _DELIVERIES.c.attempts, _DELIVERIES.c.retry_from, _EVENTS.c.sequence, _EVENTS.c.id,
+        _EVENTS.c.name, _EVENTS.c.created,
+        # The JSON as text: on PostgreSQL a json value is text as it was written.
+        sql_cast(_EVENTS.c.payload, Text), sql_cast(_EVENTS.c.secret_payload, Text),
+    )
+    .join_from(_DELIVERIES, _EVENTS, _DELIVERIES.c.event_sequence == _EVENTS.c.sequence)
+    .where(_DELIVERIES.c.claimed_by == bindparam("token"))
+    .order_by(_DELIVERIES.c.event_sequence)
+)
+
+
 @public
-def claim(store: Session, name: str, settings: Settings, now: datetime) -> list[WebhookDelivery]:
+def claim(store: Session, name: str, settings: Settings, now: datetime) -> list[Claimed]:
     """Claim up to ``batch_size`` due deliveries of endpoint ``name``, and commit.
 
     Claims are per endpoint, so that one endpoint's backlog never stands before
@@ -203,46 +256,33 @@ def claim(store: Session, name: str, settings: Settings, now: datetime) -> list[
     WHERE, re-checked on the locked row, refuses rows another runner claimed meanwhile.
     (As a plain ``IN (subquery)`` PostgreSQL may rescan the subquery per row and skip
     the rows this very UPDATE already locked, claiming past the LIMIT.) SQLite has a
-    single writer, so the one statement is atomic there. The rows come back with their
-    events, in the order of the events' sequence.
+    single writer, so the one statement is atomic there. The rows come back with what
+    sending needs of their events, in the order of the events' sequence.
     """
     token = uuid.uuid4().hex
     store.execute(claim_statement(name, token, now, settings, _dialect(store)))
     store.commit()
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.claimed_by == token)
-        .options(joinedload(WebhookDelivery.event))
-        .order_by(WebhookDelivery.event_sequence)
-    )
-    return list(store.execute(query).scalars())
-
-
-@public
-def release(
-    store: Session, deliveries: Iterable[WebhookDelivery], not_before: datetime | None
-) -> None:
-    """Give claimed deliveries back without an attempt, due again at ``not_before``."""
-    for delivery in deliveries:
-        delivery.claimed_by = None
-        delivery.claimed_until = None
-        due = delivery.next_attempt_at
-        if not_before is not None and (due is None or due < not_before):
-            delivery.next_attempt_at = not_before
+    return [
+        Claimed(delivery_id, endpoint, claimed_by, attempts, retry_from, sequence,
+                str(event_id), event_name, created, payload, secret_payload)
+        for (delivery_id, endpoint, claimed_by, attempts, retry_from, sequence, event_id,
+             event_name, created, payload, secret_payload)
+        in store.execute(_CLAIMED, {"token": token})
+    ]
 
 
 @public
 def release_token(store: Session, token: str, keep: Iterable[int] = ()) -> None:
     """Give back every pending delivery still claimed under ``token``, but ``keep``."""
+    rows = _DELIVERIES.c
     store.execute(
-        update(WebhookDelivery)
+        update(_DELIVERIES)
         .where(
-            WebhookDelivery.claimed_by == token,
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.id.not_in(sorted(keep)),
+            rows.claimed_by == token,
+            rows.status == DeliveryStatus.pending,
+            rows.id.not_in(sorted(keep)),
         )
         .values(claimed_by=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
     )
 
 
@@ -362,7 +402,7 @@ def _note_health(store: Session, name: str, attempts: Sequence[Attempted]) -> No
         values["last_success_at"] = attempts[successes[-1]].started
         values["failed_attempts"] = len(failed)
     else:
-        values["failed_attempts"] = _State.failed_attempts + len(failed)
+        values["failed_attempts"] = _STATES.c.failed_attempts + len(failed)
     if failures:
         values["last_failure_at"] = failures[-1].started
         values["last_error"] = failures[-1].health_error

@@ -2,19 +2,19 @@
 
 Mailman's master starts and supervises it like a built-in runner (the plugin
 pushes its section in pre_hook). It has no queue directory. Each configured endpoint
-gets a lane: a task on a bounded pool of threads that claims a batch of that
+gets a lane: a task on a bounded pool of threads that claims batches of that
 endpoint's due deliveries, POSTs them one after the other in the order of their
 events, and records every attempt. Lanes of different endpoints run at the same time
 (the HTTP work releases the GIL), so neither a slow receiver nor an endpoint's backlog
-delays another endpoint's events. Several instances (``instances:``, on one or many
-hosts sharing PostgreSQL) never hold the same delivery at the same time. Between its
-turns the runner keeps the outbox bounded (`mailman_webhooks.retention`), a short batch
-at a time.
+delays another endpoint's events. Several instances (``instances:``) split the
+endpoints between them (`mailman_webhooks.sharding`): one endpoint is sent by one process
+only, in its order; runners of several hosts sharing PostgreSQL never hold the same
+delivery at the same time. Between its turns the first instance keeps the outbox bounded
+(`mailman_webhooks.retention`), a short batch at a time.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -30,16 +30,17 @@ from mailman_webhooks import delivery_events, outbox
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.delivery_events import WebhookEndpointDisabledEvent
-from mailman_webhooks.model import WebhookDelivery
-from mailman_webhooks.outbox import Attempted
+from mailman_webhooks.outbox import Attempted, Claimed
 from mailman_webhooks.retention import Sweep
 from mailman_webhooks.retry import decide
 from mailman_webhooks.sender import Sender
 from mailman_webhooks.settings import Endpoint, Settings
+from mailman_webhooks.sharding import Shard
 
 log = logging.getLogger("mailman.plugins")
 
 COMMIT_INTERVAL = 0.2  # seconds
+LANE_TURN = 1.0  # seconds
 
 
 @public
@@ -50,6 +51,12 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
 
     def __init__(self, name: str, slice: int | None = None) -> None:
         super().__init__(name, slice)
+        # Mailman's own Runner reads the slice count from the section, as here.
+        self.shard = Shard.of(slice, int(getattr(config, f"runner.{name}").instances))
+        if self.shard.count > 1:
+            mine = sorted(filter(self.shard.owns, webhooks_settings().endpoints))
+            log.info("webhooks runner %d of %d sends to: %s", self.shard.number + 1,
+                     self.shard.count, ", ".join(mine) or "none")
         threads = webhooks_settings().delivery.concurrency
         self.sender = Sender()
         self.rng = random.Random()
@@ -92,16 +99,23 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
         settings = webhooks_settings()
         self._housekeeping(settings)
         claimed = self._reap()
-        with Session(bind=config.db.engine) as store:
-            states = outbox.endpoint_states(store)
         now = time.monotonic()
-        for name in sorted(outbox.claimable_endpoints(states, settings, utcnow())):
-            if name in self._lanes or (not wait and self._idle_until.get(name, 0.0) > now):
-                continue
-            state = states.get(name)
-            failures = 0 if state is None else state.failures
-            endpoint = settings.endpoints[name]
-            self._lanes[name] = self._pool.submit(self._lane, endpoint, settings, failures)
+        waiting = {
+            name for name in settings.endpoints
+            if self.shard.owns(name) and name not in self._lanes
+            and (wait or self._idle_until.get(name, 0.0) <= now)
+        }
+        # With every endpoint of this runner being sent to, or having just had nothing
+        # due, their states need not be read.
+        if waiting:
+            with Session(bind=config.db.engine) as store:
+                states = outbox.endpoint_states(store)
+            claimable = outbox.claimable_endpoints(states, settings, utcnow())
+            for name in sorted(waiting & claimable):
+                state = states.get(name)
+                failures = 0 if state is None else state.failures
+                endpoint = settings.endpoints[name]
+                self._lanes[name] = self._pool.submit(self._lane, endpoint, settings, failures)
         if wait:
             try:
                 _wait_all(list(self._lanes.values()))
@@ -130,6 +144,8 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
 
     def _housekeeping(self, settings: Settings) -> None:
         """A batch of the retention sweep, when one is due; a failure waits for the next."""
+        if not self.shard.keeps_house:
+            return
         try:
             self.sweep.step(config.db.engine, settings)
         except RunnerInterrupt:
@@ -139,63 +155,86 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
             log.error("webhooks: outbox housekeeping failed (%s)", type(error).__name__)
 
     def _lane(self, endpoint: Endpoint, settings: Settings, failures: int) -> int:
-        """Claim, send and record one batch of one endpoint; return how many it claimed.
+        """Claim, send and record batches of one endpoint; return how many it claimed.
 
-        Runs in a thread of the pool, with a session of its own that does not reload
-        every row after each commit. Results are committed at most COMMIT_INTERVAL
-        apart (one commit per request would cost more than the request on SQLite), so
-        a crash loses at most that much of the record, and those events are sent again.
-        Nothing is written during a request, so no lock is held while waiting for one.
+        Runs in a thread of the pool, with one database connection for all its batches:
+        the engine's pool is Mailman's NullPool, so a session on the engine would open a
+        connection (and SQLite read the schema again) for each transaction. A lane goes
+        on to the endpoint's next batch while the last one was full, for LANE_TURN
+        seconds at most; then the runner's loop looks at the endpoint's state again (an
+        administrator may have disabled it) and other endpoints get the thread.
         """
-        # One database connection for the whole batch: the engine's pool is Mailman's
-        # NullPool, so a session on the engine would open a connection (and SQLite read
-        # the schema again) for each of the batch's transactions.
+        claimed = 0
+        ends = time.monotonic() + LANE_TURN
         with (
             config.db.engine.connect() as connection,
             Session(bind=connection, expire_on_commit=False) as store,
         ):
-            batch = outbox.claim(store, endpoint.name, settings, utcnow())
-            if not batch:
-                return 0
-            # Every delivery of the batch holds the token of the claim that returned it.
-            token = batch[0].claimed_by
-            assert token is not None
-            done: list[Attempted] = []
-            unrecorded: set[int] = set()
-            last: Attempted | None = None
-            committed = time.monotonic()
-            try:
-                for delivery in batch:
-                    if self._stop:
-                        break
-                    last = self._attempt(endpoint, settings, delivery, failures)
-                    done.append(last)
-                    failures = last.decision.endpoint_failures
-                    # Disabled (410 Gone) or paused: the rest of the batch goes back.
-                    if last.decision.holds_endpoint:
-                        break
-                    if time.monotonic() - committed >= COMMIT_INTERVAL:
-                        unrecorded |= self._record(store, settings, endpoint.name, token, done)
-                        done = []
-                        committed = time.monotonic()
-            finally:
-                # Stopped or broken mid-batch too: what was tried is recorded, and what
-                # was not is given back at once rather than when the lease expires.
-                unrecorded |= self._record(store, settings, endpoint.name, token, done)
-                self._close_batch(store, settings, endpoint.name, token, last, unrecorded)
-        return len(batch)
+            while not self._stop:
+                batch = outbox.claim(store, endpoint.name, settings, utcnow())
+                claimed += len(batch)
+                if not batch:
+                    break
+                failures, finished = self._send_batch(store, endpoint, settings, batch,
+                                                      failures)
+                full = len(batch) >= settings.delivery.batch_size
+                if not finished or not full or time.monotonic() >= ends:
+                    break
+        return claimed
+
+    def _send_batch(
+        self,
+        store: Session,
+        endpoint: Endpoint,
+        settings: Settings,
+        batch: list[Claimed],
+        failures: int,
+    ) -> tuple[int, bool]:
+        """Send and record one claimed batch, in order; return the endpoint's consecutive
+        failures after it, and whether the whole batch was tried (the runner was not
+        stopped, and the endpoint is neither disabled nor pausing).
+
+        Results are committed at most COMMIT_INTERVAL apart (one commit per request would
+        cost more than the request on SQLite), so a crash loses at most that much of the
+        record, and those events are sent again. Nothing is written during a request, so
+        no lock is held while waiting for one.
+        """
+        # Every delivery of the batch holds the token of the claim that returned it.
+        token = batch[0].claimed_by
+        done: list[Attempted] = []
+        unrecorded: set[int] = set()
+        last: Attempted | None = None
+        tried = 0
+        committed = time.monotonic()
+        try:
+            for delivery in batch:
+                if self._stop:
+                    break
+                last = self._attempt(endpoint, settings, delivery, failures)
+                tried += 1
+                done.append(last)
+                failures = last.decision.endpoint_failures
+                # Disabled (410 Gone) or paused: the rest of the batch goes back.
+                if last.decision.holds_endpoint:
+                    break
+                if time.monotonic() - committed >= COMMIT_INTERVAL:
+                    unrecorded |= self._record(store, settings, endpoint.name, token, done)
+                    done = []
+                    committed = time.monotonic()
+        finally:
+            # Stopped or broken mid-batch too: what was tried is recorded, and what
+            # was not is given back at once rather than when the lease expires.
+            unrecorded |= self._record(store, settings, endpoint.name, token, done)
+            self._close_batch(store, settings, endpoint.name, token, last, unrecorded)
+        finished = tried == len(batch) and not (last is not None and last.decision.holds_endpoint)
+        return failures, finished
 
     def _attempt(
-        self, endpoint: Endpoint, settings: Settings, delivery: WebhookDelivery, failures: int
+        self, endpoint: Endpoint, settings: Settings, delivery: Claimed, failures: int
     ) -> Attempted:
-        event = delivery.event
-        body = json.dumps(
-            event.body(include_secrets=endpoint.include_secrets),
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode("utf-8")
+        body = delivery.body(include_secrets=endpoint.include_secrets)
         started = utcnow()
-        outcome = self.sender.send(endpoint, str(event.id), body)
+        outcome = self.sender.send(endpoint, delivery.event_id, body)
         now = utcnow()
         decision = decide(
             outcome, delivery.attempts + 1, delivery.retry_from, failures, settings.delivery,
@@ -209,9 +248,9 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
             decision=decision,
             finished=now,
             attempt=delivery.attempts + 1,
-            event_id=str(event.id),
-            event_name=event.name,
-            sequence=event.sequence,
+            event_id=delivery.event_id,
+            event_name=delivery.event_name,
+            sequence=delivery.event_sequence,
         )
 
     @staticmethod

@@ -138,21 +138,21 @@ def test_a_held_post_swapped_in_the_message_store_is_not_delivered(
     # Two incoming runners at once: the other list holds the forged message, storing it
     # under the shared Message-ID, after this list's chain looked the ID up and before its
     # hold chain stores the checked post (which the store then keeps out, as a duplicate).
-    import mailman.chains.hold
+    import mailman_pgp.chains.pgp_hold
 
     with transaction():
         other = create_list("other@example.com")
     message_id = f"<{uuid4().hex}@attacker.example.org>"
     forged = message_from_bytes(forged_post(scenario, people, message_id, marker()),
                                 MailmanMessage)
-    real_hold = mailman.chains.hold.hold_message
+    real_hold = mailman_pgp.chains.pgp_hold.hold_message
 
     def hold_after_the_other_list(mlist, msg, *args, **kws):
         if mlist.list_id == scenario.mlist.list_id:
             real_hold(other, forged, {}, "held on the other list")
         return real_hold(mlist, msg, *args, **kws)
 
-    monkeypatch.setattr(mailman.chains.hold, "hold_message", hold_after_the_other_list)
+    monkeypatch.setattr(mailman_pgp.chains.pgp_hold, "hold_message", hold_after_the_other_list)
     nina = people["nina"]
     legitimate = with_message_id(scenario.pgp_mime_post(nina, "a good post\n"), message_id)
     assert scenario.send_by_lmtp(legitimate) == {}

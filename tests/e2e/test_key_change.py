@@ -72,7 +72,8 @@ def answer(scenario, zoe, token: str, signer: str):
 def post_reaches_zoe_encrypted_to(scenario, people, fingerprint: str) -> None:
     anne, zoe = people["anne"], people["zoe"]
     scenario.smtpd.clear()
-    scenario.send_by_lmtp(scenario.pgp_mime_post(anne, "Hello list"))
+    # A text of its own: the same signed text again within a second is a replay.
+    scenario.send_by_lmtp(scenario.pgp_mime_post(anne, f"Hello list, {fingerprint}"))
     scenario.run_queues()
     [copy] = scenario.delivered()[ZOE]
     assert encrypted_to(zoe, copy) == encryption_key_ids(zoe, fingerprint)

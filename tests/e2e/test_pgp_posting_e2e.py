@@ -76,7 +76,11 @@ def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_th
     scenario.run_queues()
     delivered = scenario.delivered()
 
-    assert sorted(delivered) == ["alice@example.com", "bob@example.com"]
+    # carol, without a key, gets no copy: only the notice that a post was withheld.
+    assert sorted(delivered) == ["alice@example.com", "bob@example.com", "carol@example.com"]
+    [withheld] = delivered["carol@example.com"]
+    assert decoded(withheld["Subject"]) == "A message to Crypto was withheld from you"
+    assert_no_plaintext([withheld], secret, "Zweite Zeile", "Ünïcode")
     for name in ("alice", "bob"):
         person = people[name]
         [copy] = delivered[person.email]
@@ -86,10 +90,11 @@ def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_th
         assert version.get_content_type() == "application/pgp-encrypted"
         assert version.get_payload().strip() == "Version: 1"
         assert payload.get_content_type() == "application/octet-stream"
-        for header in ("From", "To", "Message-ID"):
+        for header in ("To", "Message-ID"):
             assert copy[header] == posted[header]
-        prefix = scenario.mlist.subject_prefix.strip()
-        assert decoded(copy["Subject"]) == f"{prefix} Ünïcode subject"
+        # From the list, the Subject inside (test_pgp_copies.py says more).
+        assert decoded(copy["From"]).endswith(f"<{scenario.mlist.posting_address}>")
+        assert copy["Subject"] == "[...]"
         assert copy["List-Id"] == f"<{scenario.mlist.list_id}>"
 
         opened = person.client.decrypt(payload.get_payload().encode("ascii"))
@@ -102,7 +107,10 @@ def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_th
         assert validsig.split()[-1] == scenario.list_fingerprint
         content = message_from_bytes(signed)
         assert content.get_content_type() == "text/plain"
-        assert body_text(content) == text
+        prefix = scenario.mlist.subject_prefix.strip()
+        assert decoded(content["Subject"]) == f"{prefix} Ünïcode subject"
+        # The list's footer follows the text.
+        assert body_text(content).startswith(text)
     assert_no_plaintext(sum(delivered.values(), []), secret, "Zweite Zeile")
 
 
@@ -112,13 +120,13 @@ def test_an_inline_pgp_post_is_delivered_as_pgp_mime(scenario, people):
     assert scenario.send_by_lmtp(scenario.inline_post(people["bob"], text)) == {}
     scenario.run_queues()
     delivered = scenario.delivered()
-    assert sorted(delivered) == ["alice@example.com", "bob@example.com"]
+    assert sorted(delivered) == ["alice@example.com", "bob@example.com", "carol@example.com"]
     [copy] = delivered["alice@example.com"]
     opened = people["alice"].client.decrypt(copy.get_payload()[1].get_payload().encode())
     signed, signature = split_signed_raw(opened.output)
     assert people["alice"].client.verify_detached(signature, signed).has("GOODSIG")
     content = message_from_bytes(signed)
-    assert body_text(content) == text
+    assert body_text(content).startswith(text)
     assert_no_plaintext(sum(delivered.values(), []), secret)
 
 
@@ -144,7 +152,9 @@ def test_a_plain_list_wraps_the_same_post_in_a_footer_but_a_pgp_list_does_not(
     scenario.run_queues()
     delivered = scenario.delivered()
 
-    [on_plain] = delivered["carol@example.com"]
+    # carol also gets the PGP list's notice that its post was withheld from her.
+    [on_plain] = [msg for msg in delivered["carol@example.com"]
+                  if msg["List-Id"] == "<plain.example.com>"]
     assert on_plain.get_content_type() == "multipart/mixed"
     assert [part.get_content_type() for part in on_plain.get_payload()] == [
         "multipart/encrypted", "text/plain"]
@@ -239,14 +249,16 @@ def test_a_thunderbird_post_with_an_encrypted_subject_keeps_it_inside(scenario, 
     assert scenario.send_by_lmtp(raw) == {}
     scenario.run_queues()
     [copy] = scenario.delivered()["bob@example.com"]
-    assert decoded(copy["Subject"]) == f"{scenario.mlist.subject_prefix.strip()} ..."
+    assert copy["Subject"] == "[...]"
     opened = people["bob"].client.decrypt(copy.get_payload()[1].get_payload().encode())
     signed, signature = split_signed_raw(opened.output)
     assert people["bob"].client.verify_detached(signature, signed).has("GOODSIG")
     content = message_from_bytes(signed)
-    assert content["Subject"] == f"The real subject {secret}"
+    prefix = scenario.mlist.subject_prefix.strip()
+    assert content["Subject"] == f"{prefix} The real subject {secret}"
     assert content.get_param("protected-headers") == "v1"
-    [text] = content.get_payload()
+    # The text, then the list's footer.
+    text, _footer = content.get_payload()
     # RFC 2046 5.1.1: the CRLF before a boundary belongs to the boundary.
     assert body_text(text) == "Grüße"
     assert_no_plaintext([copy], secret)

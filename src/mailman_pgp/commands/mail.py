@@ -25,12 +25,13 @@ from mailman_pgp.mime import (
     MIMEError,
     MIMELimits,
     classify,
+    content_entity,
     entity_bytes,
+    envelope_headers,
     find_inline,
     split_signed,
     without_key_blocks,
 )
-from mailman_pgp.mta.fanout import envelope_headers, message_content
 from mailman_pgp.openpgp import (
     SOP,
     Certificate,
@@ -164,7 +165,7 @@ def processing(mail: CommandMail) -> Iterator[CommandMail]:
 def _view(outer: Message, content: Message) -> Message:
     """``content`` without key blocks, under the headers of ``outer`` not about its body."""
     headers = "".join(f"{name}: {value}\n" for name, value in envelope_headers(outer))
-    body = without_key_blocks(content if content is not outer else message_content(outer))
+    body = without_key_blocks(content if content is not outer else content_entity(outer))
     view = message_from_bytes(headers.encode("utf-8", "surrogateescape")
                               + entity_bytes(body, "\n"), MailmanMessage)
     view.set_unixfrom(outer.get_unixfrom())

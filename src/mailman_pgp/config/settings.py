@@ -56,7 +56,8 @@ class PGPConfig:
     (from ``passphrase_path``) protects list secret keys at rest and is never logged
     or returned by REST; ``pending_passphrase`` (from ``pending_passphrase_path``) is
     the new one of a rotation that is not finished, which stored keys may need too
-    (see `mailman_pgp.config.passphrase`); ``[posting]``: who is told of a refusal;
+    (see `mailman_pgp.config.passphrase`); ``[posting]``: who is told of a refusal, and
+    the ``replay_window`` of signatures;
     ``confirmation_lifetime``: how long the tokens the list sends stay good; ``[limits]``:
     how large a post may be once decrypted (`plaintext_limit`), how its MIME parts may
     nest (``mime_limits``) and how large a key people send may be (``key_limits``).
@@ -73,6 +74,12 @@ class PGPConfig:
     max_plaintext_size: int = 25 * MB
     plaintext_size_factor: int = 10
     confirmation_lifetime: timedelta = timedelta(days=1)
+    # [delivery]: a post to more recipients than split_above is fanned out in chunks of
+    # chunk_size by the out runner's instances (`mailman_pgp.mta.fanout_split`).
+    split_above: int = 500
+    chunk_size: int = 250
+    # [posting] replay_window: how old a signature may be, and how long one is remembered.
+    replay_window: timedelta = timedelta(days=7)
     mime_limits: MIMELimits = MIMELimits()
     key_limits: KeyLimits = KeyLimits()
     pending_passphrase_path: Path | None = None
@@ -164,12 +171,18 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
         pending_passphrase=pending,
         notify_senders_without_key=_convert(
             parser, "posting", "notify_senders_without_key", as_boolean, "yes or no"),
+        replay_window=_convert(
+            parser, "posting", "replay_window", _positive_duration, "a duration such as 7d"),
         max_plaintext_size=_convert(
             parser, "limits", "max_plaintext_size", as_size, "a size such as 25 MB"),
         plaintext_size_factor=_convert(
             parser, "limits", "plaintext_size_factor", _positive, "a whole number above 0"),
         confirmation_lifetime=_convert(
             parser, "confirmations", "lifetime", as_timedelta, "a duration such as 1d"),
+        split_above=_convert(parser, "delivery", "split_above", _positive,
+                             "a whole number above 0"),
+        chunk_size=_convert(parser, "delivery", "chunk_size", _positive,
+                            "a whole number above 0"),
         mime_limits=MIMELimits(
             depth=_convert(parser, "limits", "mime_depth", _depth,
                            f"a whole number from 1 to {DEPTH_CEILING}"),
@@ -205,6 +218,13 @@ def _positive(text: str) -> int:
     if number <= 0:
         raise ValueError(text)
     return number
+
+
+def _positive_duration(text: str) -> timedelta:
+    duration = as_timedelta(text)
+    if duration <= timedelta(0):
+        raise ValueError(text)
+    return duration
 
 
 def _depth(text: str) -> int:

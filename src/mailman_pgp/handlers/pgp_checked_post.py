@@ -12,7 +12,14 @@ from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MIMEError
 from mailman_pgp.posting.author import AmbiguousAuthor, post_author
 from mailman_pgp.posting.check import PostCheck
-from mailman_pgp.posting.encrypted_post import NotEncrypted, NotTheCheckedPost, encrypted_part
+from mailman_pgp.posting.encrypted_post import (
+    ENCRYPTED_KINDS,
+    NotEncrypted,
+    NotTheCheckedPost,
+    post_digest,
+)
+from mailman_pgp.posting.notice import may_tell, tell_sent_in_clear
+from mailman_pgp.posting.replay import remember_signature
 
 log = logging.getLogger("mailman.vette")
 
@@ -27,6 +34,12 @@ class PGPCheckedPost:
     and the ciphertext digest the chain recorded (`PostCheck`). Checked here, first,
     because later handlers may rewrite From (DMARC mitigation). The exception makes the
     runner shunt the message, kept for inspection and never delivered.
+
+    A post that passes is accepted for delivery: its signature is remembered here, in the
+    runner's transaction, against replays (`remember_signature`), which may stop a second
+    copy of it that reached the pipeline at the same time. The author of a post that
+    arrived in plaintext (a list whose ``unencrypted_action`` accepts it) is told that it
+    travelled to the list in the clear.
 
     A post a PGP limit held before its check could finish, once a moderator approves it,
     has no opened check: it goes through ``pgp-recheck-chain`` instead, which accepts it
@@ -45,7 +58,10 @@ class PGPCheckedPost:
             run_chain(mlist, msg, msgdata, "pgp-recheck-chain")
             raise DiscardMessage("approved by a moderator; checked again by pgp-recheck-chain")
         problem = _mismatch(msg, check)
-        if problem is None:
+        if problem is None and check is not None:
+            remember_signature(mlist, msg, msgdata, check)
+            if check.kind not in ENCRYPTED_KINDS and check.author and may_tell(check.author):
+                tell_sent_in_clear(mlist, check.author, msg.get("message-id", "n/a").strip())
             return
         log.error("%s: post %s is stopped, shunted and not delivered: %s", mlist.list_id,
                   msg.get("message-id", "n/a").strip(), problem)
@@ -65,9 +81,9 @@ def _mismatch(msg, check: PostCheck | None) -> str | None:
     if author != check.author:
         return f"its From {author} is not the author checked, {check.author}"
     try:
-        digest = encrypted_part(msg).digest
+        digest = post_digest(msg)
     except (NotEncrypted, MIMEError):
-        return "it is not encrypted"
+        return "its encrypted part cannot be read"
     if digest != check.digest:
-        return "its ciphertext is not the one checked"
+        return "its content is not the one checked"
     return None

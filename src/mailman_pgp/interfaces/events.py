@@ -57,3 +57,16 @@ class KeyRevokedEvent(_KeyEvent):
 @public
 class ListKeyCertifiedEvent(_KeyEvent):
     """The key of ``email`` (``fingerprint``) certified the list's key."""
+
+
+@public
+class PGPListSettingsChangedEvent:
+    """Settings of a PGP list changed (its policies and switches, or who may certify its key).
+
+    ``changed`` names them, sorted, as REST's ``lists/<list_id>`` does; values are not
+    carried: a consumer reads them from REST.
+    """
+
+    def __init__(self, mlist: IMailingList, changed: tuple[str, ...]) -> None:
+        self.mlist = mlist
+        self.changed = changed

@@ -11,7 +11,8 @@ build a message take ``_class`` for the class to build.
 - ``parse_entity(bytes)`` (within ``MIMELimits``: depth and part count),
   ``entity_bytes(msg)``
   (byte-exact), ``embedded_bytes(part)`` and ``canonical_bytes(msg)`` (what a signature
-  covers) (``entity``).
+  covers); ``content_entity(msg)`` and ``envelope_headers(msg)``, the body's and the
+  message's headers apart (``entity``).
 - ``encrypted_payload(msg)``, ``build_encrypted(ciphertext)``, ``split_signed(msg) ->
   SignedParts`` and ``build_signed(signed_bytes, signature, micalg)`` (``pgpmime``).
 - ``EncryptedCopies(headers).render(ciphertext)``: the wire bytes of one recipient's
@@ -28,13 +29,16 @@ signature, micalg)``. Verifying: ``split_signed(msg)`` and check ``signature`` o
 
 from mailman_pgp.mime.copies import EncryptedCopies
 from mailman_pgp.mime.entity import (
+    CONTENT_HEADERS,
     DEFAULT_MIME_LIMITS,
     DEPTH_CEILING,
     MAX_DEPTH,
     MIMELimits,
     canonical_bytes,
+    content_entity,
     embedded_bytes,
     entity_bytes,
+    envelope_headers,
     mime_depth,
     mime_shape,
     parse_entity,
@@ -63,6 +67,9 @@ from mailman_pgp.mime.pgpmime import (
 )
 
 __all__ = [
+    "CONTENT_HEADERS",
+    "content_entity",
+    "envelope_headers",
     "DEFAULT_MIME_LIMITS",
     "DEPTH_CEILING",
     "MAX_DEPTH",

@@ -448,3 +448,27 @@ def _reencode_body(part: Message) -> None:
     else:
         part.set_payload(base64.encodebytes(data).decode("ascii"))
         part["Content-Transfer-Encoding"] = "base64"
+
+
+# Headers that describe a body rather than a message: they go inside the encryption
+# with the body; all other headers (Subject, From, List-*, ...) describe the message.
+CONTENT_HEADERS = frozenset({
+    "content-type", "content-transfer-encoding", "content-disposition",
+    "content-description", "content-id", "content-language", "mime-version",
+})
+
+
+@public
+def content_entity(msg: Message) -> Message:
+    """A copy of ``msg`` with only its `CONTENT_HEADERS`: the body, as it gets signed."""
+    content = deepcopy(msg)
+    for name in {name.lower() for name in content.keys()} - CONTENT_HEADERS:
+        del content[name]
+    return content
+
+
+@public
+def envelope_headers(msg: Message) -> list[tuple[str, str | Header]]:
+    """The headers of ``msg`` that are not `CONTENT_HEADERS`, in order: what a copy of it
+    carries around the encrypted body."""
+    return [(name, value) for name, value in msg.items() if name.lower() not in CONTENT_HEADERS]

@@ -8,6 +8,7 @@ from public import public
 from mailman_pgp.mime import armor
 from mailman_pgp.mime.entity import decoded_body
 from mailman_pgp.mime.errors import MalformedPGPMIME
+from mailman_pgp.mime.mangling import Mangling, mangling_of
 
 
 @public
@@ -35,10 +36,12 @@ def classify(msg: Message) -> MessageKind:
     Any ``multipart/encrypted`` or ``multipart/signed`` is classified as PGP/MIME, whatever
     its ``protocol``: ``encrypted_payload`` and ``split_signed`` then say what is wrong
     with it, so a malformed message cannot pass as plain. Damaged armor still counts as
-    inline PGP, for the same reason. Never raises for bad input.
+    inline PGP, for the same reason. PGP/MIME that a mail system rearranged on the way
+    (`mangling_of`) is ``PGP_MIME_ENCRYPTED`` too: ``repaired`` gives back its
+    ``multipart/encrypted``. Never raises for bad input.
     """
     content_type = msg.get_content_type()
-    if content_type == "multipart/encrypted":
+    if content_type == "multipart/encrypted" or mangling_of(msg) is not Mangling.NONE:
         return MessageKind.PGP_MIME_ENCRYPTED
     if content_type == "multipart/signed":
         return MessageKind.PGP_MIME_SIGNED

@@ -26,6 +26,7 @@ from zope.interface import implementer
 from mailman_pgp.config import ConfigError, pgp_config
 from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.model.pgp_list import PGPMailingList
+from mailman_pgp.model.seen_signature import forget_signatures
 from mailman_pgp.openpgp import KeyParseError, SecretKey
 
 log = logging.getLogger("mailman.plugins")
@@ -69,10 +70,11 @@ class PGPListManager:
 
     @dbconnection
     def delete(self, store, list_id: str) -> None:
-        """See `IPGPListManager`."""
+        """See `IPGPListManager`; the signatures the list accepted are forgotten too."""
         pgp_list = self.get(list_id)
         if pgp_list is not None:
             store.delete(pgp_list)
+        forget_signatures(list_id)
 
     @property
     @dbconnection

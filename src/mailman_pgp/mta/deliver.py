@@ -12,12 +12,15 @@ from zope.component import getUtility
 
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.interfaces.lists import IPGPListManager
+from mailman_pgp.mta.digest_delivery import DigestDelivery
 from mailman_pgp.mta.encrypted_delivery import EncryptedDelivery
+from mailman_pgp.mta.fanout_split import queued_in_chunks
 from mailman_pgp.mta.mailman_deliver import deliver_with, retry_only_temporary
 from mailman_pgp.mta.pgp_delivery import PGPDelivery
 from mailman_pgp.mta.site_outgoing import site_outgoing
 from mailman_pgp.openpgp import Certificate, KeyUnusable, load_certificate
 from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.sealed import SEALED
 
 # msgdata key: address -> armored certificate, for mail that must go encrypted to a
 # key that is not (yet) the address's confirmed key, e.g. a challenge to confirm it.
@@ -29,17 +32,26 @@ ENCRYPT_TO = "pgp_encrypt_to"
 def deliver(mlist, msg: Message, msgdata: dict[str, Any]) -> None:
     """Deliver a PGP list's posts by `PGPDelivery`, its other mail encrypted where it can be.
 
+    A copy `send_sealed` made (``msgdata[SEALED]``) is encrypted already and goes as it is.
+
     Mail of other lists, and mail without a list, goes to the site's callable: the
     ``[mta] outgoing`` configured before the plugin's (`site_outgoing`), Mailman's stock
     ``deliver`` unless the site had its own. A post that did not pass the PGP posting
     chain is refused with `UndeliverablePost`, so it is shunted rather than sent in
-    plaintext. Everything goes through Mailman's own delivery code, so it is logged and
-    retried as on any other list.
+    plaintext. A digest goes by `DigestDelivery`. Everything goes through Mailman's own
+    delivery code, so it is logged and retried as on any other list.
     """
     if mlist is None or getUtility(IPGPListManager).get(mlist.list_id) is None:
         site_outgoing()(mlist, msg, msgdata)
+    elif msgdata.get("isdigest"):
+        deliver_with(DigestDelivery(), mlist, msg, msgdata)
+    elif msgdata.get(SEALED):
+        # Encrypted and signed already, for its one recipient (`send_sealed`).
+        retry_only_temporary(site_outgoing(), mlist, msg, msgdata)
     elif PostCheck.load(msgdata) is not None or msgdata.get("to_list"):
-        deliver_with(PGPDelivery(), mlist, msg, msgdata)
+        # A post to many members may go on as chunks, one per out runner at a time.
+        if not queued_in_chunks(mlist, msg, msgdata):
+            deliver_with(PGPDelivery(), mlist, msg, msgdata)
     else:
         deliver_notice(mlist, msg, msgdata)
 

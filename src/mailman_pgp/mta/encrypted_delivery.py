@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
+from email.header import Header
 from email.message import Message
 from typing import Any
 
@@ -24,10 +26,11 @@ from zope.component import getUtility
 from mailman_pgp.errors import PGPError
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
-from mailman_pgp.mime import with_attached_key
-from mailman_pgp.mta.fanout import envelope_headers, fan_out, message_content, sign_content
+from mailman_pgp.mime import content_entity, envelope_headers, with_attached_key
+from mailman_pgp.mta.keyless_notice import tell_withheld
 from mailman_pgp.mta.wire import WireCopy
 from mailman_pgp.openpgp import Certificate
+from mailman_pgp.posting.fanout import fan_out, sign_content
 
 log = logging.getLogger("mailman.smtp")
 
@@ -43,6 +46,15 @@ class Undeliverable(PGPError):
     Raised out of the ``[mta] outgoing`` callable, it makes the out runner shunt the
     message as it came, so nothing is lost and nothing leaves in plaintext.
     """
+
+
+@public
+@dataclass(frozen=True)
+class PreparedCopy:
+    """What each recipient's copy carries: ``content`` encrypted, ``headers`` outside."""
+
+    content: bytes
+    headers: list[tuple[str, str | Header]]
 
 
 @public
@@ -73,12 +85,18 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
         if pgp_list is None:
             raise Undeliverable(f"{getattr(mlist, 'list_id', None)} is not a PGP list.")
         try:
-            signed = self._signed_content(mlist, pgp_list, msg, msgdata)
-            return self._send_copies(mlist, msg, msgdata, recipients, signed)
+            copy = self._copy(mlist, pgp_list, msg, msgdata)
+            return self._send_copies(mlist, msg, msgdata, recipients, copy)
         except BaseException:
             # Mailman's deliver() closes the connection only after a delivery that returned.
             self._connection.quit()
             raise
+
+    def _copy(self, mlist, pgp_list: IPGPMailingList, msg: Message,
+              msgdata: dict[str, Any]) -> PreparedCopy:
+        """What every copy carries: `_signed_content` inside, the headers of ``msg`` outside."""
+        return PreparedCopy(self._signed_content(mlist, pgp_list, msg, msgdata),
+                            envelope_headers(msg))
 
     def _signed_content(self, mlist, pgp_list: IPGPMailingList, msg: Message,
                         msgdata: dict[str, Any]) -> bytes:
@@ -88,15 +106,15 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
         ``application/pgp-keys`` part, so every reader can check and import it.
         """
         key = getUtility(IPGPListManager).secret_key(pgp_list)
-        content = message_content(msg)
+        content = content_entity(msg)
         if self._attach_list_key:
             content = with_attached_key(content, pgp_list.public_key.encode("ascii"),
                                         f"{mlist.list_id}.asc")
         return sign_content(content, key)
 
     def _send_copies(self, mlist, msg: Message, msgdata: dict[str, Any],
-                     recipients: list[str], signed: bytes) -> Refused:
-        """Encrypt ``signed`` to each recipient and send it by Mailman's own code."""
+                     recipients: list[str], prepared: PreparedCopy) -> Refused:
+        """Encrypt the prepared content to each recipient and send it by Mailman's own code."""
         keys = self._keys(recipients)
         message_id = msg.get("message-id", "n/a")
         without_key = [recipient for recipient in recipients if recipient.lower() not in keys]
@@ -110,15 +128,17 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
             )
         by_email = {recipient.lower(): recipient for recipient in recipients}
         refused: Refused = {}
-        for copy in fan_out(signed, envelope_headers(msg), keys):
+        for copy in fan_out(prepared.content, prepared.headers, keys):
             recipient = by_email[copy.recipient]
             if copy.data is None:
                 log.info("%s to %s: no copy for %s, whose key is unusable: %s",
                          message_id, mlist.list_id, recipient, copy.problem)
+                without_key.append(recipient)
                 continue
             refused.update(self._deliver_to_recipients(
                 mlist, WireCopy(copy.data, msg), dict(msgdata, recipient=recipient),
                 [recipient]))
+        tell_withheld(mlist, msgdata, without_key)
         return refused
 
     def _keys(self, recipients: list[str]) -> dict[str, Certificate]:

@@ -12,11 +12,16 @@ from zope.component import getUtility
 from mailman_pgp.config import pgp_config
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_pgp.mime import MIMEError
-from mailman_pgp.mta.encrypted_delivery import EncryptedDelivery, Undeliverable
-from mailman_pgp.mta.fanout import sign_content
+from mailman_pgp.mta.encrypted_delivery import EncryptedDelivery, PreparedCopy, Undeliverable
+from mailman_pgp.mta.member_copy import post_copy
 from mailman_pgp.openpgp import DecryptionError, MalformedMessage, PlaintextTooLarge
 from mailman_pgp.posting.check import PostCheck
-from mailman_pgp.posting.encrypted_post import NotEncrypted, NotTheCheckedPost, post_content
+from mailman_pgp.posting.encrypted_post import (
+    NotEncrypted,
+    NotTheCheckedPost,
+    signed_post_content,
+)
+from mailman_pgp.posting.fanout import sign_canonical
 from mailman_pgp.posting.notice import may_tell, tell_undelivered
 
 log = logging.getLogger("mailman.smtp")
@@ -34,16 +39,17 @@ class UndeliverablePost(Undeliverable):
 
 @public
 class PGPDelivery(EncryptedDelivery):
-    """See `EncryptedDelivery`: the post is opened, and its content is what is signed.
+    """See `EncryptedDelivery`: the post is opened, and its copy made as `post_copy` says.
 
     Copies go only to recipients with a confirmed key that can encrypt; the others
     get nothing. The post given to `deliver` is never changed: Mailman re-queues that
     same object when delivery fails for some recipients.
     """
 
-    def _signed_content(self, mlist, pgp_list: IPGPMailingList, msg: Message,
-                        msgdata: dict[str, Any]) -> bytes:
-        """The post's content signed by the list: opened only if it is the post checked.
+    def _copy(self, mlist, pgp_list: IPGPMailingList, msg: Message,
+              msgdata: dict[str, Any]) -> PreparedCopy:
+        """The copy of the post every member gets (`post_copy`), signed by the list unless
+        the list says not to (``sign_outgoing``): opened only if it is the post checked.
 
         Any failure is logged and raised as `UndeliverablePost`, so the post is shunted
         and never sent in plaintext; the author is told, unless the post was not the one
@@ -61,10 +67,13 @@ class PGPDelivery(EncryptedDelivery):
         try:
             # The check read this very ciphertext within the limit that applied to it (the
             # list's, or the site's once a moderator approved): the site's bounds it here.
-            content = post_content(msg, key, digest=check.digest, sop=settings.sop(),
-                                   max_plaintext=settings.max_plaintext_size,
-                                   mime_limits=settings.mime_limits)
-            return sign_content(content, key)
+            opened = signed_post_content(msg, key, digest=check.digest, sop=settings.sop(),
+                                         max_plaintext=settings.max_plaintext_size,
+                                         mime_limits=settings.mime_limits)
+            copy = post_copy(mlist, pgp_list, msg, msgdata, opened, check.author)
+            content = sign_canonical(copy.content, key) if pgp_list.sign_outgoing \
+                else copy.content
+            return PreparedCopy(content, copy.headers)
         except NotTheCheckedPost as error:
             log.error("%s to %s is not delivered: %s", message_id, mlist.list_id, error)
             raise UndeliverablePost(f"Post {message_id} to {mlist.list_id}: {error}") from error

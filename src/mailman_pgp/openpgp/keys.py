@@ -564,6 +564,38 @@ def load_certificate(data: bytes | str) -> Certificate:
     return _certificate(cert)
 
 
+@public
+def minimal_certificate(certificate: Certificate, email: str) -> bytes:
+    """``certificate`` in binary, as an Autocrypt header carries it: the key's own parts only.
+
+    The primary key and its direct signatures, the user IDs of ``email`` (all of them when
+    none matches) and the subkeys, each with the signatures the key made over it; no
+    certification by another key, no other user ID.
+    """
+    packets = _packets(_to_cert(certificate))
+    own = {_key_id(packets[0]), certificate.fingerprint}
+    wanted = email.lower()
+    matching = any(p.tag == Tag.UserID and (p.user_id_email or "").lower() == wanted
+                   for p in packets)
+    chosen = [packets[0]]
+    keep = True
+    for packet in packets[1:]:
+        if packet.tag == Tag.Signature:
+            if keep and (_issuers(packet) & own or not _issuers(packet)):
+                chosen.append(packet)
+            continue
+        if packet.tag == Tag.UserID:
+            keep = not matching or (packet.user_id_email or "").lower() == wanted
+        else:
+            keep = packet.tag == Tag.PublicSubkey
+        if keep:
+            chosen.append(packet)
+    try:
+        return bytes(pysequoia.Cert.from_packets(chosen))
+    except RuntimeError as error:
+        raise KeyParseError("The key cannot be written in its minimal form.") from error
+
+
 def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 

@@ -36,6 +36,7 @@ import pysequoia
 from public import public
 
 from mailman_pgp.openpgp.errors import (
+    DecryptionError,
     KeyCannotEncrypt,
     KeyCannotSign,
     MalformedMessage,
@@ -116,6 +117,25 @@ def encrypt(data: bytes, recipient: Certificate, *, signer: SecretKey | None = N
 
 
 @public
+def encrypt_to_all(data: bytes, recipients: Sequence[Certificate]) -> bytes:
+    """``data`` encrypted once so that each of ``recipients`` can decrypt it, ASCII-armored.
+
+    For what the list keeps rather than sends (a digest, an archive copy): one ciphertext
+    for the list key and any archive keys. Refuses (`KeyUnusable`) an unusable recipient.
+    """
+    if not recipients:
+        raise ValueError("encrypt_to_all() needs at least one recipient")
+    for recipient in recipients:
+        recipient.check_usable(sign=False)
+    try:
+        return pysequoia.encrypt(bytes(data), [_to_cert(r) for r in recipients], armor=True)
+    except RuntimeError as error:
+        fingerprints = ", ".join(r.fingerprint for r in recipients)
+        raise KeyCannotEncrypt(
+            f"One of the keys {fingerprints} has no valid key for encryption.") from error
+
+
+@public
 def decrypt(data: bytes, key: SecretKey, *, verify_with: Sequence[Certificate] = (),
             sop: SOP = DEFAULT_SOP, max_plaintext: int | None = None) -> Decrypted:
     """Decrypt what a client sent to the list, and judge its signature against ``verify_with``.
@@ -145,6 +165,25 @@ def decrypt_content(data: bytes, key: SecretKey, *, sop: SOP = DEFAULT_SOP,
     `decrypt` does.
     """
     return sop.decrypt(bytes(data), key._secret(), (), max_plaintext=max_plaintext).plaintext
+
+
+@public
+def decrypt_own(data: bytes, key: SecretKey) -> bytes:
+    """The plaintext of what the list encrypted to its own ``key`` (`encrypt_to_all`), in process.
+
+    For what the list keeps sealed (a digest in a queue), never for what the world sends:
+    no limit on the plaintext, no signature. pysequoia reads what it wrote, where the SOP
+    command may not (sqop 0.27 cannot read SEIPDv2, which pysequoia makes for its own
+    keys). Raises `DecryptionError` when ``key`` cannot open ``data``.
+    """
+    try:
+        plaintext = pysequoia.decrypt(bytes(data), decryptor=key._decryptor()).bytes
+    except RuntimeError as error:
+        raise DecryptionError(
+            "The message could not be decrypted with the list's key.") from error
+    if plaintext is None:
+        raise DecryptionError("The message decrypted to nothing.")
+    return bytes(plaintext)
 
 
 @public

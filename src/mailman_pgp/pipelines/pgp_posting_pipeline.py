@@ -1,4 +1,4 @@
-"""The posting pipeline of a PGP list: Mailman's, without the handlers that touch the body."""
+"""The posting pipeline of a PGP list: Mailman's, with the body left as it arrived."""
 
 from mailman.pipelines.base import BasePipeline
 from mailman.pipelines.builtin import PostingPipeline
@@ -6,9 +6,13 @@ from public import public
 
 from mailman_pgp.i18n import N_
 
-# Handlers that alter the body (content filtering, header/footer decoration) or copy
-# it somewhere outside the list (archives, digests, Usenet). Header handlers stay.
-BODY_HANDLERS = frozenset({"mime-delete", "decorate", "to-archive", "to-digest", "to-usenet"})
+# Handlers that alter the body (content filtering, header/footer decoration) or copy it
+# out of the list in the clear (Usenet). Header handlers stay, and so does ``to-archive``:
+# it queues the post as it is, encrypted, and the plugin's archive runner decides what
+# each archiver gets (`mailman_pgp.runners.archive`).
+BODY_HANDLERS = frozenset({"mime-delete", "decorate", "to-usenet"})
+# Mailman's handlers a PGP list runs its own of, in the same place.
+PGP_HANDLERS = {"to-digest": "pgp-to-digest", "subject-prefix": "pgp-subject-prefix"}
 
 
 @public
@@ -22,5 +26,6 @@ class PGPPostingPipeline(BasePipeline):
     # First the check that this is the post the posting chain checked (a held post
     # comes back by Message-ID), then Mailman's handlers that leave the body alone.
     _default_handlers = ("pgp-checked-post",) + tuple(
-        handler for handler in PostingPipeline._default_handlers if handler not in BODY_HANDLERS
+        PGP_HANDLERS.get(handler, handler)
+        for handler in PostingPipeline._default_handlers if handler not in BODY_HANDLERS
     )

@@ -9,23 +9,28 @@ posting pipeline and delivery read it and never decrypt to judge a post again:
 * only an ``OPENED`` outcome with a digest and an author binds the record to a post:
   the pipeline and delivery refuse a message whose author or ciphertext digest
   (`EncryptedPart.digest`) differs, so a check is never spent on another message;
-* everything else (who signed, how the signature checked out) is for the rules to
-  judge; a rule added for a new policy reads the record, and the chain's order of
-  rules does not change.
+* everything else (who signed, how the signature checked out, what kind of post it
+  was, when it was signed) is for the policy rules to judge (`mailman_pgp.posting.policy`).
 
-Only fingerprints, a digest, an address, a status and a short non-secret detail go into
-msgdata, which Mailman pickles to disk: never anything from the plaintext.
+An ``OPENED`` record is also made for a post that arrived in plaintext: the check read it
+(and its signature, if any) without decrypting, and its digest is that of its content
+(`mailman_pgp.posting.encrypted_post.post_digest`).
+
+Only fingerprints, digests, an address, a status, a kind, a time and a short non-secret
+detail go into msgdata, which Mailman pickles to disk: never anything from the plaintext.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from public import public
 
+from mailman_pgp.mime import MessageKind
 from mailman_pgp.openpgp import SignatureStatus
 
 MSGDATA_KEY = "pgp_post_check"
@@ -68,7 +73,10 @@ class PostCheck:
     For an ``OPENED`` post, ``status`` is how the signature checked out, ``signer`` the
     signer's primary key fingerprint when the signer was among the certificates
     checked against, ``issuer`` what the signature itself names, and ``sender_key`` the
-    fingerprint of the author's confirmed key, None without one.
+    fingerprint of the author's confirmed key, None without one. ``kind`` is the post's
+    `MessageKind` as it arrived; ``signed_at`` when the signature says it was made;
+    ``signature`` the digest that names the signature (the same when the signed content is
+    sent again in a new envelope), for replay detection.
     """
 
     outcome: CheckOutcome
@@ -79,6 +87,9 @@ class PostCheck:
     issuer: str | None = None
     sender_key: str | None = None
     detail: str | None = None
+    kind: MessageKind | None = None
+    signed_at: datetime | None = None
+    signature: str | None = None
 
     @property
     def opened(self) -> bool:
@@ -106,6 +117,8 @@ class PostCheck:
         record = asdict(self)
         record["outcome"] = self.outcome.value
         record["status"] = None if self.status is None else self.status.value
+        record["kind"] = None if self.kind is None else self.kind.value
+        record["signed_at"] = None if self.signed_at is None else self.signed_at.isoformat()
         msgdata[MSGDATA_KEY] = record
 
     @classmethod
@@ -120,6 +133,8 @@ class PostCheck:
             return None
         try:
             status = record.get("status")
+            kind = record.get("kind")
+            signed_at = _optional_text(record.get("signed_at"))
             check = cls(
                 outcome=CheckOutcome(record["outcome"]),
                 author=_optional_text(record.get("author")),
@@ -129,6 +144,9 @@ class PostCheck:
                 issuer=_optional_text(record.get("issuer")),
                 sender_key=_optional_text(record.get("sender_key")),
                 detail=_optional_text(record.get("detail")),
+                kind=None if kind is None else MessageKind(kind),
+                signed_at=None if signed_at is None else _aware(signed_at),
+                signature=_optional_text(record.get("signature")),
             )
         except (KeyError, ValueError):
             return None
@@ -147,4 +165,11 @@ def _optional_text(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(value)
+    return value
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(text)
     return value

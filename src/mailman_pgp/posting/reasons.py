@@ -33,6 +33,22 @@ BAD_SIGNATURE = N_(
 EXPIRED_KEY = N_("Your key {} has expired. Extend it and send the list the updated key.")
 REVOKED_KEY = N_("Your key {} has been revoked. Register a new key.")
 OTHER_KEY = N_("Your message was signed by key {}, not by your confirmed key {}.")
+INLINE_PGP = N_(
+    "Your message uses inline PGP (armored text in the body). This list takes PGP/MIME: "
+    "set your mail program to send OpenPGP as PGP/MIME."
+)
+REPLAYED = N_(
+    "Your message carries a signature this list has already received. Send a new message, "
+    "signed anew."
+)
+SIGNATURE_TOO_OLD = N_(
+    "Your message was signed at {}, longer ago than this list accepts ({}). Send it again, "
+    "signed anew."
+)
+SIGNATURE_IN_FUTURE = N_(
+    "Your message says it was signed at {}, which is in the future. Check your computer's "
+    "clock and send the message again."
+)
 AMBIGUOUS_AUTHOR = N_(
     "Your message does not name exactly one author: it needs one From header with one "
     "address."
@@ -73,6 +89,10 @@ ALL = (
     EXPIRED_KEY,
     REVOKED_KEY,
     OTHER_KEY,
+    INLINE_PGP,
+    REPLAYED,
+    SIGNATURE_TOO_OLD,
+    SIGNATURE_IN_FUTURE,
     AMBIGUOUS_AUTHOR,
     TOO_COMPLEX,
     TOO_LARGE,

@@ -15,7 +15,6 @@ from mailman.rest.helpers import (
     CollectionMixin,
     bad_request,
     conflict,
-    etag,
     no_content,
     not_found,
     okay,
@@ -32,7 +31,12 @@ from mailman_pgp.workflows.key_change import (
     waiting_key_change,
     waiting_key_changes,
 )
-from mailman_plugin_kit.rest import PluginPaths, Validator, paging_error, storable
+from mailman_plugin_kit.rest import (
+    PluginPaths,
+    Validator,
+    respond_with_page,
+    storable,
+)
 
 NO_REASON = "No reason given."
 
@@ -79,11 +83,7 @@ class AllKeyChanges(_KeyChangeBase):
 
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>/key-changes[?count=&page=]"""
-        problem = paging_error(request)
-        if problem:
-            bad_request(response, problem)
-            return
-        okay(response, etag(self._make_collection(request)))
+        respond_with_page(self, request, response)
 
 
 @public

@@ -1,6 +1,7 @@
 """REST for PGP lists: ``lists``, ``lists/<list_id>`` (its settings), ``lists/<list_id>/key``
 and the key changes waiting for a moderator, ``lists/<list_id>/key-changes``."""
 
+from mailman.interfaces.action import Action
 from mailman.interfaces.listmanager import IListManager
 from mailman.rest.helpers import (
     CollectionMixin,
@@ -17,11 +18,45 @@ from mailman.rest.helpers import (
 from mailman.rest.validator import enum_validator
 from public import public
 from zope.component import getUtility
+from zope.event import notify
 
 from mailman_pgp.app.lists import AlreadyPGPList, make_pgp_list
-from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList, KeySigners
+from mailman_pgp.interfaces.events import PGPListSettingsChangedEvent
+from mailman_pgp.interfaces.lists import (
+    IPGPListManager,
+    IPGPMailingList,
+    KeySigners,
+    PGPSwitch,
+    PolicyCase,
+)
+from mailman_pgp.openpgp import load_certificate
+from mailman_pgp.rest.archive_keys import archive_keys_resource
+from mailman_pgp.rest.held import AHeldPost
 from mailman_pgp.rest.key_changes import AKeyChange, AllKeyChanges
-from mailman_plugin_kit.rest import PluginPaths, Validator, paging_error, storable
+from mailman_pgp.rest.member_keys import ListMemberKeys
+from mailman_plugin_kit.rest import (
+    PluginPaths,
+    Validator,
+    respond_with_page,
+    storable,
+)
+
+
+def as_switch(value: object) -> bool:
+    """A switch's value from JSON (true/false) or a form ("true"/"false")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError("Accepted Values are: true, false")
+
+
+# The settings PATCH lists/<list_id> takes, each with its converter.
+SETTINGS = {
+    "key_signers": enum_validator(KeySigners),
+    **{case.setting: enum_validator(Action) for case in PolicyCase},
+    **{switch.value: as_switch for switch in PGPSwitch},
+}
 
 
 class _PGPListBase(CollectionMixin):
@@ -39,6 +74,9 @@ class _PGPListBase(CollectionMixin):
             posting_pipeline=None if mlist is None else mlist.posting_pipeline,
             # Who may certify the list's key by email (key sign): a KeySigners name.
             key_signers=pgp_list.key_signers.value,
+            # What the posting chain does in each case: an Action name.
+            **{case.setting: getattr(pgp_list, case.setting).name for case in PolicyCase},
+            **{switch.value: getattr(pgp_list, switch.value) for switch in PGPSwitch},
             self_link=self._paths.path(self.api, "lists", pgp_list.list_id),
             key_link=self._paths.path(self.api, "lists", pgp_list.list_id, "key"),
             key_changes_link=self._paths.path(self.api, "lists", pgp_list.list_id,
@@ -56,11 +94,7 @@ class AllPGPLists(_PGPListBase):
 
     def on_get(self, request, response) -> None:
         """GET lists[?count=&page=]"""
-        problem = paging_error(request)
-        if problem:
-            bad_request(response, problem)
-            return
-        okay(response, etag(self._make_collection(request)))
+        respond_with_page(self, request, response)
 
     def on_post(self, request, response) -> None:
         """POST lists {"list_id": ...}: 201, 400, 404 (no such list) or 409 (PGP already)."""
@@ -98,19 +132,27 @@ class APGPList(_PGPListBase):
             okay(response, self._resource_as_json(self._pgp_list))
 
     def on_patch(self, request, response) -> None:
-        """PATCH lists/<list_id> {"key_signers": "nobody"|"administrators"|"members"}: 204;
-        400 naming the accepted values for another value or parameter."""
+        """PATCH lists/<list_id> with any of the settings (`SETTINGS`): 204; 400 naming the
+        field and its accepted values for a value it does not take, or the unknown fields.
+
+        The settings that took a new value are announced by `PGPListSettingsChangedEvent`.
+        """
         if self._pgp_list is None:
             not_found(response, _not_pgp(self._list_id))
             return
         try:
-            values = Validator(key_signers=enum_validator(KeySigners),
-                               _optional=("key_signers",))(request)
+            values = Validator(**SETTINGS, _optional=tuple(SETTINGS))(request)
         except ValueError as error:
             bad_request(response, str(error))
             return
-        if "key_signers" in values:
-            self._pgp_list.key_signers = values["key_signers"]
+        changed = tuple(sorted(name for name, value in values.items()
+                               if getattr(self._pgp_list, name) != value))
+        for name in changed:
+            setattr(self._pgp_list, name, values[name])
+        if changed:
+            mlist = _mailing_list(self._list_id)
+            if mlist is not None:
+                notify(PGPListSettingsChangedEvent(mlist, changed))
         no_content(response)
 
     @child()
@@ -119,6 +161,28 @@ class APGPList(_PGPListBase):
         if segments:
             return NotFound(), []
         return AListKey(self._list_id, self._pgp_list), []
+
+    @child("archive-keys")
+    def archive_keys(self, context, segments):
+        """lists/<list_id>/archive-keys[/<fingerprint>]"""
+        if len(segments) > 1:
+            return NotFound(), []
+        return archive_keys_resource(self._paths, self._list_id, self._pgp_list is not None,
+                                     _not_pgp(self._list_id), segments), []
+
+    @child("member-keys")
+    def member_keys(self, context, segments):
+        """lists/<list_id>/member-keys, and nothing below it"""
+        if segments:
+            return NotFound(), []
+        return ListMemberKeys(self._list_id), []
+
+    @child()
+    def held(self, context, segments):
+        """lists/<list_id>/held/<request_id>: a held post, decrypted for its moderators"""
+        if len(segments) != 1:
+            return NotFound(), []
+        return AHeldPost(self._paths, self._list_id, segments[0]), []
 
     @child("key-changes")
     def key_changes(self, context, segments):
@@ -163,9 +227,14 @@ class AListKey:
         if self._pgp_list is None:
             not_found(response, _not_pgp(self._list_id))
             return
+        certificate = load_certificate(self._pgp_list.public_key)
         resource = dict(
             list_id=self._pgp_list.list_id,
             fingerprint=self._pgp_list.fingerprint,
+            # As for addresses/<email>/key: GnuPG's name, ISO 8601 times (expires null).
+            algorithm=certificate.algorithm,
+            created=certificate.created,
+            expires=certificate.expires,
             public_key=self._pgp_list.public_key,
         )
         okay(response, etag(resource))

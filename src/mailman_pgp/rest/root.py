@@ -7,6 +7,7 @@ from mailman.rest.helpers import NotFound, child
 from public import public
 
 from mailman_pgp.rest.addresses import AnAddressKey
+from mailman_pgp.rest.key_proofs import AddressKeyProofs
 from mailman_pgp.rest.lists import AllPGPLists, APGPList
 from mailman_plugin_kit.rest import PluginPaths
 
@@ -27,7 +28,9 @@ class PGPRoot:
 
     @child()
     def addresses(self, context, segments):
-        """/addresses/<email>/key"""
+        """/addresses/<email>/key and /addresses/<email>/key-proofs"""
+        if len(segments) == 2 and segments[1] == "key-proofs":
+            return AddressKeyProofs(self._paths, segments[0]), []
         if len(segments) != 2 or segments[1] != "key":
             return NotFound(), []
         return AnAddressKey(self._paths, segments[0]), []

@@ -9,7 +9,7 @@ from zope.interface import implementer
 from mailman_pgp.i18n import N_
 from mailman_pgp.mime import MIMEError
 from mailman_pgp.posting import reasons
-from mailman_pgp.posting.encrypted_post import NotEncrypted, encrypted_part
+from mailman_pgp.posting.encrypted_post import NotEncrypted, post_digest
 from mailman_pgp.posting.refusal import refuse
 
 
@@ -46,6 +46,6 @@ class PGPMessageIdTaken:
 
 def _same_post(stored, msg) -> bool:
     try:
-        return encrypted_part(stored).digest == encrypted_part(msg).digest
+        return post_digest(stored) == post_digest(msg)
     except (NotEncrypted, MIMEError):
         return False

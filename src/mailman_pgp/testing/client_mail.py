@@ -291,3 +291,69 @@ def text_of(msg: Message) -> str:
             text = data.decode(part.get_content_charset() or "utf-8")
             return text.replace("\r\n", "\n")
     raise AssertionError("no text/plain part")
+
+
+# PGP/MIME as mail systems mangle it on the way (draft-dkg-openpgp-pgpmime-message-mangling).
+
+def _head_and_body(message: bytes) -> tuple[list[bytes], list[bytes], bytes]:
+    """The envelope header lines, the content header lines and the body of ``message`` (LF)."""
+    data = as_delivered(message)
+    head, _, body = data.partition(b"\n\n")
+    fields = re.split(rb"\n(?![ \t])", head)
+    content = [field for field in fields if field.lower().startswith(b"content-")]
+    envelope_fields = [field for field in fields
+                       if field not in content and not field.lower().startswith(b"mime-version")]
+    return envelope_fields, content, body
+
+
+def footer_wrapped(message: bytes, footer: str, header: str | None = None,
+                   boundary: str = "===============wrap1234==") -> bytes:
+    """``message`` as a list or gateway passes it on with a footer (and ``header``) added:
+    ``multipart/mixed`` around the original entity and short text parts (LF)."""
+    envelope_fields, content, body = _head_and_body(message)
+
+    def text_part(text: str) -> bytes:
+        return (b'Content-Type: text/plain; charset="utf-8"\n'
+                b"MIME-Version: 1.0\nContent-Transfer-Encoding: 8bit\n\n"
+                + text.encode("utf-8"))
+
+    parts = [*([text_part(header)] if header is not None else []),
+             b"\n".join(content) + b"\n\n" + body.rstrip(b"\n"),
+             text_part(footer)]
+    delimiter = f"\n--{boundary}\n".encode()
+    return (b"\n".join(envelope_fields)
+            + f'\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
+              .encode()
+            + delimiter.lstrip(b"\n") + delimiter.join(parts)
+            + f"\n--{boundary}--\n".encode())
+
+
+def exchange_mixed_up(message: bytes, boundary: str = "_000_MIXEDUP_") -> bytes:
+    """A ``multipart/encrypted`` ``message`` as some Exchange servers pass it on:
+    ``multipart/mixed`` of an empty ``text/plain``, then the version part and the
+    ciphertext, both base64 (LF)."""
+    envelope_fields, _, _ = _head_and_body(message)
+    parts = message_from_bytes(as_delivered(message)).get_payload()
+    assert isinstance(parts, list) and len(parts) == 2, "not a multipart/encrypted message"
+    version, payload = parts
+    assert isinstance(version, Message) and isinstance(payload, Message)
+    version_line, ciphertext = (version.get_payload(decode=True),
+                                payload.get_payload(decode=True))
+    assert isinstance(version_line, bytes) and isinstance(ciphertext, bytes)
+    return (b"\n".join(envelope_fields) + (
+        f'\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\n'
+        f"--{boundary}\n"
+        'Content-Type: text/plain; charset="us-ascii"\n'
+        "Content-Transfer-Encoding: quoted-printable\n\n\n"
+        f"--{boundary}\n"
+        'Content-Type: application/pgp-encrypted; name="PGPMIME version identification"\n'
+        'Content-Description: PGP/MIME version identification\n'
+        'Content-Disposition: attachment; filename="PGPMIME version identification"\n'
+        "Content-Transfer-Encoding: base64\n\n"
+    ).encode() + base64.encodebytes(version_line) + (
+        f"\n--{boundary}\n"
+        'Content-Type: application/octet-stream; name="encrypted.asc"\n'
+        'Content-Description: OpenPGP encrypted message.asc\n'
+        'Content-Disposition: attachment; filename="encrypted.asc"\n'
+        "Content-Transfer-Encoding: base64\n\n"
+    ).encode() + base64.encodebytes(ciphertext) + f"\n--{boundary}--\n".encode())

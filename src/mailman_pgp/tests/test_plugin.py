@@ -168,7 +168,9 @@ def test_post_hook_adds_its_tables_to_an_existing_database(tmp_path):
         revision = db.execute("SELECT version_num FROM alembic_version").fetchall()
     start_mailman(tmp_path, readme_snippet())
     after = tables(tmp_path)
-    assert after - before == {"pgp_mailinglist", "pgp_address_key", "pgp_schema_version"}
+    assert after - before == {"pgp_mailinglist", "pgp_address_key", "pgp_archive_key",
+                              "pgp_withheld_notice", "pgp_seen_signature",
+                              "pgp_schema_version"}
     with sqlite3.connect(tmp_path / "var" / "data" / "mailman.db") as db:
         assert db.execute("SELECT version_num FROM alembic_version").fetchall() == revision
         versions = db.execute("SELECT version FROM pgp_schema_version").fetchall()

@@ -439,6 +439,17 @@ _PGP_PLUGIN_EVENTS = {
             "fingerprint": "the fingerprint of that member's key, upper-case hex",
         },
     ),
+    "PGPListSettingsChangedEvent": EventSpec(
+        _PGP_EVENTS_MODULE,
+        "Settings of a PGP list changed (REST `PATCH /3.1/plugins/pgp/lists/{list_id}`): its "
+        "policy actions, its switches, or who may certify its key.",
+        {
+            "mlist": "the `list_id` of the PGP list",
+            "changed": "the names of the settings that took a new value, sorted, as REST "
+            "names them (e.g. `unsigned_action`, `protect_headers`, `key_signers`); their "
+            "values are not sent: read them from REST `/3.1/plugins/pgp/lists/{list_id}`",
+        },
+    ),
 }
 
 PLUGIN_EVENTS: MappingProxyType[str, EventSpec] = MappingProxyType(_PGP_PLUGIN_EVENTS)

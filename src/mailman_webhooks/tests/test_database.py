@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select, text, update
 from mailman_plugin_kit.schema import SchemaTooNew
 from mailman_webhooks import database
 from mailman_webhooks.model import TABLES
+from mailman_webhooks.model.delivery import CLAIMED_INDEX, ENDPOINT_DUE_INDEX
 from mailman_webhooks.tests.conftest import endpoint_cfg
 from mailman_webhooks.tests.helpers import add_domain
 
@@ -158,3 +159,42 @@ def test_version_1_gets_health_counters_and_retry_from(configure):
             "FROM webhook_endpoint_state")).all()
     assert len(deliveries) == 1 and deliveries[0][0] == deliveries[0][1]
     assert [tuple(row) for row in states] == [("crm", 2, 0, None, None)]
+
+
+def delivery_indexes() -> set[str]:
+    return {index["name"] for index in inspect(config.db.engine).get_indexes("webhook_delivery")}
+
+
+def test_version_4_loses_the_indexes_capture_paid_for_nothing(configure):
+    # A version-4 outbox: an index on endpoint alone, and one on claimed_by for every row.
+    configure(endpoint_cfg("crm", "http://127.0.0.1:9/unused", events="DomainCreatedEvent"))
+    add_domain("four.example.org")
+    config.db.commit()
+    with config.db.engine.begin() as connection:
+        connection.execute(text(f"DROP INDEX {CLAIMED_INDEX}"))
+        connection.execute(text(
+            "CREATE INDEX ix_webhook_delivery_endpoint ON webhook_delivery (endpoint)"))
+        connection.execute(text(
+            "CREATE INDEX ix_webhook_delivery_claim ON webhook_delivery (claimed_by)"))
+        connection.execute(update(database.schema_table).values(version=4))
+    assert database.ensure_schema(config.db.engine) == database.SCHEMA_VERSION
+    indexes = delivery_indexes()
+    assert not {"ix_webhook_delivery_endpoint", "ix_webhook_delivery_claim"} & indexes
+    assert {CLAIMED_INDEX, ENDPOINT_DUE_INDEX} <= indexes
+    assert "claimed_by IS NOT NULL" in index_definition(CLAIMED_INDEX)
+
+
+def index_definition(name: str) -> str:
+    """The CREATE INDEX statement the database keeps for index ``name``."""
+    if config.db.engine.dialect.name == "postgresql":
+        query = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    else:
+        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+    with config.db.engine.connect() as connection:
+        return str(connection.execute(text(query), {"name": name}).scalar_one())
+
+
+def test_a_new_outbox_has_the_indexes_of_a_migrated_one(mailman):
+    # create_all (a new installation) and the migrations must agree.
+    assert "ix_webhook_delivery_endpoint" not in delivery_indexes()
+    assert "claimed_by IS NOT NULL" in index_definition(CLAIMED_INDEX)

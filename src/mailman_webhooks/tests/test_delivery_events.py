@@ -198,8 +198,8 @@ def test_only_the_runner_whose_record_took_announces_a_failure(configure):
         delivery_id=delivery.id, endpoint="crm", started=now,
         outcome=Outcome(400, 0.01, "HTTP 400 Bad Request"),
         decision=Decision(Verdict.final, None, "HTTP 400 Bad Request"),
-        finished=now, attempt=1, event_id=str(delivery.event.id),
-        event_name="DomainCreatedEvent", sequence=delivery.event.sequence,
+        finished=now, attempt=1, event_id=delivery.event_id,
+        event_name="DomainCreatedEvent", sequence=delivery.event_sequence,
     )
     outbox.record(store, "the first runner", [final], settings)
     store.commit()

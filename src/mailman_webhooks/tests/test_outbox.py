@@ -1,10 +1,11 @@
 # Test that claiming takes an endpoint's due deliveries in bounded batches that never overlap,
-# with FOR UPDATE SKIP LOCKED on PostgreSQL, whatever other endpoints have waiting; that
-# released deliveries become claimable again; and that runners writing the same endpoint's
-# state at once do not fail.
+# with FOR UPDATE SKIP LOCKED on PostgreSQL, whatever other endpoints have waiting; that a
+# claimed delivery's body is its event's document; and that runners writing the same
+# endpoint's state at once do not fail.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -20,8 +21,10 @@ from sqlalchemy.orm import Session
 from zope.component import getUtility
 
 from mailman_webhooks import database, outbox
+from mailman_webhooks.capture import OutboxRows, write_rows
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
+from mailman_webhooks.model import WebhookEvent
 from mailman_webhooks.model.delivery import ENDPOINT_DUE_INDEX
 from mailman_webhooks.settings import WebhooksConfiguration
 from mailman_webhooks.tests.conftest import FAST_DELIVERY, endpoint_cfg
@@ -69,19 +72,23 @@ def test_consecutive_claims_are_disjoint_and_bounded(configure):
 
 
 @pytest.mark.mailman
-def test_released_delivery_waits_until_not_before(configure):
-    configure(FAST_DELIVERY + endpoint_cfg("a", URL, events="DomainCreatedEvent"))
-    add_domain("r.example.org")
-    settings = webhooks_settings()
+def test_a_claimed_delivery_sends_its_events_document(configure):
+    # The body is put together around the stored JSON text: it must say what the
+    # event's row says, non-ASCII text and secrets (only when asked for) included.
+    configure(FAST_DELIVERY + endpoint_cfg("a", URL, events="(?!)"))
+    created = utcnow()
+    row = WebhookEvent.new_row("ExampleEvent", created, {"text": "Grüße ✓", "n": [1, None]})
+    row["secret_payload"] = {"text": "Grüße ✓", "n": [1, None], "token": "s3cret"}
     store = config.db.store
-    (delivery,) = outbox.claim(store, "a", settings, utcnow())
-    later = utcnow() + timedelta(minutes=5)
-    outbox.release(store, [delivery], later)
+    sequence = write_rows(OutboxRows(row, ("a",), created), store)
     store.commit()
-    assert outbox.claim(store, "a", settings, utcnow()) == []
-    (again,) = outbox.claim(store, "a", settings, later + timedelta(seconds=1))
-    assert again.id == delivery.id
-    assert again.attempts == 0
+    (claimed,) = outbox.claim(store, "a", webhooks_settings(), utcnow())
+    event = store.get(WebhookEvent, sequence)
+    assert claimed.event_sequence == sequence
+    for secrets in (False, True):
+        body = claimed.body(include_secrets=secrets)
+        assert json.loads(body.decode("utf-8")) == event.body(include_secrets=secrets)
+    assert b"s3cret" not in claimed.body(include_secrets=False)
 
 
 @pytest.mark.mailman

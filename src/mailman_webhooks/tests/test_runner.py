@@ -24,6 +24,7 @@ from mailman.interfaces.runner import RunnerInterrupt
 from zope.component import getUtility
 
 from mailman_webhooks import admin, outbox
+from mailman_webhooks import runner as runner_module
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import DeliveryStatus
@@ -123,21 +124,44 @@ def test_receiver_down_then_up_loses_nothing(hooks, runner):
     assert len(stored) == 10
 
 
-def test_outbox_filled_while_runner_stopped_is_sent_when_it_starts(hooks, mailman):
+def test_outbox_filled_while_runner_stopped_is_sent_when_it_starts(
+    hooks, mailman, monkeypatch
+):
     for number in range(12):
         add_domain(f"q{number}.example.org")
     assert len(deliveries()) == 24
     assert hooks.requests == []
+    claims: list[int] = []
+    claim = outbox.claim
+
+    def counted_claim(*args):
+        batch = claim(*args)
+        claims.append(len(batch))
+        return batch
+
+    monkeypatch.setattr(outbox, "claim", counted_claim)
     runner = WebhooksRunner("webhooks")
     try:
-        # batch_size is 10: each batch claims at most ten, never the whole outbox.
-        assert runner.process_batch() == 10
+        # One turn of the lane goes on from full batch to full batch.
+        assert runner.process_batch() == 24
         run_until(runner, lambda: len(hooks.requests) == 24)
     finally:
         runner._clean_up()
+    # batch_size is 10: each claim takes at most ten, never the whole outbox.
+    assert [number for number in claims if number] == [10, 10, 4]
     sequences = [r["sequence"] for r in hooks.events()]
     assert sequences == sorted(sequences)
     assert len(set(sequences)) == 24
+
+
+def test_a_lane_gives_the_runner_back_its_turn_after_lane_turn(hooks, runner, monkeypatch):
+    # With no time for more, a lane stops after its first full batch, so that the runner
+    # looks at the endpoint's state (an administrator's disable) before the next one.
+    for number in range(12):
+        add_domain(f"turn{number}.example.org")
+    monkeypatch.setattr(runner_module, "LANE_TURN", 0.0)
+    assert runner.process_batch() == 10
+    assert len(hooks.requests) == 10
 
 
 def test_batch_claimed_by_a_dead_runner_is_sent_after_its_lease(hooks, runner):

@@ -291,7 +291,8 @@ def test_the_rest_roots_children_offer_no_secret_key(mailman):
     assert isinstance(root, PGPRoot)
     tree = resource_tree(root)
     assert set(tree) == {"/", "/lists", "/addresses", "/lists/<id>", "/lists/<id>/key",
-                         "/lists/<id>/key-changes"}
+                         "/lists/<id>/key-changes", "/lists/<id>/archive-keys",
+                         "/lists/<id>/member-keys", "/lists/<id>/held"}
     assert tree["/lists/<id>"] == {"GET", "PATCH"}
     words = " ".join(tree).lower()
     assert not any(word in words for word in ("secret", "export", "import", "passphrase",

@@ -57,6 +57,8 @@ def test_the_pgp_checks_come_before_mailmans_chain(mailman):
     assert isinstance(chain, PGPPostingChain)
     names = [(link.rule.name, link.chain.name if link.chain else link.function.__name__)
              for link in chain.get_links(None, None, None)]
+    # With the default policies: every case rejected but inline PGP, which is accepted
+    # (no link); unencrypted posts refused before the check.
     assert names == [
         ("no-senders", "discard"),
         ("loop", "discard"),
@@ -64,14 +66,19 @@ def test_the_pgp_checks_come_before_mailmans_chain(mailman):
         ("pgp-ambiguous-author", "pgp-reject"),
         ("pgp-author-without-key", "pgp-reject"),
         ("pgp-too-complex", "pgp-reject"),
-        ("pgp-not-encrypted", "pgp-reject"),
+        ("pgp-unencrypted", "pgp-reject"),
         ("pgp-message-id-taken", "pgp-reject"),
-        ("pgp-too-large", "hold"),
+        ("pgp-too-large", "pgp-hold"),
         ("truth", "check_post"),
-        ("pgp-too-slow", "hold"),
-        ("pgp-plaintext-over-list-limit", "hold"),
+        ("pgp-too-slow", "pgp-hold"),
+        ("pgp-plaintext-over-list-limit", "pgp-hold"),
         ("pgp-not-decryptable", "pgp-reject"),
-        ("pgp-not-signed-by-sender", "pgp-reject"),
+        ("pgp-unsigned", "pgp-reject"),
+        ("pgp-bad-signature", "pgp-reject"),
+        ("pgp-expired-key", "pgp-reject"),
+        ("pgp-revoked-key", "pgp-reject"),
+        ("pgp-unknown-key", "pgp-reject"),
+        ("pgp-replay", "pgp-reject"),
         ("truth", "default-posting-chain"),
     ]
 
@@ -82,9 +89,15 @@ def test_an_approved_post_is_checked_again_before_it_is_accepted(mailman):
              for link in chain.get_links(None, None, None)]
     assert names == [
         ("truth", "recheck_post"),
-        ("pgp-too-slow", "hold"),
+        ("pgp-too-slow", "pgp-hold"),
         ("pgp-not-decryptable", "pgp-reject"),
-        ("pgp-not-signed-by-sender", "pgp-reject"),
+        ("pgp-unencrypted", "pgp-reject"),
+        ("pgp-unsigned", "pgp-reject"),
+        ("pgp-bad-signature", "pgp-reject"),
+        ("pgp-expired-key", "pgp-reject"),
+        ("pgp-revoked-key", "pgp-reject"),
+        ("pgp-unknown-key", "pgp-reject"),
+        ("pgp-replay", "pgp-reject"),
         ("truth", "accept"),
     ]
 
@@ -94,7 +107,7 @@ def test_a_good_post_goes_on_to_the_pipeline_encrypted_after_one_decryption(
     raw = scenario.pgp_mime_post(people["anne"], f"{SECRET}\n")
     msgdata = run_chain(scenario, raw)
     assert len(decrypt_calls) == 1
-    assert "pgp-not-signed-by-sender" in msgdata["rule_misses"]
+    assert {"pgp-unsigned", "pgp-unknown-key", "pgp-replay"} <= set(msgdata["rule_misses"])
     assert "member-moderation" in msgdata["rule_misses"] + msgdata["rule_hits"]
     [item] = get_queue_messages("pipeline", expected_count=1)
     assert item.msg.get_content_type() == "multipart/encrypted"
@@ -113,10 +126,10 @@ def test_mailmans_moderation_still_applies_after_the_pgp_checks(scenario, people
 @pytest.mark.parametrize(
     ("kind", "rule", "reason"),
     [
-        ("plain", "pgp-not-encrypted", "Your message was not encrypted."),
+        ("plain", "pgp-unencrypted", "Your message was not encrypted."),
         ("foreign-key", "pgp-not-decryptable", "The list could not decrypt your message."),
-        ("unsigned", "pgp-not-signed-by-sender", "Your message was not signed."),
-        ("other-signer", "pgp-not-signed-by-sender", "not by your confirmed key"),
+        ("unsigned", "pgp-unsigned", "Your message was not signed."),
+        ("other-signer", "pgp-unknown-key", "not by your confirmed key"),
     ],
 )
 def test_a_refused_post_draws_a_notice_naming_the_reason_without_plaintext(

@@ -1,15 +1,17 @@
 # Test that the plugin creates its missing tables, keeps its own schema version, refuses a newer
 # one, migrates a database made by today's schema through its migration steps, and brings a
-# version-1 database holding a PGP list to version 2 (who may certify the list's key).
+# version-1 database holding a PGP list to version 2 (who may certify the list's key) and a
+# version-2 one to version 3 (the per-list policy settings, existing lists getting the defaults).
 
 import pytest
 from mailman.app.lifecycle import create_list
 from mailman.config import config
 from mailman.database.transaction import transaction
+from mailman.interfaces.action import Action
 from sqlalchemy import inspect, select, text, update
 from zope.component import getUtility
 
-from mailman_pgp.interfaces.lists import IPGPListManager, KeySigners
+from mailman_pgp.interfaces.lists import IPGPListManager, KeySigners, PolicyCase
 from mailman_pgp.model import SCHEMA_VERSION, PGPAddressKey, ensure_schema, schema
 from mailman_pgp.openpgp import load_certificate
 from mailman_pgp.openpgp.tests.key_files import key_data
@@ -122,8 +124,8 @@ def test_a_version_1_database_holding_a_pgp_list_is_migrated_to_version_2(mailma
     set_version(1)
     assert "key_signers" not in columns("pgp_mailinglist")
     try:
-        assert ensure_schema() == 2
-        assert versions() == [2]
+        assert ensure_schema() == SCHEMA_VERSION
+        assert versions() == [SCHEMA_VERSION]
         with config.db.engine.connect() as connection:
             rows = connection.execute(
                 text("SELECT list_id, fingerprint, key_signers FROM pgp_mailinglist")).all()
@@ -134,7 +136,7 @@ def test_a_version_1_database_holding_a_pgp_list_is_migrated_to_version_2(mailma
         # The column takes every setting, and the step does not run twice.
         with transaction():
             pgp_list.key_signers = KeySigners.members
-        assert ensure_schema() == 2
+        assert ensure_schema() == SCHEMA_VERSION
         with config.db.engine.connect() as connection:
             assert connection.execute(
                 text("SELECT key_signers FROM pgp_mailinglist")).scalar() == "members"
@@ -156,3 +158,62 @@ def test_the_migrated_column_is_the_column_a_new_database_gets(mailman):
     column = PGPMailingList.__table__.c.key_signers
     made = str(CreateColumn(column).compile(dialect=config.db.engine.dialect))
     assert made == "key_signers VARCHAR(16) DEFAULT 'administrators' NOT NULL"
+
+
+POLICY_COLUMNS = [
+    "unencrypted_action", "unsigned_action", "bad_signature_action", "expired_key_action",
+    "revoked_key_action", "unknown_key_action", "inline_pgp_action", "replay_action",
+    "sign_outgoing", "strip_sender_signature", "protect_headers", "autocrypt",
+    "archive_plaintext"]
+
+
+def test_a_version_2_database_holding_a_pgp_list_is_migrated_to_version_3(mailman):
+    # A PGP list as version 2 stored it: no policy columns.
+    from mailman_pgp.app.lists import make_pgp_list
+
+    ensure_schema()
+    with transaction():
+        make_pgp_list(create_list("bee@example.com"))
+    config.db.commit()
+    with config.db.engine.begin() as connection:
+        for column in POLICY_COLUMNS:
+            connection.execute(text(f"ALTER TABLE pgp_mailinglist DROP COLUMN {column}"))
+    set_version(2)
+    assert not columns("pgp_mailinglist") & set(POLICY_COLUMNS)
+    try:
+        assert ensure_schema() == 3
+        assert versions() == [3]
+        with config.db.engine.connect() as connection:
+            row = connection.execute(text(
+                f"SELECT {', '.join(POLICY_COLUMNS)} FROM pgp_mailinglist")).one()
+        assert tuple(row) == ("reject", "reject", "reject", "reject", "reject", "reject",
+                              "accept", "reject", True, False, True, True, False)
+        pgp_list = getUtility(IPGPListManager).get("bee.example.com")
+        assert pgp_list.replay_action is Action.reject
+        assert pgp_list.inline_pgp_action is Action.accept
+        assert pgp_list.sign_outgoing is True and pgp_list.archive_plaintext is False
+        with transaction():
+            pgp_list.unsigned_action = Action.defer
+            pgp_list.protect_headers = False
+        assert ensure_schema() == 3
+        with config.db.engine.connect() as connection:
+            assert tuple(connection.execute(text(
+                "SELECT unsigned_action, protect_headers FROM pgp_mailinglist")).one()) == (
+                    "defer", False)
+    finally:
+        config.db.abort()
+        with config.db.engine.begin() as connection:
+            schema._add_policy_settings(connection)
+        set_version(SCHEMA_VERSION)
+
+
+def test_the_migrated_policy_columns_are_the_columns_a_new_database_gets(mailman):
+    from sqlalchemy.schema import CreateColumn
+
+    from mailman_pgp.model import PGPMailingList
+
+    table = PGPMailingList.__table__
+    made = tuple(str(CreateColumn(table.c[name]).compile(dialect=config.db.engine.dialect))
+                 for name in POLICY_COLUMNS)
+    assert made == schema._POLICY_COLUMNS_V3
+    assert {case.setting for case in PolicyCase} <= set(POLICY_COLUMNS)

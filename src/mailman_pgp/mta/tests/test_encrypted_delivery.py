@@ -13,7 +13,7 @@ from mailman.interfaces.mta import IMailTransportAgentDelivery
 from mailman.testing.helpers import LogFileMark
 from zope.interface.verify import verifyObject
 
-import mailman_pgp.mta.fanout as fanout
+import mailman_pgp.posting.fanout as fanout
 from mailman_pgp.mta.encrypted_delivery import EncryptedDelivery, Undeliverable
 from mailman_pgp.mta.mailman_deliver import deliver_with
 from mailman_pgp.openpgp import load_certificate

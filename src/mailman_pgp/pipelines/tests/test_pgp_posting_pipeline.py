@@ -1,5 +1,6 @@
 # Test that the PGP posting pipeline checks first that a post is the one its chain checked, then
-# runs Mailman's posting pipeline without the handlers that alter or copy the body, in order.
+# runs Mailman's posting pipeline without the handlers that alter the body or send it out in the
+# clear, with the plugin's digest handler in the place of Mailman's, in order.
 
 from mailman.config import config
 from mailman.pipelines.builtin import PostingPipeline
@@ -7,13 +8,13 @@ from mailman.pipelines.builtin import PostingPipeline
 from mailman_pgp.pipelines.pgp_posting_pipeline import BODY_HANDLERS
 
 BODY_ALTERING = {"mime-delete", "decorate"}
-BODY_COPYING = {"to-archive", "to-digest", "to-usenet"}
+SENT_OUT_IN_THE_CLEAR = {"to-usenet"}
 
 
-def test_no_handler_alters_or_copies_the_body(mailman):
+def test_no_handler_alters_the_body_or_sends_it_out_in_the_clear(mailman):
     names = [handler.name for handler in config.pipelines["pgp-posting-pipeline"]]
-    assert not (set(names) & (BODY_ALTERING | BODY_COPYING))
-    assert BODY_HANDLERS == BODY_ALTERING | BODY_COPYING
+    assert not (set(names) & (BODY_ALTERING | SENT_OUT_IN_THE_CLEAR))
+    assert BODY_HANDLERS == BODY_ALTERING | SENT_OUT_IN_THE_CLEAR
 
 
 def test_the_check_of_the_post_comes_before_any_stock_handler(mailman):
@@ -21,11 +22,23 @@ def test_the_check_of_the_post_comes_before_any_stock_handler(mailman):
     assert names[0] == "pgp-checked-post"
 
 
+def test_archive_stays_and_digest_is_the_plugins_in_mailmans_place(mailman):
+    names = [handler.name for handler in config.pipelines["pgp-posting-pipeline"]]
+    stock = [handler.name for handler in config.pipelines["default-posting-pipeline"]]
+    assert "to-archive" in names
+    assert "to-digest" not in names
+    assert names.index("pgp-to-digest") - 1 == stock.index("to-digest") - len(
+        [name for name in stock[:stock.index("to-digest")] if name in BODY_HANDLERS])
+
+
 def test_every_other_stock_handler_stays_in_order(mailman):
     names = [handler.name for handler in config.pipelines["pgp-posting-pipeline"]]
     stock = [handler.name for handler in config.pipelines["default-posting-pipeline"]]
-    assert names[1:] == [name for name in stock if name not in BODY_ALTERING | BODY_COPYING]
-    for header_handler in ("cook-headers", "subject-prefix", "rfc-2369", "member-recipients",
+    ours = {"to-digest": "pgp-to-digest", "subject-prefix": "pgp-subject-prefix"}
+    expected = [ours.get(name, name)
+                for name in stock if name not in BODY_ALTERING | SENT_OUT_IN_THE_CLEAR]
+    assert names[1:] == expected
+    for header_handler in ("cook-headers", "pgp-subject-prefix", "rfc-2369", "member-recipients",
                            "to-outgoing"):
         assert header_handler in names
     assert list(PostingPipeline._default_handlers) == stock

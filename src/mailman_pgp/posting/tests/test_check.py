@@ -42,7 +42,21 @@ def test_saved_values_are_plain_strings():
     record = msgdata[MSGDATA_KEY]
     assert all(value is None or type(value) is str for value in record.values())
     assert set(record) == {"outcome", "author", "digest", "status", "signer", "issuer",
-                           "sender_key", "detail"}
+                           "sender_key", "detail", "kind", "signed_at", "signature"}
+
+
+def test_the_kind_signing_time_and_signature_digest_round_trip():
+    from datetime import UTC, datetime
+
+    from mailman_pgp.mime import MessageKind
+
+    msgdata: dict = {}
+    made = PostCheck(CheckOutcome.OPENED, AUTHOR, DIGEST, SignatureStatus.GOOD, SENDER_KEY,
+                     None, SENDER_KEY, kind=MessageKind.INLINE_ENCRYPTED,
+                     signed_at=datetime(2025, 3, 1, 12, 30, tzinfo=UTC), signature="e" * 64)
+    made.save(msgdata)
+    assert msgdata[MSGDATA_KEY]["signed_at"] == "2025-03-01T12:30:00+00:00"
+    assert PostCheck.load(msgdata) == made
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 
 import hashlib
 import pickle
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from typing import Any
 
@@ -13,6 +14,7 @@ from zope.component import getUtility
 
 import mailman_pgp.posting.encrypted_post as encrypted_post
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
+from mailman_pgp.mime import MessageKind
 from mailman_pgp.openpgp import SignatureStatus, load_certificate
 from mailman_pgp.posting.check import CheckOutcome, PostCheck
 from mailman_pgp.posting.checker import check_post
@@ -59,7 +61,11 @@ def test_a_good_post_is_opened_once_and_only_its_check_is_recorded(
     ciphertext = encrypted_post.encrypted_part(message_from_bytes(raw, Message)).ciphertext
     assert check == PostCheck(
         CheckOutcome.OPENED, "anne@example.com", hashlib.sha256(ciphertext).hexdigest(),
-        SignatureStatus.GOOD, anne.fingerprint, check.issuer, anne.fingerprint)
+        SignatureStatus.GOOD, anne.fingerprint, check.issuer, anne.fingerprint,
+        kind=MessageKind.PGP_MIME_ENCRYPTED, signed_at=check.signed_at,
+        signature=check.signature)
+    assert abs(datetime.now(UTC) - check.signed_at) < timedelta(minutes=5)
+    assert len(check.signature) == 64 and check.signature != check.digest
     assert check.signed_by_sender
     assert SECRET.encode() not in pickle.dumps(msgdata)
 

@@ -12,12 +12,17 @@ from zope.interface.verify import verifyObject
 
 KINDS = [
     ("mailman_pgp.rules", IRule, "rules",
-     {"pgp-ambiguous-author", "pgp-author-without-key", "pgp-too-large", "pgp-not-encrypted",
-      "pgp-message-id-taken", "pgp-not-decryptable", "pgp-not-signed-by-sender",
-      "pgp-too-complex", "pgp-too-slow", "pgp-plaintext-over-list-limit"}),
+     {"pgp-ambiguous-author", "pgp-author-without-key", "pgp-too-large",
+      "pgp-message-id-taken", "pgp-not-decryptable",
+      "pgp-too-complex", "pgp-too-slow", "pgp-plaintext-over-list-limit",
+      # One per policy case.
+      "pgp-unencrypted", "pgp-unsigned", "pgp-bad-signature", "pgp-expired-key",
+      "pgp-revoked-key", "pgp-unknown-key", "pgp-inline-pgp", "pgp-replay"}),
     ("mailman_pgp.chains", IChain, "chains",
-     {"pgp-posting-chain", "pgp-recheck-chain", "pgp-reject"}),
-    ("mailman_pgp.handlers", IHandler, "handlers", {"pgp-checked-post"}),
+     {"pgp-posting-chain", "pgp-recheck-chain", "pgp-reject", "pgp-hold",
+      "pgp-defer"}),
+    ("mailman_pgp.handlers", IHandler, "handlers",
+     {"pgp-checked-post", "pgp-to-digest", "pgp-subject-prefix"}),
     ("mailman_pgp.pipelines", IPipeline, "pipelines", {"pgp-posting-pipeline"}),
 ]
 

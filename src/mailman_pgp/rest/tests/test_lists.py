@@ -1,5 +1,6 @@
 # Test that the REST API makes lists PGP lists and shows their settings and public keys.
 
+from datetime import datetime
 from urllib.error import HTTPError
 
 import pytest
@@ -156,10 +157,16 @@ def test_an_unknown_list_is_not_found(rest_url, ant):
 def test_the_key_resource_serves_the_public_key_only(rest_url, ant):
     make_pgp(rest_url, ant)
     content, response = call_api(rest_url(f"3.1/plugins/pgp/lists/{ant}/key"))
-    assert set(content) == {"list_id", "fingerprint", "public_key", "http_etag"}
+    assert set(content) == {"list_id", "fingerprint", "public_key", "algorithm", "created",
+                            "expires", "http_etag"}
     assert content["public_key"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
     assert "PRIVATE KEY" not in response.text
-    assert load_certificate(content["public_key"]).fingerprint == content["fingerprint"]
+    certificate = load_certificate(content["public_key"])
+    assert certificate.fingerprint == content["fingerprint"]
+    # The key's facts as addresses/<email>/key gives them: GnuPG's algorithm name, ISO 8601.
+    assert content["algorithm"] == certificate.algorithm
+    assert datetime.fromisoformat(content["created"]) == certificate.created
+    assert content["expires"] is None and certificate.expires is None
     assert content["fingerprint"] == getUtility(IPGPListManager).get(ant).fingerprint
 
 

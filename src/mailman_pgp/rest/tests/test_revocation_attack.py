@@ -83,8 +83,13 @@ def test_the_revoked_member_gets_no_more_copies(scenario, people, rest_url, form
     answer = revoke_and_record(people, rest_url, form)
 
     after = post(scenario, scenario.pgp_mime_post(people["anne"], "after\n"))
-    assert sorted(after) == ["anne@example.com", "cleo@example.com"]
+    assert sorted(after) == ["anne@example.com", "bart@example.com", "cleo@example.com"]
     assert all(len(copies) == 1 for copies in after.values())
+    # bart gets no copy, only the notice that a post was withheld from him.
+    [withheld] = after["bart@example.com"]
+    assert withheld.get_content_type() == "text/plain"
+    assert str(withheld["Subject"]).endswith("was withheld from you")
+    assert "after" not in text_of(withheld)
     assert answer == 204
     bart = people["bart"]
     content, response = call_api(rest_url(f"3.1/plugins/pgp/addresses/{bart.email}/key"))

@@ -10,7 +10,6 @@ encryption itself. No SMTP here, so the fan-out can be timed on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from copy import deepcopy
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
@@ -19,18 +18,6 @@ from public import public
 
 from mailman_pgp.mime import EncryptedCopies, build_signed, canonical_bytes, entity_bytes
 from mailman_pgp.openpgp import Certificate, KeyUnusable, SecretKey, encrypt, sign_detached
-
-# Headers that describe the body; every copy gets its own from the PGP/MIME frame.
-_CONTENT_HEADERS = frozenset(
-    {
-        "content-type",
-        "content-transfer-encoding",
-        "content-disposition",
-        "content-description",
-        "content-id",
-        "mime-version",
-    }
-)
 
 
 @public
@@ -50,35 +37,18 @@ class Copy:
 @public
 def sign_content(content: Message, key: SecretKey) -> bytes:
     """The canonical bytes of ``content`` wrapped in ``multipart/signed`` by the list key."""
-    signed_bytes = canonical_bytes(content)
+    return sign_canonical(canonical_bytes(content), key)
+
+
+@public
+def sign_canonical(signed_bytes: bytes, key: SecretKey) -> bytes:
+    """``signed_bytes``, an entity in the form it is to be signed in (CRLF), wrapped in
+    ``multipart/signed`` by the list key; `MIMEError` if it would not stay so."""
     signature = sign_detached(signed_bytes, key)
     signed = build_signed(signed_bytes, signature.armor, f"pgp-{signature.hash_algorithm}")
     # build_signed keeps the signed part byte-exact and checks it; canonicalizing the
     # whole again would only cost time.
     return entity_bytes(signed, "\r\n")
-
-
-@public
-def envelope_headers(post: Message) -> list[tuple[str, str | Header]]:
-    """The headers of ``post`` each copy carries outside the encryption, in order.
-
-    Subject, From, To, Message-ID, List-* and the rest; not the Content-* headers,
-    which describe the encrypted body as it arrived rather than the copy.
-    """
-    return [(name, value) for name, value in post.items() if name.lower() not in _CONTENT_HEADERS]
-
-
-@public
-def message_content(msg: Message) -> Message:
-    """A copy of ``msg`` with only the headers that describe its body: what gets signed.
-
-    The complement of `envelope_headers`, for a message the list writes itself (a
-    notice, a reply) rather than a post it opened.
-    """
-    content = deepcopy(msg)
-    for name in {name.lower() for name in content.keys()} - _CONTENT_HEADERS:
-        del content[name]
-    return content
 
 
 @public

@@ -6,10 +6,10 @@ from email import message_from_bytes
 import pytest
 from mailman.email.message import Message
 
-import mailman_pgp.mta.fanout as fanout
-from mailman_pgp.mime import parse_entity
-from mailman_pgp.mta.fanout import envelope_headers, fan_out, sign_content
+import mailman_pgp.posting.fanout as fanout
+from mailman_pgp.mime import envelope_headers, parse_entity
 from mailman_pgp.openpgp import generate_key, load_certificate
+from mailman_pgp.posting.fanout import fan_out, sign_content
 from mailman_pgp.testing.calls import record_calls
 from mailman_pgp.testing.client_mail import split_signed_raw, text_body
 from mailman_pgp.testing.gnupg import GnuPGClient

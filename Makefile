@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test test-sqlite test-postgres test-mailman lint bench fuzz system-deps clean
 
-$(STAMP): pyproject.toml
+# The web app (web/, docs/web.md) installs beside Mailman: its dependencies add to
+# Mailman's and change none of them, and its tests call this venv's Mailman.
+$(STAMP): pyproject.toml web/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e './web[test]'
 	touch $(STAMP)
 
 system-deps:
@@ -20,17 +23,22 @@ system-deps:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	cd web && ../$(BIN)/mypy
 
 # The whole suite runs twice: on SQLite (Mailman's default) and on PostgreSQL
 # (a throwaway server on loopback, see scripts/with-postgres); then Mailman's own suite
 # with and without the plugins (test-mailman, about 6 minutes on 2 cores).
 test: lint test-sqlite test-postgres test-mailman
 
+# The web app's tests run in a pytest of their own (Django set up by web/conftest.py);
+# its Django database is SQLite in both, Mailman's the one of the target.
 test-sqlite: system-deps $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(WEB_PYTEST_ARGS) web
 
 test-postgres: system-deps $(STAMP)
 	scripts/with-postgres $(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-postgres $(BIN)/pytest $(WEB_PYTEST_ARGS) web
 
 # Mailman Core's own test suite (from its sdist, cached in var/mailman-suite/), run
 # without and with both plugins enabled and compared (scripts/mailman_suite.py); the

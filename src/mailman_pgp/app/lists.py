@@ -25,10 +25,12 @@ class AlreadyPGPList(PGPError):
 
 
 @public
-def list_user_id(mlist: IMailingList) -> str:
-    """The user ID of a list's key: ``Display Name <posting address>``."""
+def list_user_id(mlist: IMailingList, address: str | None = None) -> str:
+    """A user ID of a list's key: ``Display Name <posting address>`` (its primary one), or
+    with ``address`` (the -request address) in place of the posting address."""
+    address = address or mlist.posting_address
     name = " ".join(mlist.display_name.replace("<", " ").replace(">", " ").split())
-    return f"{name} <{mlist.posting_address}>" if name else f"<{mlist.posting_address}>"
+    return f"{name} <{address}>" if name else f"<{address}>"
 
 
 @public
@@ -41,7 +43,8 @@ def make_pgp_list(mlist: IMailingList) -> IPGPMailingList:
     """
     if getUtility(IPGPListManager).get(mlist.list_id) is not None:
         raise AlreadyPGPList(mlist.list_id)
-    key = generate_key(list_user_id(mlist), pgp_config().key_algorithm)
+    key = generate_key(list_user_id(mlist), pgp_config().key_algorithm,
+                       more_user_ids=[list_user_id(mlist, mlist.request_address)])
     pgp_list = getUtility(IPGPListManager).create(mlist.list_id, key)
     mlist.posting_chain = POSTING_CHAIN
     mlist.posting_pipeline = POSTING_PIPELINE

@@ -513,10 +513,27 @@ class SecretKey:
 
 
 @public
-def generate_key(user_id: str, algorithm: KeyAlgorithm = KeyAlgorithm.CV25519) -> SecretKey:
-    """A new key pair for a list, without expiry, usable by GnuPG 2.2."""
+def generate_key(user_id: str, algorithm: KeyAlgorithm = KeyAlgorithm.CV25519, *,
+                 more_user_ids: Sequence[str] = ()) -> SecretKey:
+    """A new key pair for a list, without expiry, usable by GnuPG 2.2.
+
+    ``user_id`` is its primary user ID; ``more_user_ids`` are certified by the key too
+    (a list's -request address, so that clients looking that address up accept the key).
+    """
     tsk = pysequoia.Tsk.generate(
         user_id, profile=pysequoia.Profile.RFC4880, cipher_suite=_CIPHER_SUITES[algorithm])
+    if more_user_ids:
+        # pysequoia adds user IDs to a Cert only, with a DeprecationWarning for one that
+        # holds secret keys; the secret key comes back out of it whole.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cert = pysequoia.Cert.from_bytes(bytes(tsk))
+            for extra in more_user_ids:
+                cert = cert.add_user_id(extra, tsk.certifier())
+            secrets = cert.secrets
+            if secrets is None:
+                raise KeyParseError("The new key lost its secret half when user IDs were added.")
+            tsk = secrets
     return SecretKey(tsk)
 
 

@@ -224,10 +224,6 @@ def test_gnupg_locates_list_key_over_http(live_server, crypt):
         client.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the list key's only user ID is the posting address (mailman_pgp.app.lists."
-    "list_user_id); gpg --locate-keys keeps only user IDs with the address it looked up, so "
-    "it drops the key served for the -request address until the key carries that user ID"))
 def test_gnupg_locates_list_key_for_request_address(live_server, crypt):
     client = GnuPGClient()
     try:

@@ -1,8 +1,8 @@
 # Test that nothing Mailman and the plugin keep on disk holds the plaintext of an encrypted post:
 # posts with marker strings in their protected Subject and body, made with GnuPG, go through real
 # Mailman runners (delivered with a retry, held and approved, held and rejected, digested and the
-# digest sent, archived, held and left waiting), then every file under var/ and every row of the
-# database is scanned.
+# digest sent, archived, held and left waiting, shunted at delivery), then every file under var/
+# and every row of the database is scanned.
 
 from pathlib import Path
 from uuid import uuid4
@@ -31,7 +31,7 @@ def people():
     cast.close()
 
 
-def test_no_plaintext_of_an_encrypted_post_is_kept_anywhere(mailman, people):
+def test_no_plaintext_of_an_encrypted_post_is_kept_anywhere(mailman, people, monkeypatch):
     from mailman.app.moderator import handle_message
     from mailman.config import config
     from mailman.database.transaction import transaction
@@ -68,6 +68,18 @@ def test_no_plaintext_of_an_encrypted_post_is_kept_anywhere(mailman, people):
     delivered_subject, delivered_body = post("bob", "delivered")
     scenario.run_queues()
     assert config.switchboards["retry"].files, "a copy waits in the retry queue"
+    # Opened at delivery, then the server fails (the disk is full, say): the out runner
+    # shunts the post as it came, and the shunt queue must hold only that.
+    from mailman_pgp.mta import pgp_delivery
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    with monkeypatch.context() as failing:
+        failing.setattr(pgp_delivery, "post_copy", disk_full)
+        post("bob", "shunted")
+        scenario.run_queues()
+    assert config.switchboards["shunt"].files, "the post waits in the shunt queue"
     # Three held posts of a nonmember: one approved, one rejected, one left waiting.
     approved_subject, _ = post("mallory", "approved")
     post("mallory", "rejected")
@@ -86,7 +98,8 @@ def test_no_plaintext_of_an_encrypted_post_is_kept_anywhere(mailman, people):
 
     delivered = scenario.delivered()
     # Each stage happened: the post delivered, the approved one too, the digest sent to
-    # Dora, two posts (one of them approved) in the encrypted archive.
+    # Dora, three posts in the encrypted archive (the delivered one, the approved one, and the
+    # shunted one, archived by the pipeline before its delivery failed).
     def subjects(name: str) -> list[str]:
         return [str(read_as(people[name].client, copy)["Subject"])
                 for copy in delivered[people[name].email]]
@@ -96,7 +109,7 @@ def test_no_plaintext_of_an_encrypted_post_is_kept_anywhere(mailman, people):
     assert any(approved_subject in subject for subject in subjects("alice"))
     [digest] = delivered["dora@example.com"]
     assert delivered_body in read_as(people["dora"].client, digest).as_string()
-    assert len(set(files_under(archive)) - archived_before) == 2
+    assert len(set(files_under(archive)) - archived_before) == 3
 
     var = Path(config.VAR_DIR)
     checked = {path.relative_to(var).parts[0] for path in files_under(var)}

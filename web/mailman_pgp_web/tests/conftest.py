@@ -20,6 +20,9 @@ class Keys:
     bart_fingerprint: str
     cris: str
     cris_fingerprint: str
+    # A second key of Cris's, for a key change.
+    cris_new: str
+    cris_new_fingerprint: str
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +33,10 @@ def gpg_keys():
     try:
         bart = gpg.generate("Bart Person <bart@example.com>", expire="2y")
         cris = gpg.generate("Cris Person <cris@example.com>", expire="2y")
+        cris_new = gpg.generate("Cris Person (new) <cris@example.com>", expire="2y")
         yield Keys(bart=gpg.export(bart), bart_fingerprint=bart,
-                   cris=gpg.export(cris), cris_fingerprint=cris)
+                   cris=gpg.export(cris), cris_fingerprint=cris,
+                   cris_new=gpg.export(cris_new), cris_new_fingerprint=cris_new)
     finally:
         gpg.close()
 

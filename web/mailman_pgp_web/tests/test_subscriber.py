@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mailman_pgp_web.tests.conftest import make_user
-from mailman_pgp_web.tests.helpers import make_pgp_list, plugin
+from mailman_pgp_web.tests.helpers import make_pgp_list, plugin, set_confirmed_key
 
 pytestmark = [pytest.mark.django_db, pytest.mark.mailman]
 
@@ -67,3 +67,27 @@ def test_refused_key_is_shown_at_the_key_field(client, crypto_list, gpg_keys):
     [(_, form)] = response.context["addresses"]
     assert "has no user ID with the address cris@example.com" in form.errors["public_key"][0]
     assert plugin("GET", "addresses/cris@example.com/key").status_code == 404
+
+
+def test_upload_by_a_member_waits_for_its_proof_while_the_old_key_stays(
+        client, crypto_list, gpg_keys):
+    make_pgp_list("crypto.example.com")
+    set_confirmed_key("cris@example.com", gpg_keys.cris)
+    crypto_list.subscribe("cris@example.com", pre_verified=True, pre_confirmed=True,
+                          pre_approved=True)
+    assert crypto_list.get_member("cris@example.com")
+    client.force_login(make_user("cris@example.com"))
+
+    sent = client.post(URL, {"email": "cris@example.com",
+                             "cris@example.com-list_id": "crypto.example.com",
+                             "cris@example.com-public_key": gpg_keys.cris_new})
+    assert sent.status_code == 302
+
+    # A web login proves the address, not the key: the key in force stays until the new
+    # one is proved by email (and a moderator approves, the upload being unsigned).
+    stored = plugin("GET", "addresses/cris@example.com/key").json()
+    assert (stored["fingerprint"], stored["confirmed"]) == (gpg_keys.cris_fingerprint, True)
+    [challenge] = queued("key confirm")
+    assert challenge.msgdata["recipients"] == {"cris@example.com"}
+    page = client.get(URL).content.decode()
+    assert f"key {gpg_keys.cris_new_fingerprint} waiting for confirmation" in page

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import email
+from uuid import uuid4
 
 import pysequoia
 import pytest
@@ -58,7 +59,8 @@ def revoke(scenario, zoe, *blocks: str, signer: str | None = None):
 def post(scenario, author) -> set[str]:
     """Who received a copy of a post by ``author``."""
     scenario.smtpd.clear()
-    raw = scenario.pgp_mime_post(author, "Hello list")
+    # A text of its own each time: the same signed text within one second is a replay.
+    raw = scenario.pgp_mime_post(author, f"Hello list ({uuid4().hex})")
     message_id = email.message_from_bytes(raw)["Message-ID"]
     scenario.send_by_lmtp(raw)
     scenario.run_queues()

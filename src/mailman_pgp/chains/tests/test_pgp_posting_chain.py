@@ -14,26 +14,9 @@ from mailman.testing.helpers import get_queue_messages
 import mailman_pgp.posting.encrypted_post as encrypted_post
 from mailman_pgp.chains.pgp_posting_chain import PGPPostingChain
 from mailman_pgp.posting.check import PostCheck
-from mailman_pgp.posting.tests.scenario import People, PGPListScenario
 from mailman_pgp.testing.calls import record_calls
 
 SECRET = "chain-plaintext-4e1d"
-
-
-@pytest.fixture(scope="module")
-def people():
-    cast = People()
-    cast.add("anne", "anne@example.com")
-    cast.add("otto", "otto@example.com")
-    yield cast
-    cast.close()
-
-
-@pytest.fixture
-def scenario(mailman, people):
-    scene = PGPListScenario(mailman, people)
-    scene.subscribe("anne")
-    return scene
 
 
 @pytest.fixture

@@ -18,25 +18,9 @@ from mailman.testing.helpers import get_queue_messages
 
 from mailman_pgp.interfaces.lists import PolicyCase
 from mailman_pgp.posting.check import PostCheck
-from mailman_pgp.posting.tests.scenario import People, PGPListScenario, inline_message
+from mailman_pgp.posting.tests.scenario import inline_message
 
 SECRET = "policy-plaintext-77c1"
-
-
-@pytest.fixture(scope="module")
-def people():
-    cast = People()
-    cast.add("anne", "anne@example.com")
-    cast.add("otto", "otto@example.com")
-    yield cast
-    cast.close()
-
-
-@pytest.fixture
-def scenario(mailman, people):
-    scene = PGPListScenario(mailman, people)
-    scene.subscribe("anne")
-    return scene
 
 
 def set_actions(scenario, **actions: Action) -> None:

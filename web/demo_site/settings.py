@@ -117,11 +117,15 @@ MAILMAN_PGP_WEB = {
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The development server logs each request line; the receiver's carries its ?key=.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_webhook_key": {"()": "mailman_pgp_web.log_filters.RedactWebhookKey"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO",
+                          "filters": ["redact_webhook_key"], "propagate": False},
         "mailman_pgp_web": {"handlers": ["console"], "level": "INFO"},
         "postorius": {"handlers": ["console"], "level": "INFO"},
     },

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres test-mailman lint bench fuzz system-deps clean
+.PHONY: run test test-sqlite test-postgres test-mailman lint bench fuzz screenshots system-deps clean
 
 # The web app (web/, docs/web.md) installs beside Mailman: its dependencies add to
 # Mailman's and change none of them, and its tests call this venv's Mailman.
@@ -51,6 +51,11 @@ test-mailman: system-deps $(STAMP)
 
 run: system-deps $(STAMP)
 	$(BIN)/python scripts/run_local.py
+
+# The web app's browser tests again, saving the screenshots of docs/web.md into
+# docs/screenshots/ (a plain test run saves them under the temporary directory).
+screenshots: system-deps $(STAMP)
+	MAILMAN_PGP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser web
 
 bench: system-deps $(STAMP)
 	$(BIN)/python -m benchmarks

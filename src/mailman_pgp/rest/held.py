@@ -13,14 +13,12 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
-from mailman.interfaces.listmanager import IListManager
 from mailman.interfaces.messages import IMessageStore
 from mailman.interfaces.requests import IListRequests, RequestType
 from mailman.rest.helpers import etag, not_found, okay
 from public import public
 from zope.component import getUtility
 
-from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.held_notice import signature_summary
 from mailman_pgp.posting.held_post import (
@@ -30,7 +28,8 @@ from mailman_pgp.posting.held_post import (
     decoded,
     read_held_post,
 )
-from mailman_plugin_kit.rest import PluginPaths, storable
+from mailman_pgp.rest.list_lookup import NoPGPList, pgp_list_of
+from mailman_plugin_kit.rest import PluginPaths
 
 
 @public
@@ -48,13 +47,10 @@ class AHeldPost:
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>/held/<request_id>: 200; 404 saying which of list, PGP list,
         held message or stored message is missing."""
-        mlist = (getUtility(IListManager).get_by_list_id(self._list_id)
-                 if storable(self._list_id) else None)
-        if mlist is None:
-            not_found(response, f"No mailing list {self._list_id}.")
-            return
-        if getUtility(IPGPListManager).get(mlist.list_id) is None:
-            not_found(response, f"{mlist.list_id} is not a PGP list.")
+        try:
+            mlist, _pgp_list = pgp_list_of(self._list_id)
+        except NoPGPList as error:
+            not_found(response, str(error))
             return
         held = _held_message(mlist, self._request_id)
         if held is None:

@@ -9,14 +9,13 @@ a moderator.
 from typing import Any
 
 from mailman.interfaces.address import IEmailValidator
-from mailman.interfaces.listmanager import IListManager
 from mailman.rest.helpers import accepted, bad_request, conflict, etag, not_found, okay
 from public import public
 from zope.component import getUtility
 
 from mailman_pgp.app.keys import InvalidEmail
-from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.openpgp import OpenPGPError
+from mailman_pgp.rest.list_lookup import NoPGPList, pgp_list_of
 from mailman_pgp.workflows.key_upload import NothingAwaitsKey, WaitingKey, upload_key, waiting_keys
 from mailman_plugin_kit.rest import PluginPaths, Validator, storable
 
@@ -56,13 +55,10 @@ class AddressKeyProofs:
             bad_request(response, str(InvalidEmail(self._email)))
             return
         list_id = values["list_id"]
-        mlist = (getUtility(IListManager).get_by_list_id(list_id)
-                 if storable(list_id) else None)
-        if mlist is None:
-            not_found(response, f"No mailing list {list_id}.")
-            return
-        if getUtility(IPGPListManager).get(list_id) is None:
-            not_found(response, f"{list_id} is not a PGP list.")
+        try:
+            mlist, _pgp_list = pgp_list_of(list_id)
+        except NoPGPList as error:
+            not_found(response, str(error))
             return
         try:
             waiting = upload_key(mlist, self._email, values["public_key"])

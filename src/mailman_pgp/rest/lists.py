@@ -33,6 +33,7 @@ from mailman_pgp.openpgp import load_certificate
 from mailman_pgp.rest.archive_keys import archive_keys_resource
 from mailman_pgp.rest.held import AHeldPost
 from mailman_pgp.rest.key_changes import AKeyChange, AllKeyChanges
+from mailman_pgp.rest.list_lookup import mailing_list, no_pgp_list
 from mailman_pgp.rest.member_keys import ListMemberKeys
 from mailman_plugin_kit.rest import (
     PluginPaths,
@@ -103,7 +104,7 @@ class AllPGPLists(_PGPListBase):
         except ValueError as error:
             bad_request(response, str(error))
             return
-        mlist = _mailing_list(list_id)
+        mlist = mailing_list(list_id)
         if mlist is None:
             not_found(response, f"No mailing list {list_id}.")
             return
@@ -127,7 +128,7 @@ class APGPList(_PGPListBase):
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>"""
         if self._pgp_list is None:
-            not_found(response, _not_pgp(self._list_id))
+            not_found(response, str(no_pgp_list(self._list_id)))
         else:
             okay(response, self._resource_as_json(self._pgp_list))
 
@@ -138,7 +139,7 @@ class APGPList(_PGPListBase):
         The settings that took a new value are announced by `PGPListSettingsChangedEvent`.
         """
         if self._pgp_list is None:
-            not_found(response, _not_pgp(self._list_id))
+            not_found(response, str(no_pgp_list(self._list_id)))
             return
         try:
             values = Validator(**SETTINGS, _optional=tuple(SETTINGS))(request)
@@ -150,7 +151,7 @@ class APGPList(_PGPListBase):
         for name in changed:
             setattr(self._pgp_list, name, values[name])
         if changed:
-            mlist = _mailing_list(self._list_id)
+            mlist = mailing_list(self._list_id)
             if mlist is not None:
                 notify(PGPListSettingsChangedEvent(mlist, changed))
         no_content(response)
@@ -168,7 +169,7 @@ class APGPList(_PGPListBase):
         if len(segments) > 1:
             return NotFound(), []
         return archive_keys_resource(self._paths, self._list_id, self._pgp_list is not None,
-                                     _not_pgp(self._list_id), segments), []
+                                     str(no_pgp_list(self._list_id)), segments), []
 
     @child("member-keys")
     def member_keys(self, context, segments):
@@ -189,7 +190,7 @@ class APGPList(_PGPListBase):
         """lists/<list_id>/key-changes[/<token>]"""
         if len(segments) > 1:
             return NotFound(), []
-        mlist = _mailing_list(self._list_id)
+        mlist = mailing_list(self._list_id)
         if self._pgp_list is None or mlist is None:
             return (_NotAPGPList if not segments else _NotAPGPListChange)(self._list_id), []
         if not segments:
@@ -205,7 +206,7 @@ class _NotAPGPList:
         self._list_id = list_id
 
     def on_get(self, request, response) -> None:
-        not_found(response, _not_pgp(self._list_id))
+        not_found(response, str(no_pgp_list(self._list_id)))
 
 
 class _NotAPGPListChange(_NotAPGPList):
@@ -225,7 +226,7 @@ class AListKey:
     def on_get(self, request, response) -> None:
         """GET lists/<list_id>/key"""
         if self._pgp_list is None:
-            not_found(response, _not_pgp(self._list_id))
+            not_found(response, str(no_pgp_list(self._list_id)))
             return
         certificate = load_certificate(self._pgp_list.public_key)
         resource = dict(
@@ -239,13 +240,3 @@ class AListKey:
         )
         okay(response, etag(resource))
 
-
-def _mailing_list(list_id: str):
-    """The Mailman list with this List-ID, or None."""
-    return getUtility(IListManager).get_by_list_id(list_id) if storable(list_id) else None
-
-
-def _not_pgp(list_id: str) -> str:
-    if _mailing_list(list_id) is None:
-        return f"No mailing list {list_id}."
-    return f"{list_id} is not a PGP list."

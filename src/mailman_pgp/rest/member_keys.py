@@ -5,14 +5,13 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from mailman.interfaces.listmanager import IListManager
 from mailman.rest.helpers import bad_request, etag, not_found, okay
 from public import public
 from zope.component import getUtility
 
 from mailman_pgp.interfaces.keys import IPGPAddressKey, IPGPAddressKeyManager
-from mailman_pgp.interfaces.lists import IPGPListManager
-from mailman_plugin_kit.rest import paging_error, storable
+from mailman_pgp.rest.list_lookup import NoPGPList, pgp_list_of
+from mailman_plugin_kit.rest import paging_error
 
 
 @public
@@ -53,13 +52,10 @@ class ListMemberKeys:
         if problem:
             bad_request(response, problem)
             return
-        mlist = (getUtility(IListManager).get_by_list_id(self._list_id)
-                 if storable(self._list_id) else None)
-        if mlist is None:
-            not_found(response, f"No mailing list {self._list_id}.")
-            return
-        if getUtility(IPGPListManager).get(self._list_id) is None:
-            not_found(response, f"{self._list_id} is not a PGP list.")
+        try:
+            mlist, _pgp_list = pgp_list_of(self._list_id)
+        except NoPGPList as error:
+            not_found(response, str(error))
             return
         keys = getUtility(IPGPAddressKeyManager)
         at = datetime.now(UTC)

@@ -19,14 +19,16 @@ from functools import lru_cache
 
 from mailman.database.transaction import dbconnection
 from public import public
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from mailman_pgp.config import ConfigError, pgp_config
 from mailman_pgp.interfaces.lists import IPGPListManager
+from mailman_pgp.model.archive_key import PGPArchiveKey
 from mailman_pgp.model.pgp_list import PGPMailingList
 from mailman_pgp.model.seen_signature import forget_signatures
+from mailman_pgp.model.withheld_notice import PGPWithheldNotice
 from mailman_pgp.openpgp import KeyParseError, SecretKey
 
 log = logging.getLogger("mailman.plugins")
@@ -70,11 +72,14 @@ class PGPListManager:
 
     @dbconnection
     def delete(self, store, list_id: str) -> None:
-        """See `IPGPListManager`; the signatures the list accepted are forgotten too."""
+        """See `IPGPListManager`; the list's archive keys, the signatures it accepted and
+        its withheld notices go too, so a new list of the same name starts with none."""
         pgp_list = self.get(list_id)
         if pgp_list is not None:
             store.delete(pgp_list)
         forget_signatures(list_id)
+        store.execute(delete(PGPArchiveKey).where(PGPArchiveKey.list_id == list_id))
+        store.execute(delete(PGPWithheldNotice).where(PGPWithheldNotice.list_id == list_id))
 
     @property
     @dbconnection

@@ -1,8 +1,9 @@
 """When a PGP list last told a member without a usable key that a post was withheld from them.
 
 One row per list and address, so the notice goes at most once a day
-(`mailman_pgp.mta.keyless_notice`); rows of a list or an address that went away only
-let one notice wait a day longer, so nothing sweeps them.
+(`mailman_pgp.mta.keyless_notice`); a list's rows go with the list
+(`PGPListManager.delete`); those of an address that went away only let one notice wait a
+day longer, so nothing sweeps them.
 """
 
 from datetime import datetime

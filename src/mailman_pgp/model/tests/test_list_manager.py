@@ -1,15 +1,20 @@
 # Test that the list manager (the IPGPListManager utility) stores a PGP list's key pair protected,
 # finds it by list ID, opens it once per process, and that the key pair goes with its list.
 
+from datetime import datetime
+
 import pytest
 from mailman.app.lifecycle import create_list, remove_list
+from mailman.config import config
 from mailman.database.transaction import transaction
+from sqlalchemy import select
 from zope.component import getUtility
 from zope.interface.verify import verifyObject
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_pgp.model import PGPListManager, PGPMailingList
+from mailman_pgp.model.withheld_notice import PGPWithheldNotice
 from mailman_pgp.openpgp import KeyParseError, SecretKey, generate_key
 
 
@@ -139,3 +144,18 @@ def test_delete_forgets_the_key_pair_and_ignores_a_list_without_one(mailman, key
         lists().delete("ant.example.com")
         lists().delete("bee.example.com")
     assert lists().get("ant.example.com") is None
+
+
+def test_deleting_the_list_forgets_its_withheld_notices_only(mailman, key):
+    with transaction():
+        mlist = create_list("ant@example.com")
+        create_list("bee@example.com")
+    store_list(mlist.list_id, key)
+    sent = datetime(2026, 11, 30)
+    with transaction():
+        for list_id in ("ant.example.com", "bee.example.com"):
+            config.db.store.add(PGPWithheldNotice(list_id, "cris@example.com", sent))
+    with transaction():
+        remove_list(mlist)
+    left = config.db.store.execute(select(PGPWithheldNotice.list_id)).scalars().all()
+    assert left == ["bee.example.com"]

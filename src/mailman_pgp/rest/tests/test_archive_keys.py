@@ -97,3 +97,17 @@ def test_a_list_that_is_not_a_pgp_list_has_no_archive_keys(keys_url, gpg_keys):
         url = plain if method == "GET" else f"{plain}/{gpg_keys.anne_fingerprint}"
         code, body = api_error(url, method=method, **kws)
         assert (code, "is not a PGP list" in body) == (404, True)
+
+
+def test_a_list_deleted_and_made_again_starts_without_the_old_archive_keys(
+        rest_url, keys_url, gpg_keys):
+    call_api(f"{keys_url}/{gpg_keys.anne_fingerprint}", method="PUT",
+             json={"public_key": gpg_keys.anne})
+    content, response = call_api(rest_url("3.1/lists/crypto.example.com"), method="DELETE")
+    assert response.status_code == 204
+    config.db.abort()
+    with transaction():
+        make_pgp_list(create_list("crypto@example.com"))
+    assert archive_keys("crypto.example.com") == []
+    content, response = call_api(keys_url)
+    assert content["total_size"] == 0

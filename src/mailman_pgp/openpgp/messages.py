@@ -40,6 +40,7 @@ from mailman_pgp.openpgp.errors import (
     KeyCannotEncrypt,
     KeyCannotSign,
     MalformedMessage,
+    PlaintextTooLarge,
     SigningError,
 )
 from mailman_pgp.openpgp.gnupg import GnuPG, GpgReport, GpgSignature, GpgVerdict
@@ -168,12 +169,13 @@ def decrypt_content(data: bytes, key: SecretKey, *, sop: SOP = DEFAULT_SOP,
 
 
 @public
-def decrypt_own(data: bytes, key: SecretKey) -> bytes:
+def decrypt_own(data: bytes, key: SecretKey, *, max_plaintext: int | None = None) -> bytes:
     """The plaintext of what the list encrypted to its own ``key`` (`encrypt_to_all`), in process.
 
     For what the list keeps sealed (a digest in a queue), never for what the world sends:
-    no limit on the plaintext, no signature. pysequoia reads what it wrote, where the SOP
-    command may not (sqop 0.27 cannot read SEIPDv2, which pysequoia makes for its own
+    no signature, and pysequoia hands over the whole plaintext, so ``max_plaintext`` is
+    checked only afterwards (`PlaintextTooLarge`). pysequoia reads what it wrote, where the
+    SOP command may not (sqop 0.27 cannot read SEIPDv2, which pysequoia makes for its own
     keys). Raises `DecryptionError` when ``key`` cannot open ``data``.
     """
     try:
@@ -183,6 +185,8 @@ def decrypt_own(data: bytes, key: SecretKey) -> bytes:
             "The message could not be decrypted with the list's key.") from error
     if plaintext is None:
         raise DecryptionError("The message decrypted to nothing.")
+    if max_plaintext is not None and len(plaintext) > max_plaintext:
+        raise PlaintextTooLarge(max_plaintext)
     return bytes(plaintext)
 
 

@@ -122,8 +122,8 @@ def readable_post(msg: Message, key: SecretKey, *, sop: SOP, max_plaintext: int,
                                         max_plaintext=max_plaintext)
         except DecryptionError:
             # What the list sealed itself (a post that came in the clear), which the SOP
-            # command may not read (see `decrypt_own`).
-            plaintext = decrypt_own(part.ciphertext, key)
+            # command may not read (see `decrypt_own`), held to the same limit.
+            plaintext = decrypt_own(part.ciphertext, key, max_plaintext=max_plaintext)
         if not plaintext.strip():
             raise DecryptionError("The message decrypted to nothing.")
         entity = parse_entity(plaintext, limits=mime_limits)

@@ -7,7 +7,14 @@ import tracemalloc
 
 import pytest
 
-from mailman_pgp.openpgp import PlaintextTooLarge, SecretKey, decrypt, decrypt_content
+from mailman_pgp.openpgp import (
+    PlaintextTooLarge,
+    SecretKey,
+    decrypt,
+    decrypt_content,
+    decrypt_own,
+    encrypt_to_all,
+)
 from mailman_pgp.openpgp.tests.key_files import cert
 from mailman_pgp.testing.gnupg import GnuPGClient
 
@@ -51,3 +58,11 @@ def test_a_message_within_the_limit_is_read_whole(gnupg, list_key) -> None:
     message = gnupg.run("--armor", "--recipient", list_key.fingerprint,
                         "--compress-algo", "bzip2", "--encrypt", input=text).output
     assert decrypt_content(message, list_key, max_plaintext=LIMIT) == text
+
+
+def test_what_the_list_sealed_itself_is_held_to_the_limit_too(list_key) -> None:
+    sealed = encrypt_to_all(bytes(LIMIT + 1), [list_key.certificate])
+    assert decrypt_own(sealed, list_key, max_plaintext=LIMIT + 1) == bytes(LIMIT + 1)
+    with pytest.raises(PlaintextTooLarge) as raised:
+        decrypt_own(sealed, list_key, max_plaintext=LIMIT)
+    assert raised.value.limit == LIMIT

@@ -37,6 +37,10 @@ class IPGPAddressKeyManager(Interface):
         """Lower-cased address to `IPGPAddressKey`, for those of ``emails`` with a
         confirmed key."""
 
+    def keys_for(emails):
+        """Lower-cased address to `IPGPAddressKey`, for those of ``emails`` with a key,
+        confirmed or not."""
+
     def add(email, certificate, *, confirmed):
         """Register ``certificate`` for ``email``, which has no key yet; the new key."""
 

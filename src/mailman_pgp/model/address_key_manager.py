@@ -27,15 +27,21 @@ class PGPAddressKeyManager:
         """See `IPGPAddressKeyManager`."""
         return store.query(PGPAddressKey).filter_by(email=email.lower()).one_or_none()
 
-    @dbconnection
-    def confirmed_for(self, store, emails: Iterable[str]) -> dict[str, PGPAddressKey]:
+    def confirmed_for(self, emails: Iterable[str]) -> dict[str, PGPAddressKey]:
         """See `IPGPAddressKeyManager`; one query per `QUERY_CHUNK` addresses."""
+        return self._found(emails, PGPAddressKey.confirmed.is_(True))
+
+    def keys_for(self, emails: Iterable[str]) -> dict[str, PGPAddressKey]:
+        """See `IPGPAddressKeyManager`; one query per `QUERY_CHUNK` addresses."""
+        return self._found(emails)
+
+    @dbconnection
+    def _found(self, store, emails: Iterable[str], *conditions) -> dict[str, PGPAddressKey]:
         wanted = sorted({email.lower() for email in emails})
         found: dict[str, PGPAddressKey] = {}
         for start in range(0, len(wanted), QUERY_CHUNK):
             chunk = wanted[start : start + QUERY_CHUNK]
-            rows = store.query(PGPAddressKey).filter(
-                PGPAddressKey.email.in_(chunk), PGPAddressKey.confirmed.is_(True))
+            rows = store.query(PGPAddressKey).filter(PGPAddressKey.email.in_(chunk), *conditions)
             found.update((row.email, row) for row in rows)
         return found
 

@@ -57,11 +57,11 @@ class ListMemberKeys:
         except NoPGPList as error:
             not_found(response, str(error))
             return
-        keys = getUtility(IPGPAddressKeyManager)
+        emails = sorted({member.address.email.lower() for member in mlist.members.members})
+        keys = getUtility(IPGPAddressKeyManager).keys_for(emails)
         at = datetime.now(UTC)
         entries = []
-        for email in sorted({member.address.email.lower()
-                             for member in mlist.members.members}):
+        for email in emails:
             key = keys.get(email)
             entries.append(dict(
                 email=email,

@@ -72,6 +72,16 @@ def test_confirmed_for_returns_only_confirmed_keys_by_lower_cased_email(mailman)
     assert found["anne@example.com"].fingerprint == anne.fingerprint
 
 
+def test_keys_for_returns_confirmed_and_waiting_keys_by_lower_cased_email(mailman):
+    anne = store_key("anne@example.com", confirmed=True)
+    bart = store_key("bart@example.com", confirmed=False)
+    found = keys().keys_for(["Anne@example.com", "BART@example.com", "cris@x.org"])
+    assert {email: (key.fingerprint, key.confirmed) for email, key in found.items()} == {
+        "anne@example.com": (anne.fingerprint, True),
+        "bart@example.com": (bart.fingerprint, False),
+    }
+
+
 def test_confirmed_for_nobody_is_empty(mailman):
     assert keys().confirmed_for([]) == {}
 

@@ -38,16 +38,8 @@ class EncryptedCopies:
     """
 
     def __init__(self, headers: Iterable[tuple[str, str | Header]]) -> None:
-        message = build_encrypted(_PLACEHOLDER)
-        mime_headers = list(message.items())
-        for name in list(message.keys()):
-            del message[name]
-        for name, value in headers:
-            if name.lower() not in _NOT_TRANSMITTED:
-                # compat32 takes Header objects as values; typeshed's Message says str.
-                message[name] = value  # type: ignore[assignment]
-        for name, value in mime_headers:
-            message[name] = value
+        message = build_encrypted(_PLACEHOLDER, envelope=[
+            (name, value) for name, value in headers if name.lower() not in _NOT_TRANSMITTED])
         wire = _smtp_bytes(message)
         if wire.count(_PLACEHOLDER) != 1:
             raise MIMEError("The PGP/MIME frame of the copies could not be rendered.")

@@ -8,8 +8,9 @@ OpenPGP layer made. Anything that is not well-formed RFC 3156 raises
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from email.header import Header
 from email.message import Message
 
 from public import public
@@ -65,10 +66,12 @@ def encrypted_payload(msg: Message) -> bytes:
 
 
 @public
-def build_encrypted(ciphertext: bytes, *, _class: type[Message] = Message) -> Message:
+def build_encrypted(ciphertext: bytes, *, envelope: Iterable[tuple[str, str | Header]] = (),
+                    _class: type[Message] = Message) -> Message:
     """A ``multipart/encrypted`` message around armored ``ciphertext``.
 
-    Only MIME headers are set; the caller adds the envelope (From, To, Subject, ...).
+    ``envelope`` (From, To, Subject, ... as name and value pairs) comes first, in its order,
+    then the MIME headers; the caller leaves out of it what must not be there.
     """
     block = _only_block(ciphertext, armor.MESSAGE, "ciphertext")
     version = _class()
@@ -80,10 +83,19 @@ def build_encrypted(ciphertext: bytes, *, _class: type[Message] = Message) -> Me
     payload["Content-Description"] = "OpenPGP encrypted message"
     payload.add_header("Content-Disposition", "inline", filename="encrypted.asc")
     payload.set_payload(_crlf(block))
-    return _multipart(
+    message = _multipart(
         _class, "encrypted", {"protocol": ENCRYPTED_PROTOCOL}, _ENCRYPTED_PREAMBLE,
         [version, payload],
     )
+    mime_headers = list(message.items())
+    for name in list(message.keys()):
+        del message[name]
+    for name, value in envelope:
+        # compat32 takes Header objects as values; typeshed's Message says str.
+        message[name] = value  # type: ignore[assignment]
+    for name, value in mime_headers:
+        message[name] = value
+    return message
 
 
 @public

@@ -60,16 +60,10 @@ def seal(content: bytes, recipients: Sequence[Certificate],
 
     Raises `KeyUnusable` when one of ``recipients`` cannot be encrypted to.
     """
-    sealed = build_encrypted(encrypt_to_all(content, recipients), _class=MailmanMessage)
-    mime_headers = list(sealed.items())
-    for name in list(sealed.keys()):
-        del sealed[name]
-    for name, value in headers:
-        if name.lower() not in CONTENT_HEADERS:
-            sealed[name] = value  # type: ignore[assignment]
-    for name, value in mime_headers:
-        sealed[name] = value
-    return sealed
+    return build_encrypted(
+        encrypt_to_all(content, recipients), _class=MailmanMessage,
+        envelope=[(name, value) for name, value in headers
+                  if name.lower() not in CONTENT_HEADERS])
 
 
 @public

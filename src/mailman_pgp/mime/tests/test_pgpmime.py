@@ -339,6 +339,13 @@ def test_build_encrypted_uses_the_rfc_3156_structure(alice):
     assert "From" not in built and "To" not in built
 
 
+def test_build_encrypted_puts_the_envelope_before_the_mime_headers(alice):
+    built = build_encrypted(alice.encrypt(b"x", alice.fingerprint()),
+                            envelope=[("To", "bart@example.com"), ("From", "anne@example.com")])
+    assert built.keys() == ["To", "From", "MIME-Version", "Content-Type"]
+    assert built["To"] == "bart@example.com"
+
+
 def test_build_encrypted_refuses_ciphertext_that_is_not_armored():
     with pytest.raises(MIMEError, match="not a single ASCII-armored PGP message"):
         build_encrypted(b"\x85\x01\x0c binary")

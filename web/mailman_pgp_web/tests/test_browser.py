@@ -16,9 +16,9 @@ import pytest
 import requests
 from django.conf import settings
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from standardwebhooks.webhooks import Webhook
 
@@ -91,13 +91,21 @@ def log_in(browser, site, email: str) -> None:
     password = browser.find_element(By.NAME, "password")
     password.send_keys("pw")
     password.submit()
-    WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda driver: "/accounts/login/" not in driver.current_url)
+    wait_until(browser, lambda driver: "/accounts/login/" not in driver.current_url)
 
 
 def text_of(browser, selector: str) -> str:
-    return WebDriverWait(browser, WAIT_SECONDS).until(
-        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector))).text
+    return wait_until(browser, lambda driver: (
+        driver.find_element(By.CSS_SELECTOR, selector).text,))[0]
+
+
+def wait_until(browser, condition):
+    """``condition(browser)`` once it is true; an element found before the page changed
+    under it (stale) or not there yet counts as not yet."""
+    return WebDriverWait(
+        browser, WAIT_SECONDS,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(condition)
 
 
 def screenshot(browser, name: str) -> None:
@@ -142,9 +150,8 @@ def test_moderator_approves_a_pending_subscription_after_seeing_the_key(
     assert "bart@example.com" in page and gpg_keys.bart_fingerprint in page
     screenshot(browser, "moderator")
     browser.find_element(By.CSS_SELECTOR, "button[name=action][value=accept]").click()
-    WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda driver: gpg_keys.bart_fingerprint not in driver.find_element(
-            By.TAG_NAME, "body").text)
+    wait_until(browser, lambda driver: gpg_keys.bart_fingerprint not in driver.find_element(
+        By.TAG_NAME, "body").text)
     member = mailman_client.get_list("crypto.example.com").get_member("bart@example.com")
     assert member.role == "member"
 
@@ -160,8 +167,8 @@ def test_subscriber_uploads_a_key_and_sees_it_waiting_for_confirmation(
 
     browser.find_element(By.NAME, "cris@example.com-public_key").send_keys(gpg_keys.cris)
     browser.find_element(By.CSS_SELECTOR, ".pgp-address button[type=submit]").click()
-    state = WebDriverWait(browser, WAIT_SECONDS).until(
-        lambda driver: "waiting for confirmation" in driver.find_element(
+    state = wait_until(
+        browser, lambda driver: "waiting for confirmation" in driver.find_element(
             By.CSS_SELECTOR, ".pgp-address").text
         and driver.find_element(By.CSS_SELECTOR, ".pgp-address").text)
     assert gpg_keys.cris_fingerprint in state

@@ -2,9 +2,11 @@
 # real GnuPG: a copy From the list ("Alice via Crypto"), its Subject and other fields inside
 # the encryption (RFC 9788, outer Subject "[...]"), the list's prefix applied there once, an
 # Autocrypt header with the list's key, the list's header and footer inside the signed part,
-# the author's own signature kept inside and verifying, and the list's switches
-# (sign_outgoing, strip_sender_signature, protect_headers). A post changed on its way to the
-# list (new outer Subject and Reply-To) reaches nobody with those changes.
+# the author's own signature kept inside and verifying (signed apart from the encryption, or
+# with it in one pass as gpg --sign --encrypt does; not when the author's program signed LF
+# line ends), and the list's switches (sign_outgoing, strip_sender_signature,
+# protect_headers). A post changed on its way to the list (new outer Subject and Reply-To)
+# reaches nobody with those changes.
 
 import re
 from email import message_from_bytes
@@ -97,6 +99,12 @@ def opened(person, copy: Message, *, list_signed: bool = True) -> tuple[bytes, M
     return signed, message_from_bytes(signed)
 
 
+def texts_of(content: Message) -> list[str]:
+    """The decoded text/plain parts of ``content``, in order, LF line ends."""
+    return [part.get_payload(decode=True).decode().replace("\r\n", "\n")
+            for part in content.walk() if part.get_content_type() == "text/plain"]
+
+
 def knows_alice(people) -> None:
     """Bob's GnuPG holds Alice's public key, as a member who checks authors' signatures."""
     alice = people["alice"]
@@ -139,6 +147,17 @@ def signed_then_encrypted(scenario, people, text: str, subject: str) -> bytes:
     return with_outer(raw, From="Alice <alice@example.com>")
 
 
+# The two ways an author signs a PGP/MIME post (RFC 3156 6.1 and 6.2).
+POSTS = {"signed_apart": signed_then_encrypted, "one_pass": gpg_post}
+
+
+def list_signer(person, copy: Message) -> str:
+    """The fingerprint of the key whose signature ``person``'s GnuPG finds good on ``copy``."""
+    decrypted = person.client.decrypt(copy.get_payload()[1].get_payload().encode("ascii"))
+    signed, signature = split_signed_raw(decrypted.output)
+    return person.client.verify_detached(signature, signed).line("VALIDSIG")[-1]
+
+
 def test_a_copy_comes_from_the_list_with_its_subject_inside(scenario, people):
     raw = gpg_post(scenario, people, "Hello list\n", "Plain subject",
                    Reply_To="alice-elsewhere@example.org")
@@ -162,10 +181,10 @@ def test_a_copy_comes_from_the_list_with_its_subject_inside(scenario, people):
     assert content["Message-ID"] == copy["Message-ID"]
     assert "Subject: [...]" in content.get_all("HP-Outer")
     assert b"alice-elsewhere" not in content_bytes
-    text = content.get_payload(decode=True).decode().replace("\r\n", "\n")
+    first, *_, last = texts_of(content)
     # Mailman's default footer follows the text.
-    assert text.startswith("Hello list\n")
-    assert f"To unsubscribe send an email to {scenario.mlist.leave_address}" in text
+    assert first.startswith("Hello list\n")
+    assert f"To unsubscribe send an email to {scenario.mlist.leave_address}" in last
 
 
 def test_each_copy_carries_the_lists_key_in_an_autocrypt_header(scenario, people):
@@ -190,6 +209,8 @@ def test_a_post_changed_on_the_way_keeps_the_subject_the_author_signed(scenario,
     content_bytes, content = opened(people["bob"], copy)
     assert decoded(content["Subject"]) == "[Crypto] Meeting at noon"
     assert copy["Subject"] == "[...]"
+    # Alice's signature made with the encryption travels with the headers it protects.
+    assert split_signed_raw(authors_signed_entity(content_bytes))[0] == inner
     assert copy["Reply-To"] == content["Reply-To"] == "Alice <alice@example.com>"
     for seen in (copy.as_bytes(), content_bytes):
         assert b"mallory" not in seen
@@ -210,17 +231,60 @@ def test_the_authors_own_signature_travels_inside_and_verifies(scenario, people)
     assert b"Signed by me" in signed
 
 
-def test_strip_sender_signature_leaves_only_the_lists(scenario, people):
+def test_a_signature_made_with_the_encryption_travels_inside_and_verifies(scenario, people):
+    alice, bob = people["alice"], people["bob"]
+    copy = post(scenario, people, gpg_post(scenario, people, "Signed in one pass\n", "One"))
+    content_bytes, content = opened(bob, copy)
+    assert list_signer(bob, copy) == scenario.list_fingerprint
+    assert content.get_content_type() == "multipart/mixed"
+    knows_alice(people)
+    signed, signature = split_signed_raw(authors_signed_entity(content_bytes))
+    # What Alice's gpg signed and encrypted, byte for byte.
+    assert signed == text_body("Signed in one pass\n")
+    checked = bob.client.verify_detached(signature, signed)
+    assert checked.has("GOODSIG")
+    assert checked.line("VALIDSIG")[-1] == alice.fingerprint
+
+
+def test_a_one_pass_signature_over_lf_text_is_not_kept_and_the_post_goes_out(
+        scenario, people):
+    from mailman.testing.helpers import LogFileMark
+
+    # The author's program signed the entity with LF line ends, in binary mode: over the
+    # CRLF form a copy carries, the signature would not verify.
+    inner = text_body("Written with LF line ends\n").replace(b"\r\n", b"\n")
+    raw = with_outer(scenario.pgp_mime_post(people["alice"], "", subject="LF", inner=inner),
+                     From="Alice <alice@example.com>")
+    mark = LogFileMark("mailman.smtp")
+    copy = post(scenario, people, raw)
+    content_bytes, content = opened(people["bob"], copy)
+    assert list_signer(people["bob"], copy) == scenario.list_fingerprint
+    assert b"application/pgp-signature" not in content_bytes
+    assert texts_of(content)[0].startswith("Written with LF line ends\n")
+    log = mark.read()
+    assert "the author's signature could not be kept inside the copies" in log
+    assert "CRLF line ends" in log
+
+
+@pytest.mark.parametrize("made", ["signed_apart", "one_pass"])
+def test_strip_sender_signature_leaves_only_the_lists(scenario, people, monkeypatch, made):
+    from mailman_pgp.mta import member_copy
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("the author's signature is taken out although it is stripped")
+
+    monkeypatch.setattr(member_copy, "one_pass_signed", not_called)
     change(scenario, strip_sender_signature=True)
-    copy = post(scenario, people,
-                signed_then_encrypted(scenario, people, "Signed by me\n", "Mine"))
+    copy = post(scenario, people, POSTS[made](scenario, people, "Signed by me\n", "Mine"))
     content_bytes, content = opened(people["bob"], copy)
     assert b"application/pgp-signature" not in content_bytes
     assert content.get_content_type() == "text/plain"
     assert b"Signed by me" in content_bytes
 
 
-def test_the_lists_header_and_footer_go_inside_the_signed_part(scenario, people, tmp_path):
+@pytest.mark.parametrize("made", ["signed_apart", "one_pass"])
+def test_the_lists_header_and_footer_go_inside_the_signed_part(scenario, people, tmp_path,
+                                                              made):
     from mailman.database.transaction import transaction
     from mailman.interfaces.template import ITemplateManager
     from zope.component import getUtility
@@ -234,8 +298,7 @@ def test_the_lists_header_and_footer_go_inside_the_signed_part(scenario, people,
             getUtility(ITemplateManager).set(f"list:member:regular:{which}",
                                              scenario.mlist.list_id, path.as_uri())
     alice, bob = people["alice"], people["bob"]
-    copy = post(scenario, people,
-                signed_then_encrypted(scenario, people, "Decorated\n", "Decorations"))
+    copy = post(scenario, people, POSTS[made](scenario, people, "Decorated\n", "Decorations"))
 
     assert b"-of-the-list" not in copy.as_bytes()
     content_bytes, content = opened(bob, copy)
@@ -248,13 +311,14 @@ def test_the_lists_header_and_footer_go_inside_the_signed_part(scenario, people,
     signed, signature = split_signed_raw(authors_signed_entity(content_bytes))
     assert bob.client.verify_detached(signature, signed).line("VALIDSIG")[-1] == \
         alice.fingerprint
+    assert b"-of-the-list" not in signed
 
 
 def test_a_list_that_does_not_sign_sends_copies_only_encrypted(scenario, people):
     change(scenario, sign_outgoing=False)
     copy = post(scenario, people, gpg_post(scenario, people, "Unsigned copy\n", "No sig"))
     content_bytes, content = opened(people["bob"], copy, list_signed=False)
-    assert content.get_content_type() == "text/plain"
+    assert texts_of(content)[0] == "Unsigned copy\n"
     assert decoded(content["Subject"]) == "[Crypto] No sig"
     assert content.get_param("hp") == "cipher"
 

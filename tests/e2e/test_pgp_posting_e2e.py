@@ -106,11 +106,13 @@ def test_each_member_with_a_key_gets_one_copy_encrypted_to_them_and_signed_by_th
         validsig = next(line for line in checked.status if " VALIDSIG " in line)
         assert validsig.split()[-1] == scenario.list_fingerprint
         content = message_from_bytes(signed)
-        assert content.get_content_type() == "text/plain"
         prefix = scenario.mlist.subject_prefix.strip()
         assert decoded(content["Subject"]) == f"{prefix} Ünïcode subject"
-        # The list's footer follows the text.
-        assert body_text(content).startswith(text)
+        # Alice's text in the part her signature covers, the list's footer after it.
+        texts = [body_text(part) for part in content.walk()
+                 if part.get_content_type() == "text/plain"]
+        assert texts[0] == text
+        assert scenario.mlist.leave_address in texts[-1]
     assert_no_plaintext(sum(delivered.values(), []), secret, "Zweite Zeile")
 
 
@@ -257,8 +259,10 @@ def test_a_thunderbird_post_with_an_encrypted_subject_keeps_it_inside(scenario, 
     prefix = scenario.mlist.subject_prefix.strip()
     assert content["Subject"] == f"{prefix} The real subject {secret}"
     assert content.get_param("protected-headers") == "v1"
-    # The text, then the list's footer.
-    text, _footer = content.get_payload()
+    # The text (in the part Alice's signature covers), then the list's footer.
+    text, *_, footer = [part for part in content.walk()
+                        if part.get_content_type() == "text/plain"]
     # RFC 2046 5.1.1: the CRLF before a boundary belongs to the boundary.
     assert body_text(text) == "Grüße"
+    assert scenario.mlist.leave_address in body_text(footer)
     assert_no_plaintext([copy], secret)

@@ -10,9 +10,11 @@ replayed post could have changed. With ``protect_headers``, they travel inside t
 encryption too (RFC 9788) and the outer Subject is ``[...]``.
 
 Inside the encryption: the post's content with the list's header and footer (Mailman's
-``decorate`` handler, run on the plaintext in memory), or, when the author signed
-apart from the encryption (RFC 3156 6.1), their ``multipart/signed`` entity byte for
-byte inside a ``multipart/mixed``, so members can check the author's signature too.
+``decorate`` handler, run on the plaintext in memory), or, when the author signed it,
+their ``multipart/signed`` entity byte for byte inside a ``multipart/mixed``, so members
+can check the author's signature too: as it came when the author signed apart from the
+encryption (RFC 3156 6.1), made of the content and the signature taken out of the
+encryption when they signed together with it (6.2, `one_pass_signed`), once per post.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ from mailman.handlers.decorate import process as decorate
 from mailman.handlers.dmarc import munged_headers
 from mailman.handlers.subject_prefix import SubjectPrefix
 from public import public
+from zope.component import getUtility
 
-from mailman_pgp.interfaces.lists import IPGPMailingList
+from mailman_pgp.config import pgp_config
+from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
+from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_pgp.mime import (
     MessageKind,
     canonical_bytes,
@@ -55,7 +60,10 @@ from mailman_pgp.mime.protected_headers import (
     without_legacy_display,
     write_protected_headers,
 )
-from mailman_pgp.openpgp import load_certificate, minimal_certificate
+from mailman_pgp.openpgp import SignatureStatus, load_certificate, minimal_certificate
+from mailman_pgp.posting.author_signature import AuthorSignatureNotKept, one_pass_signed
+from mailman_pgp.posting.check import PostCheck
+from mailman_pgp.posting.encrypted_post import SignedPostContent
 from mailman_pgp.posting.post_number import POST_ID
 
 log = logging.getLogger("mailman.smtp")
@@ -86,25 +94,27 @@ class PostCopy:
 
 @public
 def post_copy(mlist, pgp_list: IPGPMailingList, msg: Message, msgdata: Mapping[str, Any],
-              opened: Message, author: str) -> PostCopy:
-    """The copy of the post ``msg`` for every member, from its decrypted entity ``opened``.
+              opened: SignedPostContent, author: str) -> PostCopy:
+    """The copy of the post ``msg`` for every member, from its decrypted content ``opened``.
 
-    ``opened`` is the decrypted post with the author's ``multipart/signed`` wrapper,
-    if any; ``author`` the address the posting chain bound the post to.
+    ``opened.entity`` is the decrypted post with the author's ``multipart/signed``
+    wrapper, if any; ``author`` the address the posting chain bound the post to.
     """
-    signed = opened if classify(opened) is MessageKind.PGP_MIME_SIGNED else None
-    root = split_signed(opened).content if signed is not None else opened
+    entity = opened.entity
+    signed = entity if classify(entity) is MessageKind.PGP_MIME_SIGNED else None
+    root = split_signed(entity).content if signed is not None else entity
     fields = _header_fields(mlist, msg, msgdata, root, author)
     outer = [(name, OBSCURED_SUBJECT if name == "Subject" and pgp_list.protect_headers
               else value) for name, value in fields]
     content = None
-    if signed is not None and not pgp_list.strip_sender_signature \
-            and not mlist.anonymous_list:
-        content = _around_signed(mlist, msgdata, signed, fields, outer,
-                                 pgp_list.protect_headers)
-        if content is None:
-            log.info("%s to %s: the author's signature could not be kept inside the copies",
-                     msg.get("message-id", "n/a"), mlist.list_id)
+    if not pgp_list.strip_sender_signature and not mlist.anonymous_list:
+        if signed is None:
+            signed = _signed_in_one_pass(mlist, pgp_list, msg, msgdata, opened, author)
+        if signed is not None:
+            content = _around_signed(mlist, msgdata, signed, fields, outer,
+                                     pgp_list.protect_headers)
+            if content is None:
+                _not_kept(mlist, msg, "its signed part would not come out as signed")
     if content is None:
         payload = deepcopy(root)
         without_legacy_display(payload)
@@ -112,6 +122,39 @@ def post_copy(mlist, pgp_list: IPGPMailingList, msg: Message, msgdata: Mapping[s
         _mark(payload, fields, outer, pgp_list.protect_headers)
         content = canonical_bytes(payload)
     return PostCopy(content, _outer_headers(mlist, pgp_list, msg, outer))
+
+
+def _signed_in_one_pass(mlist, pgp_list: IPGPMailingList, msg: Message,
+                        msgdata: Mapping[str, Any], opened: SignedPostContent,
+                        author: str) -> Message | None:
+    """The author's signature made together with the encryption, around the content it
+    covers (`one_pass_signed`); None when the post has none to keep or it cannot be kept.
+
+    Only a good signature by the author's confirmed key, as the posting chain found it,
+    is taken out, and it must verify by that key again over what the copies carry.
+    """
+    check = PostCheck.load(msgdata)
+    if opened.plaintext is None or check is None \
+            or check.status in (None, SignatureStatus.NO_SIGNATURE):
+        return None
+    if not check.signed_by_sender:
+        _not_kept(mlist, msg, "it is not a good signature by the author's confirmed key")
+        return None
+    key = getUtility(IPGPAddressKeyManager).confirmed_for([author]).get(author)
+    if key is None or key.fingerprint != check.sender_key:
+        _not_kept(mlist, msg, "the author's confirmed key changed since the post was checked")
+        return None
+    try:
+        return one_pass_signed(opened, getUtility(IPGPListManager).secret_key(pgp_list),
+                               key.certificate(), sop=pgp_config().sop())
+    except AuthorSignatureNotKept as error:
+        _not_kept(mlist, msg, str(error))
+        return None
+
+
+def _not_kept(mlist, msg: Message, why: str) -> None:
+    log.info("%s to %s: the author's signature could not be kept inside the copies: %s",
+             msg.get("message-id", "n/a"), mlist.list_id, why)
 
 
 def _around_signed(mlist, msgdata: Mapping[str, Any], signed: Message,

@@ -3,9 +3,11 @@
 What the list makes (keys, signatures, per-recipient encryption) is made in-process
 with pysequoia (`keys`, `messages`); what the world sends is read through a Stateless
 OpenPGP (SOP) command such as ``sqop`` (`sop`), which reads every message GnuPG and other
-clients produce, and when a signature is not good gpg says why (`gnupg`). Secrets pass
-to those commands through pipes only (`process`). Only this package imports pysequoia;
-its errors, and those of the commands, are translated here (`errors`).
+clients produce, and when a signature is not good gpg says why (`gnupg`); a signature
+made together with the encryption is taken out detached with Sequoia's ``sq``
+(`one_pass`). Secrets pass to those commands through pipes only (`process`). Only this
+package imports pysequoia; its errors, and those of the commands, are translated here
+(`errors`).
 """
 
 from mailman_pgp.openpgp.errors import (
@@ -22,6 +24,7 @@ from mailman_pgp.openpgp.errors import (
     MalformedMessage,
     NotAnUpdate,
     NotASingleCertificate,
+    NotSignedInside,
     OpenPGPError,
     PlaintextTooLarge,
     RevocationGiven,
@@ -56,6 +59,7 @@ from mailman_pgp.openpgp.messages import (
     verify_cleartext,
     verify_detached,
 )
+from mailman_pgp.openpgp.one_pass import one_pass_signature
 from mailman_pgp.openpgp.sop import SOP
 from mailman_pgp.openpgp.verification import SignatureStatus, Verification
 
@@ -80,6 +84,7 @@ __all__ = [
     "MalformedMessage",
     "NotASingleCertificate",
     "NotAnUpdate",
+    "NotSignedInside",
     "OpenPGPError",
     "PlaintextTooLarge",
     "RevocationGiven",
@@ -101,6 +106,7 @@ __all__ = [
     "load_certificate",
     "load_secret_key",
     "minimal_certificate",
+    "one_pass_signature",
     "parse_certificate",
     "sign_detached",
     "verify_cleartext",

@@ -76,6 +76,11 @@ class MalformedMessage(OpenPGPError):
 
 
 @public
+class NotSignedInside(MalformedMessage):
+    """An encrypted message holds no signature inside its encryption (none made with it)."""
+
+
+@public
 class CommandUnavailable(OpenPGPError):
     """An OpenPGP command the list runs (the SOP command, or gpg for the diagnosis of a
     signature) is missing, failed, or timed out."""

@@ -199,8 +199,13 @@ def sign_detached(data: bytes, key: SecretKey) -> DetachedSignature:
         hash_algorithm = pysequoia.Sig.from_bytes(armor).hash_algorithm
     except RuntimeError as error:
         raise SigningError(f"The key {key.fingerprint} could not sign.") from error
+    return DetachedSignature(armor, hash_name(hash_algorithm))
+
+
+def hash_name(hash_algorithm: object) -> str:
+    """The RFC 3156 name (after "pgp-" in micalg) of one of pysequoia's hash algorithms."""
     name = repr(hash_algorithm).rpartition(".")[2]
-    return DetachedSignature(armor, _HASH_NAMES.get(name, name.lower()))
+    return _HASH_NAMES.get(name, name.lower())
 
 
 @public

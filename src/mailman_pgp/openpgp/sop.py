@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from public import public
 
-from mailman_pgp.openpgp.errors import DecryptionError, PlaintextTooLarge
+from mailman_pgp.openpgp.errors import DecryptionError, MalformedMessage, PlaintextTooLarge
 from mailman_pgp.openpgp.process import (
     Completed,
     OutputTooLarge,
@@ -46,18 +46,29 @@ class SOPDecrypted:
     good: tuple[GoodSignature, ...]
 
 
+@dataclass(frozen=True)
+class SOPDetached:
+    """What ``inline-detach`` gave: the signed text, and its signatures (armored; empty
+    when there were none)."""
+
+    text: bytes
+    signatures: bytes
+
+
 @public
 @dataclass(frozen=True)
 class SOP:
     """A Stateless OpenPGP command and the limits we run it with.
 
     ``gpg`` is the GnuPG used to say precisely why a signature is not good (bad, expired,
-    revoked, unknown key) when the SOP command only says "no acceptable signature".
+    revoked, unknown key) when the SOP command only says "no acceptable signature"; ``sq``
+    the Sequoia command that takes off an encryption alone (`mailman_pgp.openpgp.one_pass`).
     """
 
     command: str = "sqop"
     timeout: float = 30.0
     gpg: str = "gpg"
+    sq: str = "sq"
 
     def decrypt(self, message: bytes, key: bytes, certs: Sequence[bytes], *,
                 max_plaintext: int | None = None) -> SOPDecrypted:
@@ -100,6 +111,18 @@ class SOP:
         if done.returncode != 0:
             return b"", ()
         return done.stdout, _good_signatures(done.outputs[0])
+
+    def inline_detach(self, message: bytes, *, max_output: int) -> SOPDetached:
+        """The text of the signed OpenPGP ``message`` and its signatures, detached.
+
+        `MalformedMessage` when the command cannot read ``message`` as a signed message;
+        `PlaintextTooLarge` as soon as the text grows past ``max_output`` bytes.
+        """
+        done = self._run("inline-detach", "--signatures-out", PipeOut(), stdin=message,
+                         max_output=max_output)
+        if done.returncode != 0:
+            raise MalformedMessage("The message is not a signed OpenPGP message.")
+        return SOPDetached(done.stdout, done.outputs[0])
 
     def _run(self, *argv: str | PipeIn | PipeOut, stdin: bytes,
              max_output: int | None = None) -> Completed:

@@ -22,7 +22,7 @@ detail go into msgdata, which Mailman pickles to disk: never anything from the p
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import Enum
@@ -122,7 +122,7 @@ class PostCheck:
         msgdata[MSGDATA_KEY] = record
 
     @classmethod
-    def load(cls, msgdata: MutableMapping[str, Any]) -> PostCheck | None:
+    def load(cls, msgdata: Mapping[str, Any]) -> PostCheck | None:
         """The outcome recorded in ``msgdata``, or None when the post was not checked.
 
         A record that is garbled, or an ``OPENED`` one without the digest, author and

@@ -188,24 +188,41 @@ def post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
     clear-signature) taken off unchecked. Raises as `open_post` does.
     """
     entity = signed_post_content(msg, key, digest=digest, sop=sop, max_plaintext=max_plaintext,
-                                 mime_limits=mime_limits)
+                                 mime_limits=mime_limits).entity
     if classify(entity) is MessageKind.PGP_MIME_SIGNED:
         return split_signed(entity).content
     return entity
 
 
 @public
+@dataclass(frozen=True)
+class SignedPostContent:
+    """The content of a checked post, as `signed_post_content` gives it, in memory.
+
+    ``entity`` is the content to deliver, a sender's ``multipart/signed`` wrapper kept.
+    For a PGP/MIME post, ``ciphertext`` is its encrypted data and ``plaintext`` the exact
+    bytes that decrypted to (``entity`` parsed): what a signature made together with the
+    encryption covers (`mailman_pgp.posting.author_signature`). Both None otherwise.
+    """
+
+    entity: Message
+    ciphertext: bytes | None = None
+    plaintext: bytes | None = None
+
+
+@public
 def signed_post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
                         max_plaintext: int,
-                        mime_limits: MIMELimits = DEFAULT_MIME_LIMITS) -> Message:
+                        mime_limits: MIMELimits = DEFAULT_MIME_LIMITS) -> SignedPostContent:
     """As `post_content`, but a sender's ``multipart/signed`` wrapper is kept.
 
     A PGP/MIME post signed apart from its encryption (RFC 3156 6.1) comes back as the
-    decrypted ``multipart/signed`` entity, so its signature can travel on to the members.
+    decrypted ``multipart/signed`` entity, so its signature can travel on to the members;
+    one signed together with it (6.2) with what its signature can be taken out of.
     """
     kind = classify(msg)
     if kind not in ENCRYPTED_KINDS:
-        return _plaintext_content(msg, kind, digest)
+        return SignedPostContent(_plaintext_content(msg, kind, digest))
     post = encrypted_part(msg)
     if post.digest != digest:
         raise NotTheCheckedPost(
@@ -214,10 +231,11 @@ def signed_post_content(msg: Message, key: SecretKey, *, digest: str, sop: SOP,
     plaintext = decrypt_content(post.ciphertext, key, sop=sop, max_plaintext=max_plaintext)
     _refuse_empty(plaintext)
     if post.kind is MessageKind.PGP_MIME_ENCRYPTED:
-        return parse_entity(plaintext, limits=mime_limits)
+        return SignedPostContent(parse_entity(plaintext, limits=mime_limits),
+                                 post.ciphertext, plaintext)
     if _CLEARSIGNED.match(plaintext):
         plaintext = cleartext_text(plaintext)
-    return text_entity(plaintext, _charset_of(plaintext, post.charset))
+    return SignedPostContent(text_entity(plaintext, _charset_of(plaintext, post.charset)))
 
 
 def _plaintext_content(msg: Message, kind: MessageKind, digest: str) -> Message:

@@ -1,6 +1,6 @@
 """Making a Mailman list a PGP list: its key pair, and the chain and pipeline it posts through."""
 
-from mailman.interfaces.mailinglist import IMailingList
+from mailman.interfaces.mailinglist import IListArchiverSet, IMailingList
 from public import public
 from zope.component import getUtility
 from zope.event import notify
@@ -38,7 +38,8 @@ def make_pgp_list(mlist: IMailingList) -> IPGPMailingList:
     """Give ``mlist`` a key pair and switch it to `POSTING_CHAIN` and `POSTING_PIPELINE`.
 
     The secret key is stored protected with the plugin's passphrase, never in the
-    clear; `ListKeyCreatedEvent` announces the new key by its fingerprint. Raises
+    clear; `ListKeyCreatedEvent` announces the new key by its fingerprint. The list's
+    archiver rows are made now, before any runner asks for them. Raises
     `AlreadyPGPList` when the list is one already. The caller commits.
     """
     if getUtility(IPGPListManager).get(mlist.list_id) is not None:
@@ -48,5 +49,10 @@ def make_pgp_list(mlist: IMailingList) -> IPGPMailingList:
     pgp_list = getUtility(IPGPListManager).create(mlist.list_id, key)
     mlist.posting_chain = POSTING_CHAIN
     mlist.posting_pipeline = POSTING_PIPELINE
+    # Mailman adds a list's archiver rows when a process first asks for them, with no
+    # unique constraint: on a PGP list the out runner (decorations) and the archive runner
+    # would ask at once for its first post, add them twice, and every later lookup would
+    # fail (MultipleResultsFound). Added here, they commit with the list's key.
+    IListArchiverSet(mlist)
     notify(ListKeyCreatedEvent(mlist, pgp_list.fingerprint))
     return pgp_list

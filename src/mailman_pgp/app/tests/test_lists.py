@@ -92,3 +92,15 @@ def test_other_lists_keep_mailmans_chain_and_pipeline(mlist):
 def test_user_id_of_a_list(mlist, display_name, user_id):
     mlist.display_name = display_name
     assert list_user_id(mlist) == user_id
+
+
+def test_the_list_gets_its_archiver_rows_before_any_runner_asks(mlist):
+    from mailman.config import config
+    from mailman.model.mailinglist import ListArchiver
+
+    with transaction():
+        make_pgp_list(mlist)
+    config.db.store.rollback()
+    names = [row.name for row in config.db.store.query(ListArchiver).filter(
+        ListArchiver.mailing_list == mlist)]
+    assert sorted(names) == sorted(archiver.name for archiver in config.archivers)

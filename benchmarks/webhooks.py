@@ -31,8 +31,9 @@ endpoints match nothing (its fixed cost). 1,000 members are subscribed through R
 each, in chunks taken in turn by the servers so that all see the same machine. Printed,
 per subscription: the CPU time of the server's processes (read from /proc: what the
 server works for a request, which a client waits for on a machine with a core to spare)
-and the wall time the client waited; the ratio with/without of each (target, on CPU
-time: at most 1.05, i.e. 5% overhead).
+and the wall time the client waited; the ratio with/without of each, and the median over
+the rounds of the CPU ratio with/without measured in the same round (the target: at most
+1.05, i.e. 5% overhead).
 
 Only loopback traffic; every wait is bounded, and the run stops by itself.
 """
@@ -225,7 +226,7 @@ def _fill_child(cfg: str, events: int) -> int:
 
     from mailman_webhooks.capture import record_event
     from mailman_webhooks.configuration import webhooks_settings
-    from mailman_webhooks.model import WebhookDelivery
+    from mailman_webhooks.model import WebhookEvent
 
     with transaction():
         domain = getUtility(IDomainManager).add("bench.example.org")
@@ -238,9 +239,9 @@ def _fill_child(cfg: str, events: int) -> int:
             store.commit()
     store.commit()
     fill_seconds = time.perf_counter() - started
-    total = store.execute(select(func.count()).select_from(WebhookDelivery)).scalar_one()
+    total = store.execute(select(func.count()).select_from(WebhookEvent)).scalar_one()
     store.commit()
-    print(json.dumps({"deliveries": total, "fill_seconds": fill_seconds}), flush=True)
+    print(json.dumps({"events": total, "fill_seconds": fill_seconds}), flush=True)
     return 0
 
 
@@ -292,13 +293,19 @@ def _runner_child(cfg: str, slice_number: int, count: int, profile: bool) -> int
 
 def _pending(database: Path, endpoints: list[str]) -> int:
     """Pending deliveries of ``endpoints``, read through the claim's (endpoint, status, ...)
-    index on a connection of this process."""
+    index on a connection of this process, and events the runner has yet to fan out (read
+    through the index of those; an outbox of the code before fan-out has none)."""
     connection = sqlite3.connect(database, timeout=30)
     try:
         marks = ",".join("?" * len(endpoints))
         (number,) = connection.execute(
             f"SELECT count(*) FROM webhook_delivery WHERE endpoint IN ({marks})"
             " AND status = 'pending'", endpoints).fetchone()
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(webhook_event)")}
+        if "fanned_out" in columns:
+            (waiting,) = connection.execute(
+                "SELECT count(*) FROM webhook_event WHERE NOT fanned_out").fetchone()
+            number += waiting
         return number
     finally:
         connection.close()
@@ -427,6 +434,7 @@ def bench_delivery(work: Path, events: int, seconds: float, profile: bool,
             run.update(_run_runners(cfg, var / "data" / "mailman.db", count, watched,
                                     seconds, profile, env))
             run["count"] = count
+            run["deliveries"] = sum(run["counts"].values())
             delivered = run["counts"]["delivered"]
             run["rate"] = delivered / run["elapsed"]
             run["cpu_us"] = 1e6 * sum(run["cpu"]) / max(delivered, 1)
@@ -519,9 +527,9 @@ def _fill(connection, first: int, rows: int, endpoint: str, status: str, created
     bounds = {"first": first, "last": first + rows - 1, "created": created,
               "finished": finished, "endpoint": endpoint, "status": status}
     connection.execute(text(
-        numbers + "INSERT INTO webhook_event (sequence, id, name, created, payload) "
-        "SELECT i, lower(hex(randomblob(16))), 'DomainCreatedEvent', :created, "
-        "'{\"domain\": \"bench.example.org\"}' FROM n"), bounds)
+        numbers + "INSERT INTO webhook_event (sequence, id, name, created, payload, "
+        "fanned_out) SELECT i, lower(hex(randomblob(16))), 'DomainCreatedEvent', :created, "
+        "'{\"domain\": \"bench.example.org\"}', 1 FROM n"), bounds)
     connection.execute(text(
         numbers + "INSERT INTO webhook_delivery (id, event_sequence, endpoint, status, created,"
         " retry_from, attempts, next_attempt_at, finished_at) SELECT i, i, :endpoint, :status,"
@@ -820,20 +828,36 @@ def bench_capture(work: Path, members: int, chunk: int, before: Path | None = No
             server.subscribe(10_000_000, 20)  # warm-up, not counted
         seconds = dict.fromkeys(servers, 0.0)
         cpu = dict.fromkeys(servers, 0.0)
+        rounds: list[dict[str, float]] = []
         order = list(servers)
         for first in range(0, members, chunk):
             count = min(chunk, members - first)
+            this_round = {}
             for name in order:
                 took, used = servers[name].subscribe(first, count)
                 seconds[name] += took
                 cpu[name] += used
+                this_round[name] = used
+            rounds.append(this_round)
             # Each server goes first, second and last equally often.
             order = order[1:] + order[:1]
         rows = {name: server.outbox_rows() for name, server in servers.items()}
     finally:
         for server in servers.values():
             server.stop()
-    return {"seconds": seconds, "cpu": cpu, "rows": rows, "members": members}
+    return {"seconds": seconds, "cpu": cpu, "rounds": rounds, "rows": rows,
+            "members": members}
+
+
+def _median_ratio(rounds: list[dict[str, float]], name: str) -> float:
+    """The median over the rounds of server ``name``'s CPU against the plain Mailman's in
+    the same round: a round in which other work took the machine counts once, not by
+    how much it added."""
+    ratios = sorted(each[name] / each["without"] for each in rounds if each["without"] > 0)
+    middle = len(ratios) // 2
+    if len(ratios) % 2:
+        return ratios[middle]
+    return (ratios[middle - 1] + ratios[middle]) / 2
 
 
 # -- report ---------------------------------------------------------------------------
@@ -949,15 +973,21 @@ def report_capture(result: dict) -> list[str]:
               f"{1000 * seconds[name] / members:.2f} ms wall per subscription")
     cpu_ratio = cpu["with"] / cpu["without"]
     wall_ratio = seconds["with"] / seconds["without"]
+    rounds = result["rounds"]
+    median = _median_ratio(rounds, "with")
     print(f"  outbox (events, deliveries) {result['rows']['with']}")
-    print(f"  ratio with/without: {cpu_ratio:.3f} (CPU; target <= {OVERHEAD_TARGET:.2f}), "
-          f"wall {wall_ratio:.3f}; no endpoint matching: CPU "
-          f"{cpu['idle'] / cpu['without']:.3f}, wall {seconds['idle'] / seconds['without']:.3f}")
+    print(f"  ratio with/without: {cpu_ratio:.3f} (CPU), wall {wall_ratio:.3f}; no endpoint "
+          f"matching: CPU {cpu['idle'] / cpu['without']:.3f}, wall "
+          f"{seconds['idle'] / seconds['without']:.3f}")
+    print(f"  median over the {len(rounds)} rounds of the CPU ratio with/without: "
+          f"{median:.3f} (target <= {OVERHEAD_TARGET:.2f}); no endpoint matching "
+          f"{_median_ratio(rounds, 'idle'):.3f}")
     if "before" in cpu:
         print(f"  the code before, with/without: {cpu['before'] / cpu['without']:.3f} (CPU), "
-              f"wall {seconds['before'] / seconds['without']:.3f}")
-    if cpu_ratio > OVERHEAD_TARGET:
-        return [f"capture overhead ratio {cpu_ratio:.3f} > {OVERHEAD_TARGET:.2f}"]
+              f"wall {seconds['before'] / seconds['without']:.3f}; median "
+              f"{_median_ratio(rounds, 'before'):.3f}")
+    if median > OVERHEAD_TARGET:
+        return [f"capture overhead ratio {median:.3f} > {OVERHEAD_TARGET:.2f}"]
     return []
 
 

@@ -43,7 +43,8 @@ def _fill(engine) -> None:
             numbers = range(first, min(first + CHUNK, ROWS + 1))
             connection.execute(insert(WebhookEvent), [
                 dict(sequence=n, id=uuid.uuid4(), name="DomainCreatedEvent",
-                     created=START + timedelta(seconds=n), payload={"domain": f"d{n}"})
+                     created=START + timedelta(seconds=n), payload={"domain": f"d{n}"},
+                     fanned_out=True)
                 for n in numbers])
             rows = [
                 dict(id=n, event_sequence=n, endpoint=NAMES[n % 3], created=START,

@@ -19,7 +19,7 @@ from mailman_webhooks.configuration import PLUGIN
 from mailman_webhooks.model import TABLES
 
 # Raise this, and add a step to MIGRATIONS, whenever a table of the plugin changes.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _add_health_and_retry_from(connection: Connection) -> None:
@@ -101,12 +101,32 @@ def _lighten_delivery_indexes(connection: Connection) -> None:
             connection.execute(text(statement))
 
 
+def _add_fanout_marker(connection: Connection) -> None:
+    """Version 5 to 6: capture writes the event only; the runner fans it out.
+
+    ``webhook_event.fanned_out`` says whether the event's deliveries were made; the
+    events there have theirs already (capture made them), so they start fanned out. The
+    partial index holds the events still to fan out only. Written out as at version 6.
+    """
+    tables = inspect(connection)
+    if not tables.has_table("webhook_event"):
+        return
+    if "fanned_out" not in {column["name"] for column in tables.get_columns("webhook_event")}:
+        true = "TRUE" if connection.dialect.name == "postgresql" else "1"
+        connection.execute(text(
+            f"ALTER TABLE webhook_event ADD COLUMN fanned_out BOOLEAN DEFAULT {true} NOT NULL"))
+    connection.execute(text(
+        "CREATE INDEX IF NOT EXISTS ix_webhook_event_fanout"
+        " ON webhook_event (sequence) WHERE NOT fanned_out"))
+
+
 # version -> step bringing the database from that version to the next one.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _add_health_and_retry_from,
     2: _add_endpoint_due_index,
     3: _add_retention_indexes,
     4: _lighten_delivery_indexes,
+    5: _add_fanout_marker,
 }
 
 # "webh": serializes the start-ups of all hosts sharing one PostgreSQL database.

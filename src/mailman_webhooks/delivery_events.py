@@ -10,14 +10,13 @@ failures for ever.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from public import public
 from sqlalchemy.orm import Session
 
-from mailman_webhooks.capture import outbox_rows, write_rows
+from mailman_webhooks.capture import event_row, write_delivered_event
 from mailman_webhooks.settings import Settings
 
 
@@ -54,13 +53,13 @@ public(NAMES=NAMES)
 def announce(store: Session, settings: Settings, event: Any, about: str) -> int:
     """Record ``event`` for every endpoint that wants it but ``about``; return how many.
 
-    Written through ``store``, in its transaction; nothing is recorded when no other
-    endpoint wants the event.
+    Written through ``store``, in its transaction, with its deliveries (the runner records
+    it, and fans it out itself); nothing is recorded when no other endpoint wants it.
     """
-    rows = outbox_rows(event, settings)
-    if rows is None:
+    row = event_row(event, settings)
+    if row is None:
         return 0
-    others = tuple(name for name in rows.endpoints if name != about)
+    others = tuple(name for name in row.endpoints if name != about)
     if others:
-        write_rows(dataclasses.replace(rows, endpoints=others), store)
+        write_delivered_event(row, others, store)
     return len(others)

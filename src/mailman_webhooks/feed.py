@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, exists, select, update
 from sqlalchemy.orm import Session
 
 from mailman_webhooks.admin import PING_EVENT
+from mailman_webhooks.fanout import waiting_since
 from mailman_webhooks.model import DeliveryStatus, WebhookDelivery, WebhookEvent
 
 MAX_PAGE = 1000
@@ -48,8 +49,11 @@ def events_after(
     """At most ``limit`` events with a sequence above ``after``, oldest first.
 
     ``names`` keeps events of these class names only; ``endpoint`` those that were due to
-    that endpoint. Pings (an administrator's test of one endpoint) are left out. One
-    query of ``limit + 1`` rows in primary key order.
+    that endpoint, which is known once the runner has fanned an event out: with
+    ``endpoint``, the page ends before the oldest event not yet fanned out, so that a
+    consumer going on from its last event never passes one it was due. Pings (an
+    administrator's test of one endpoint) are left out. One query of ``limit + 1`` rows
+    in primary key order.
     """
     query = (
         select(WebhookEvent)
@@ -60,6 +64,9 @@ def events_after(
     if names:
         query = query.where(WebhookEvent.name.in_(list(names)))
     if endpoint is not None:
+        boundary = waiting_since(store)
+        if boundary is not None:
+            query = query.where(WebhookEvent.sequence < boundary)
         query = query.where(
             exists().where(
                 WebhookDelivery.event_sequence == WebhookEvent.sequence,

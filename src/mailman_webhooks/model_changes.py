@@ -16,6 +16,7 @@ lets go of the object (`User.absorb` sets ``Member.user_id`` under a loaded ``_u
 Mailman's own test of it failed with the plugin on).
 
 Nothing here raises into Mailman: a failure is logged by class name and the commit goes on.
+While no endpoint wants any of these events, nothing is noted.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ from mailman_webhooks.change_events import (
     UserCreatedEvent,
     UserDeletedEvent,
 )
+from mailman_webhooks.configuration import webhooks_settings
+from mailman_webhooks.serialize.catalog import CHANGE_EVENTS
 
 log = logging.getLogger("mailman.plugins")
 
@@ -136,9 +139,17 @@ def _changed(obj: Any, keys: Iterable[str]) -> Iterator[str]:
             yield key
 
 
+_COLUMN_NAMES: dict[type, dict[str, str]] = {}
+
+
 def _column_names(obj: Any) -> dict[str, str]:
-    """Attribute key -> column name (REST's name, e.g. ``preferred_language``)."""
-    return {prop.key: prop.columns[0].name for prop in inspect(type(obj)).column_attrs}
+    """Attribute key -> column name (REST's name, e.g. ``preferred_language``), read from
+    the mapping once per model class."""
+    names = _COLUMN_NAMES.get(type(obj))
+    if names is None:
+        names = {prop.key: prop.columns[0].name for prop in inspect(type(obj)).column_attrs}
+        _COLUMN_NAMES[type(obj)] = names
+    return names
 
 
 def _member_email(member: Any) -> str | None:
@@ -244,6 +255,9 @@ def _note_preferences(session: Session, notes: _Notes, preferences: Any) -> None
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     try:
+        if NOTES not in session.info and not webhooks_settings().wants_any(CHANGE_EVENTS):
+            # No endpoint wants these events: nothing to note (nor to announce).
+            return
         notes = session.info.setdefault(NOTES, _Notes())
         for obj in session.new:
             _note_new(session, notes, obj)

@@ -206,9 +206,10 @@ def prune_batch(store: Session, settings: Settings, now: datetime) -> Pruned:
     """Remove up to `PRUNE_BATCH` deliveries that finished before the retention period.
 
     Their attempts go with them, and so does each event whose last delivery this was
-    (every recorded event has a delivery, so an event is kept as long as any of its
-    deliveries: at least ``retention`` after it was recorded). A delivery redelivered
-    meanwhile (pending again, not finished) is kept.
+    (every fanned-out event has a delivery, so an event is kept as long as any of its
+    deliveries: at least ``retention`` after it was recorded; one not yet fanned out has
+    none, and is never removed). A delivery redelivered meanwhile (pending again, not
+    finished) is kept.
     """
     removed = store.execute(prune_statement(now, settings, _dialect(store))).all()
     if not removed:
@@ -222,6 +223,7 @@ def prune_batch(store: Session, settings: Settings, now: datetime) -> Pruned:
     orphans = cast(CursorResult[Any], store.execute(
         delete(WebhookEvent).where(
             WebhookEvent.sequence.in_(sequences),
+            WebhookEvent.fanned_out.is_(True),
             ~exists().where(_D.event_sequence == WebhookEvent.sequence),
         )
     ))

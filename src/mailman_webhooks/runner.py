@@ -1,8 +1,10 @@
 """The delivery runner, ``[runner.webhooks]``: sends what the outbox holds.
 
 Mailman's master starts and supervises it like a built-in runner (the plugin
-pushes its section in pre_hook). It has no queue directory. Each configured endpoint
-gets a lane: a task on a bounded pool of threads that claims batches of that
+pushes its section in pre_hook). It has no queue directory. On each turn it first
+fans out the events capture recorded: one delivery per endpoint that wants the event
+(`mailman_webhooks.fanout`; every instance does, for every endpoint). Each configured
+endpoint gets a lane: a task on a bounded pool of threads that claims batches of that
 endpoint's due deliveries, POSTs them one after the other in the order of their
 events, and records every attempt. Lanes of different endpoints run at the same time
 (the HTTP work releases the GIL), so neither a slow receiver nor an endpoint's backlog
@@ -26,7 +28,7 @@ from mailman.interfaces.runner import RunnerInterrupt
 from public import public
 from sqlalchemy.orm import Session
 
-from mailman_webhooks import delivery_events, outbox
+from mailman_webhooks import delivery_events, fanout, outbox
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.delivery_events import WebhookEndpointDisabledEvent
@@ -41,6 +43,8 @@ log = logging.getLogger("mailman.plugins")
 
 COMMIT_INTERVAL = 0.2  # seconds
 LANE_TURN = 1.0  # seconds
+FANOUT_TURN = 0.5
+"""Seconds one turn of the runner fans out at most (a batch at least) before it claims."""
 
 
 @public
@@ -98,6 +102,7 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
         """
         settings = webhooks_settings()
         self._housekeeping(settings)
+        self._fan_out(settings, None if wait else FANOUT_TURN)
         claimed = self._reap()
         now = time.monotonic()
         waiting = {
@@ -141,6 +146,21 @@ class WebhooksRunner(Runner):  # type: ignore[misc]  # Mailman's Runner has no t
                 self._idle_until[name] = time.monotonic() + self.sleep_float
             claimed += count
         return claimed
+
+    def _fan_out(self, settings: Settings, seconds: float | None) -> None:
+        """Make the deliveries of new events; an endpoint given some is looked at at once.
+
+        A failure is logged and waits for the next turn; the events stay to fan out.
+        """
+        try:
+            made = fanout.fan_out(config.db.engine, settings, seconds)
+        except RunnerInterrupt:
+            raise
+        except Exception as error:
+            log.error("webhooks: fan-out failed (%s)", type(error).__name__)
+            return
+        for name in made.deliveries:
+            self._idle_until.pop(name, None)
 
     def _housekeeping(self, settings: Settings) -> None:
         """A batch of the retention sweep, when one is due; a failure waits for the next."""

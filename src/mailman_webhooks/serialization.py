@@ -218,15 +218,29 @@ def serialize_event(event: Any, *, include_secrets: bool) -> dict[str, Any]:
     return result
 
 
+_CLASS_ATTRIBUTES: dict[type, tuple[str, ...]] = {}
+
+
+def _class_attributes(klass: type) -> tuple[str, ...]:
+    """The slots and properties of a class and its bases: the same for each of its events,
+    so found once per class (event classes are few)."""
+    found = _CLASS_ATTRIBUTES.get(klass)
+    if found is None:
+        names: list[str] = []
+        for each in klass.__mro__:
+            slots = each.__dict__.get("__slots__", ())
+            names.extend([slots] if isinstance(slots, str) else slots)
+        for each in klass.__mro__:
+            names.extend(key for key, value in vars(each).items() if isinstance(value, property))
+        found = _CLASS_ATTRIBUTES[klass] = tuple(names)
+    return found
+
+
 def _public_attributes(obj: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
     """Names and getters of the public instance attributes, slots and properties."""
     seen: set[str] = set()
     names: list[str] = list(getattr(obj, "__dict__", {}))
-    for klass in type(obj).__mro__:
-        slots = klass.__dict__.get("__slots__", ())
-        names.extend([slots] if isinstance(slots, str) else slots)
-    for klass in type(obj).__mro__:
-        names.extend(key for key, value in vars(klass).items() if isinstance(value, property))
+    names.extend(_class_attributes(type(obj)))
     for name in names:
         if name.startswith("_") or name in seen:
             continue

@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 import ssl
+from collections.abc import Iterable
 from configparser import Error as ConfigParserError
 from configparser import RawConfigParser
 from dataclasses import dataclass, field
@@ -86,10 +87,21 @@ class Settings:
 
     endpoints: dict[str, Endpoint]
     delivery: DeliverySettings
+    # Event class name -> its endpoints: capture asks for every event Mailman fires.
+    _by_event: dict[str, tuple[Endpoint, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
-    def endpoints_for(self, event_name: str) -> list[Endpoint]:
+    def endpoints_for(self, event_name: str) -> tuple[Endpoint, ...]:
         """The endpoints whose ``events`` expression matches this event class name."""
-        return [ep for ep in self.endpoints.values() if ep.wants(event_name)]
+        found = self._by_event.get(event_name)
+        if found is None:
+            found = tuple(ep for ep in self.endpoints.values() if ep.wants(event_name))
+            self._by_event[event_name] = found
+        return found
+
+    def wants_any(self, event_names: Iterable[str]) -> bool:
+        """Whether some endpoint wants an event of one of these class names."""
+        return any(self.endpoints_for(name) for name in event_names)
 
 
 class _Section(Protocol):

@@ -1,7 +1,7 @@
 """The outbox: the plugin's tables in Mailman's database.
 
 ``webhook_event`` holds each captured event once; ``webhook_delivery`` one row per
-(event, endpoint) fanned out at capture time; ``webhook_attempt`` one row per HTTP
+(event, endpoint), made by the runner's fan-out; ``webhook_attempt`` one row per HTTP
 try; ``webhook_endpoint_state`` what the runner learned about an endpoint (410 Gone
 disables it). Endpoints themselves live in the configuration file, not here.
 """

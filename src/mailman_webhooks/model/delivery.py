@@ -56,7 +56,7 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
         UniqueConstraint("event_sequence", "endpoint"),
         # The retention sweep (`mailman_webhooks.retention`) finds pending deliveries past
         # their retry period by this index, and finished ones past the retention period
-        # by the next; a pending row has no entry in the second, so capture never pays it.
+        # by the next; a pending row has no entry in the second, so the fan-out never pays it.
         Index(EXPIRY_INDEX, "status", "retry_from"),
         Index(
             FINISHED_INDEX,
@@ -65,7 +65,7 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
             postgresql_where=text("finished_at IS NOT NULL"),
         ),
         # The rows a runner holds, by its claim's token; rows no runner holds (nearly
-        # all, and every new one) have no entry, so capture never pays for it.
+        # all, and every new one) have no entry, so the fan-out never pays for it.
         Index(
             CLAIMED_INDEX,
             "claimed_by",
@@ -83,7 +83,7 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
         Integer, ForeignKey("webhook_event.sequence", ondelete="CASCADE"), nullable=False
     )
     # Found by the (endpoint, status, ...) index: an index of its own would double
-    # what capture writes for nothing.
+    # what the fan-out writes for nothing.
     endpoint: Mapped[str] = mapped_column(SAUnicode, nullable=False)
     status: Mapped[DeliveryStatus] = mapped_column(
         SAEnum(
@@ -121,11 +121,12 @@ class WebhookDelivery(Model):  # type: ignore[misc]  # Mailman's Model has no ty
         super().__init__(event=event, **self.new_row(endpoint, created))
 
     @staticmethod
-    def new_row(endpoint: str, created: datetime, **columns: Any) -> dict[str, Any]:
+    def new_row(endpoint: Any, created: Any, **columns: Any) -> dict[str, Any]:
         """The columns of a new delivery: pending, not yet tried, due at once.
 
-        Stated once, for this constructor and for capture's Core INSERT, which adds
-        ``event_sequence`` in ``columns``.
+        Stated once, for this constructor, for the INSERT of the runner's own events and
+        for the fan-out's INSERT ... SELECT, which gives SQL expressions (the event's
+        ``created`` and ``sequence``); both add ``event_sequence`` in ``columns``.
         """
         return dict(
             endpoint=endpoint,

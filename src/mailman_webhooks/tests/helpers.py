@@ -8,13 +8,17 @@ from mailman.interfaces.domain import IDomainManager
 from sqlalchemy import select
 from zope.component import getUtility
 
+from mailman_webhooks import fanout
+from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 
 def add_domain(mail_host: str) -> None:
-    """Create a domain in its own committed transaction (fires two Domain events)."""
+    """Create a domain in its own committed transaction (fires two Domain events), and
+    make their deliveries as the runner's next turn would."""
     with transaction():
         getUtility(IDomainManager).add(mail_host)
+    fan_out()
 
 
 def _current(query) -> list:
@@ -24,7 +28,19 @@ def _current(query) -> list:
     return list(store.execute(query.execution_options(populate_existing=True)).scalars())
 
 
+def fan_out() -> fanout.FannedOut:
+    """Make the deliveries of the committed events, as the runner's next turn would.
+
+    Mailman's session is committed first: on SQLite a write it held would lock the
+    fan-out out.
+    """
+    config.db.commit()
+    return fanout.fan_out(config.db.engine, webhooks_settings())
+
+
 def deliveries() -> list[WebhookDelivery]:
+    """Every delivery, once the runner would have made those of the committed events."""
+    fan_out()
     return _current(select(WebhookDelivery).order_by(WebhookDelivery.id))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from mailman.config import config
 from sqlalchemy import text
 
-from mailman_webhooks.capture import OutboxRows, write_rows
+from mailman_webhooks.capture import EventRow, write_delivered_event
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.model import WebhookEvent
 
@@ -20,8 +20,9 @@ def add_pending(endpoint: str, count: int) -> None:
     now = utcnow()
     with config.db.engine.begin() as connection:
         for _ in range(count):
-            write_rows(OutboxRows(WebhookEvent.new_row("E", now, {}), (endpoint,), now),
-                       connection)
+            columns = WebhookEvent.new_row("E", now, "{}", fanned_out=True)
+            write_delivered_event(EventRow(dict(columns, secret_payload=None), (endpoint,), now),
+                                  (endpoint,), connection)
         if connection.dialect.name == "postgresql":
             connection.execute(text("ANALYZE webhook_delivery"))
 

@@ -32,7 +32,10 @@ from mailman.testing.helpers import (
 )
 from zope.component import getUtility
 
+from mailman_webhooks.configuration import webhooks_configuration
 from mailman_webhooks.serialization import event_name, serialize_event
+
+WANTS_ALL = "scenario: an endpoint that wants every event"
 
 BODY = "The secret plans are in the attic.\n"
 
@@ -49,7 +52,8 @@ class Captured:
 
 @contextmanager
 def capture() -> Iterator[list[Captured]]:
-    """Serialize every event fired inside the block, when it fires (as the outbox does)."""
+    """Serialize every event fired inside the block, when it fires (as the outbox does), with
+    an endpoint that wants every event configured (its rows wait in the outbox)."""
     captured: list[Captured] = []
 
     def subscriber(event: Any) -> None:
@@ -62,8 +66,14 @@ def capture() -> Iterator[list[Captured]]:
             )
         )
 
-    with event_subscribers(subscriber):
-        yield captured
+    # The plugin derives its own events only while some endpoint wants them.
+    configuration = webhooks_configuration()
+    configuration.push(WANTS_ALL, "[endpoint.every_event]\nurl: http://127.0.0.1:9/unused\n")
+    try:
+        with event_subscribers(subscriber):
+            yield captured
+    finally:
+        configuration.pop(WANTS_ALL)
 
 
 def post(mlist, sender: str, message_id: str, to: str | None = None):

@@ -21,7 +21,7 @@ from mailman_webhooks import admin
 from mailman_webhooks import capture as capture_module
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
-from mailman_webhooks.model import DeliveryStatus, WebhookDelivery, WebhookEvent
+from mailman_webhooks.model import DeliveryStatus, WebhookEvent
 from mailman_webhooks.tests.conftest import endpoint_cfg
 from mailman_webhooks.tests.helpers import add_domain, deliveries, events
 
@@ -191,24 +191,35 @@ def test_event_outside_a_transaction_commits_at_once_and_holds_no_lock(configure
 
 
 def test_database_error_in_capture_undoes_that_event_only(configure, monkeypatch, caplog):
-    # The first event's delivery row breaks a NOT NULL constraint in the database,
-    # after its event row was written: neither stays, Mailman's operation commits,
-    # and the next event of the same transaction is recorded.
+    # The first event's row breaks a NOT NULL constraint in the database, so the INSERT of
+    # the transaction's events fails: that row is lost, Mailman's operation commits, and
+    # the next event of the same transaction is recorded.
     configure(endpoint_cfg("lists", URL, events="List.*Event"))
-    new_row = WebhookDelivery.new_row
+    new_row = WebhookEvent.new_row
     calls = []
 
-    def broken_first(endpoint, created, **columns):
-        calls.append(endpoint)
-        return new_row(None if len(calls) == 1 else endpoint, created, **columns)
+    def broken_first(name, created, payload, **columns):
+        calls.append(name)
+        return new_row(name, None if len(calls) == 1 else created, payload, **columns)
 
-    monkeypatch.setattr(WebhookDelivery, "new_row", staticmethod(broken_first))
+    monkeypatch.setattr(WebhookEvent, "new_row", staticmethod(broken_first))
     with transaction():
         create_list("dberror@example.com")
     assert getUtility(IListManager).get("dberror@example.com") is not None
     assert [event.name for event in events()] == ["ListCreatedEvent"]
     assert [d.event.name for d in deliveries()] == ["ListCreatedEvent"]
     assert "event ListCreatingEvent not recorded (IntegrityError)" in caplog.text
+
+
+def test_database_error_alone_in_its_transaction_loses_that_event(configure, monkeypatch,
+                                                                  caplog):
+    configure(endpoint_cfg("domains", URL, events="DomainCreatedEvent"))
+    monkeypatch.setattr(WebhookEvent, "new_row", staticmethod(
+        lambda name, created, payload, **columns: dict(
+            id=uuid.uuid4(), name=name, created=None, payload=payload, **columns)))
+    add_domain("alone.example.org")
+    assert events() == []
+    assert "event DomainCreatedEvent not recorded (IntegrityError)" in caplog.text
 
 
 def test_rows_vanish_with_a_transaction_that_had_written_nothing_before(configure):
@@ -218,5 +229,19 @@ def test_rows_vanish_with_a_transaction_that_had_written_nothing_before(configur
     config.db.commit()
     config.db.store.execute(select(WebhookEvent.sequence)).all()  # read only: no BEGIN
     create_list("fresh@example.com")
+    config.db.abort()
+    assert _committed_event_names() == []
+
+
+def test_a_transaction_keeps_a_bounded_number_of_events_and_still_rolls_back(configure,
+                                                                            monkeypatch):
+    # With many events, WRITE_AT of them are written in the transaction as they come;
+    # they still vanish with Mailman's rollback.
+    configure(endpoint_cfg("lists", URL, events="List.*Event"))
+    monkeypatch.setattr(capture_module, "WRITE_AT", 2)
+    create_list("many@example.com")  # ListCreatingEvent, ListCreatedEvent
+    assert capture_module.WAITING not in config.db.store.info
+    written = config.db.store.execute(select(WebhookEvent.name)).scalars().all()
+    assert written == ["ListCreatingEvent", "ListCreatedEvent"]
     config.db.abort()
     assert _committed_event_names() == []

@@ -12,8 +12,9 @@ from mailman_plugin_kit.schema import SchemaTooNew
 from mailman_webhooks import database
 from mailman_webhooks.model import TABLES
 from mailman_webhooks.model.delivery import CLAIMED_INDEX, ENDPOINT_DUE_INDEX
+from mailman_webhooks.model.event import FANOUT_INDEX
 from mailman_webhooks.tests.conftest import endpoint_cfg
-from mailman_webhooks.tests.helpers import add_domain
+from mailman_webhooks.tests.helpers import add_domain, deliveries, fan_out
 
 pytestmark = pytest.mark.mailman
 
@@ -198,3 +199,23 @@ def test_a_new_outbox_has_the_indexes_of_a_migrated_one(mailman):
     # create_all (a new installation) and the migrations must agree.
     assert "ix_webhook_delivery_endpoint" not in delivery_indexes()
     assert "claimed_by IS NOT NULL" in index_definition(CLAIMED_INDEX)
+    assert "NOT fanned_out" in index_definition(FANOUT_INDEX)
+
+
+def test_version_5_marks_the_events_there_fanned_out(configure):
+    # A version-5 outbox: events without the marker; capture made their deliveries.
+    configure(endpoint_cfg("crm", "http://127.0.0.1:9/unused", events="DomainCreatedEvent"))
+    add_domain("five.example.org")
+    config.db.commit()
+    with config.db.engine.begin() as connection:
+        connection.execute(text(f"DROP INDEX {FANOUT_INDEX}"))
+        connection.execute(text("ALTER TABLE webhook_event DROP COLUMN fanned_out"))
+        connection.execute(update(database.schema_table).values(version=5))
+    assert database.ensure_schema(config.db.engine) == database.SCHEMA_VERSION
+    with config.db.engine.connect() as connection:
+        marks = connection.execute(text("SELECT name, fanned_out FROM webhook_event")).all()
+    assert [(name, bool(mark)) for name, mark in marks] == [("DomainCreatedEvent", True)]
+    assert "NOT fanned_out" in index_definition(FANOUT_INDEX)
+    # Nothing is fanned out again: the event keeps its one delivery.
+    assert fan_out().events == 0
+    assert len(deliveries()) == 1

@@ -17,6 +17,7 @@ from mailman.interfaces.member import DeliveryMode, MemberRole
 from mailman.interfaces.pending import IPendings
 from mailman.interfaces.subscriptions import ISubscriptionManager
 from mailman.interfaces.usermanager import IUserManager
+from mailman.testing.helpers import event_subscribers
 from zope.component import getUtility
 
 from mailman_webhooks.change_events import (
@@ -39,6 +40,8 @@ from mailman_webhooks.tests.conftest import endpoint_cfg
 from mailman_webhooks.tests.helpers import events
 
 pytestmark = pytest.mark.mailman
+
+
 
 def _derived(captured) -> list:
     return [entry.event for entry in captured if type(entry.event).__name__ in CHANGE_EVENTS]
@@ -350,3 +353,15 @@ def test_a_user_absorbing_another_takes_over_its_memberships(mailman):
     anne.absorb(bart)
     assert {(m.role, m.address.email) for m in manager.members} == {
         (MemberRole.member, "anne@example.com"), (MemberRole.owner, "anne@example.com")}
+
+
+def test_nothing_is_noted_while_no_endpoint_wants_a_change_event(configure):
+    configure(endpoint_cfg("all", "http://127.0.0.1:9/unused", events="Domain.*"))
+    mlist = scenario.make_list()
+    fired = []
+    with event_subscribers(fired.append):
+        with transaction():
+            mlist.display_name = "Ants"
+            config.db.store.flush()
+            assert "mailman_webhooks.model_changes" not in config.db.store.info
+    assert fired == []

@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from zope.component import getUtility
 
 from mailman_webhooks import database, outbox
-from mailman_webhooks.capture import OutboxRows, write_rows
+from mailman_webhooks.capture import EventRow, write_delivered_event
 from mailman_webhooks.clock import utcnow
 from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import WebhookEvent
 from mailman_webhooks.model.delivery import ENDPOINT_DUE_INDEX
 from mailman_webhooks.settings import WebhooksConfiguration
 from mailman_webhooks.tests.conftest import FAST_DELIVERY, endpoint_cfg
-from mailman_webhooks.tests.helpers import add_domain
+from mailman_webhooks.tests.helpers import add_domain, fan_out
 from mailman_webhooks.tests.plans import add_pending, plan
 
 URL = "http://127.0.0.1:9/unused"
@@ -77,10 +77,11 @@ def test_a_claimed_delivery_sends_its_events_document(configure):
     # event's row says, non-ASCII text and secrets (only when asked for) included.
     configure(FAST_DELIVERY + endpoint_cfg("a", URL, events="(?!)"))
     created = utcnow()
-    row = WebhookEvent.new_row("ExampleEvent", created, {"text": "Grüße ✓", "n": [1, None]})
-    row["secret_payload"] = {"text": "Grüße ✓", "n": [1, None], "token": "s3cret"}
+    row = WebhookEvent.new_row("ExampleEvent", created,
+                               json.dumps({"text": "Grüße ✓", "n": [1, None]}), fanned_out=True)
+    row["secret_payload"] = json.dumps({"text": "Grüße ✓", "n": [1, None], "token": "s3cret"})
     store = config.db.store
-    sequence = write_rows(OutboxRows(row, ("a",), created), store)
+    sequence = write_delivered_event(EventRow(row, ("a",), created), ("a",), store)
     store.commit()
     (claimed,) = outbox.claim(store, "a", webhooks_settings(), utcnow())
     event = store.get(WebhookEvent, sequence)
@@ -98,6 +99,7 @@ def test_concurrent_claimers_never_share_a_delivery(configure):
         manager = getUtility(IDomainManager)
         for number in range(60):
             manager.add(f"p{number}.example.org")  # 120 deliveries
+    fan_out()
     settings = webhooks_settings()
     claimed: list[list[int]] = [[] for _ in range(4)]
     start = threading.Barrier(4)

@@ -21,6 +21,7 @@ from mailman.config import config
 from mailman.database.transaction import transaction
 from mailman.interfaces.domain import IDomainManager
 from mailman.interfaces.runner import RunnerInterrupt
+from sqlalchemy import text
 from zope.component import getUtility
 
 from mailman_webhooks import admin, outbox
@@ -500,3 +501,27 @@ def test_an_endpoints_backlog_does_not_delay_another_endpoints_events(
     finally:
         runner.stop()
         backlog.stop()
+
+
+def test_a_runner_turn_fans_new_events_out_before_it_claims(hooks, runner):
+    # The events are committed without deliveries; one turn makes and sends them.
+    with transaction():
+        create_list("turn@example.com")
+    with config.db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM webhook_delivery")).scalar() == 0
+    assert runner.process_batch() == 2
+    assert [request.json["name"] for request in hooks.requests] == [
+        "ListCreatingEvent", "ListCreatedEvent"]
+
+
+def test_a_failed_fan_out_is_logged_and_the_events_wait(hooks, runner, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    with transaction():
+        create_list("later@example.com")
+    monkeypatch.setattr(runner_module.fanout, "fan_out", broken)
+    assert runner.process_batch() == 0
+    assert "webhooks: fan-out failed (OSError)" in caplog.text
+    monkeypatch.undo()
+    run_until(runner, lambda: len(hooks.requests) == 2)

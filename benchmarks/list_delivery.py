@@ -16,10 +16,12 @@ into the plugin's table as confirmed keys):
 
 Each post is sent over LMTP to Mailman's LMTP runner; a loopback SMTP sink in this
 process counts the deliveries (envelope recipients). Printed per list: seconds from the
-LMTP hand-over to the last delivery, the CPU seconds each out runner process spent, and
-the ratio to the personalized plain list of the same N; then each list's time at the
-largest N over the smallest. Runners poll their queues every 0.1 s (Mailman's default is
-1 s), so that the times measure work rather than polling.
+LMTP hand-over to the last delivery and to the first, the CPU seconds the pipeline runner
+and each out runner process spent, and the ratio to the personalized plain list of the
+same N; then the CPU seconds of every runner process and of the sink; then each list's
+time at the largest N over the smallest. ``--kinds`` runs some of the lists only;
+``--py-spy DIR`` profiles the runners during each post. Runners poll their queues every
+0.1 s (Mailman's default is 1 s), so that the times measure work rather than polling.
 
 Only loopback traffic; every wait is bounded, and the run stops by itself.
 """
@@ -27,6 +29,7 @@ Only loopback traffic; every wait is bounded, and the run stops by itself.
 from __future__ import annotations
 
 import argparse
+import email
 import json
 import os
 import re
@@ -149,7 +152,8 @@ def _headers(list_address: str, subject: str, number: int) -> dict[str, str]:
     }
 
 
-def _setup_child(cfg: str, sizes: list[int], repeats: int, work: str) -> int:
+def _setup_child(cfg: str, sizes: list[int], kinds: list[str], repeats: int,
+                 work: str) -> int:
     """Make the lists, members and keys; write the posts to ``work``; print the timings."""
     from mailman.app.lifecycle import create_list
     from mailman.config import config
@@ -185,7 +189,7 @@ def _setup_child(cfg: str, sizes: list[int], repeats: int, work: str) -> int:
         lists = {}
         with transaction():
             for n in sizes:
-                for kind in KINDS:
+                for kind in kinds:
                     mlist = create_list(_list_address(kind, n))
                     if kind == "personal":
                         mlist.personalize = Personalization.individual
@@ -210,13 +214,15 @@ def _setup_child(cfg: str, sizes: list[int], repeats: int, work: str) -> int:
                             member.preferences = Preferences()
                             store.add(member)
         subscribed = time.monotonic()
-        body = _post_body()
+        common_body = _post_body()
         posts: dict[str, list[str]] = {}
         number = 0
         for (kind, n), mlist in lists.items():
             for _ in range(repeats):
                 number += 1
                 headers = _headers(mlist.posting_address, f"A {kind} post to {n}", number)
+                # A text of its own: the same text signed twice in a second is a replay.
+                body = f"{common_body}\npost {number}\n"
                 if kind == "pgp":
                     author.import_key(_pgp_list_key(mlist)[0])
                     armor = author.encrypt(text_body(body), _pgp_list_key(mlist)[1], AUTHOR)
@@ -255,13 +261,14 @@ class SinkTally:
     deliveries: int = 0
     encrypted: int = 0
     in_clear: int = 0
+    first: float = 0.0
     last: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         with self.lock:
             self.deliveries = self.encrypted = self.in_clear = 0
-            self.last = 0.0
+            self.first = self.last = 0.0
 
 
 class SinkHandler:
@@ -278,6 +285,7 @@ class SinkHandler:
             if MARKER.encode() in data:
                 self.tally.in_clear += recipients
             self.tally.last = time.monotonic()
+            self.tally.first = self.tally.first or self.tally.last
         return "250 OK"
 
 
@@ -303,8 +311,8 @@ class Master:
             [str(master), "-C", str(cfg), "--force"], stdin=subprocess.DEVNULL,
             stdout=self.log, stderr=subprocess.STDOUT, env=_clean_env(), cwd=ROOT)
 
-    def out_runners(self) -> dict[int, str]:
-        """pid -> slice of each out runner process."""
+    def runners(self) -> dict[int, str]:
+        """pid -> name of each runner process, with its slice (``out:0:2``)."""
         found = {}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -317,9 +325,13 @@ class Master:
             if int(stat.rpartition(")")[2].split()[1]) != self.process.pid:
                 continue
             for arg in cmdline.split("\0"):
-                if arg.startswith("--runner=out:"):
+                if arg.startswith("--runner="):
                     found[int(entry.name)] = arg.partition("=")[2]
         return found
+
+    def out_runners(self) -> dict[int, str]:
+        """pid -> slice of each out runner process."""
+        return {pid: name for pid, name in self.runners().items() if name.startswith("out:")}
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -367,46 +379,116 @@ class Measured:
     kind: str
     n: int
     seconds: float
+    # Seconds from the LMTP hand-over to the first delivery: the pipeline and the split.
+    first: float
     deliveries: int
     encrypted: int
     in_clear: int
-    out_cpu: list[float]
+    # Runner (``pipeline:0:1``, ``out:0:2`` ...) -> CPU seconds it spent while the post went
+    # out; ``sink``: this process, the SMTP sink.
+    cpu: dict[str, float]
     chunks: int
 
+    @property
+    def out_cpu(self) -> list[float]:
+        return [seconds for name, seconds in sorted(self.cpu.items())
+                if name.startswith("out:")]
 
-def _deliver_one(post: Path, list_address: str, n: int, lmtp_port: int, tally: SinkTally,
-                 master: Master, var_dir: Path, timeout: float) -> tuple[float, list[float], int]:
-    """Send ``post`` over LMTP and wait for ``n`` deliveries: seconds, out runner CPU, and
-    the chunks the post was split into (``smtp.log``)."""
+    @property
+    def pipeline_cpu(self) -> float:
+        return sum(seconds for name, seconds in self.cpu.items()
+                   if name.startswith("pipeline:"))
+
+
+class Profiles:
+    """py-spy sampling the runners named in ``RUNNERS_PROFILED``, and this process (the
+    SMTP sink), while one post goes out."""
+
+    RUNNERS_PROFILED = ("in", "pipeline", "out")
+
+    def __init__(self, directory: Path, runners: dict[int, str], label: str) -> None:
+        spy = Path(sys.executable).parent / "py-spy"
+        directory.mkdir(parents=True, exist_ok=True)
+        profiled = {pid: name for pid, name in runners.items()
+                    if name.partition(":")[0] in self.RUNNERS_PROFILED}
+        profiled[os.getpid()] = "sink"
+        self.processes = [
+            subprocess.Popen(
+                [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking",
+                 "--format", "raw", "--output",
+                 str(directory / f"{label}-{name.replace(':', '_')}.txt")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for pid, name in profiled.items()
+        ]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGINT)
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def _refusal(var_dir: Path, message_id: str) -> str | None:
+    """The log line of a chain that held, rejected or discarded the post, if one did."""
+    for log in (var_dir / "logs" / name for name in ("mailman.log", "vette.log")):
+        if not log.exists():
+            continue
+        for line in log.read_text(errors="replace").splitlines():
+            if message_id in line and re.search(r"\b(HOLD|REJECT|DISCARD)\b", line):
+                return line
+    return None
+
+
+def _deliver_one(post: Path, kind: str, n: int, lmtp_port: int, tally: SinkTally,
+                 master: Master, var_dir: Path, timeout: float,
+                 profile: Path | None) -> Measured:
+    """Send ``post`` over LMTP to the list ``kind``-``n`` and wait for ``n`` deliveries."""
+    list_address = _list_address(kind, n)
     smtp_log = var_dir / "logs" / "smtp.log"
     log_start = smtp_log.stat().st_size if smtp_log.exists() else 0
-    runners = master.out_runners()
+    runners = master.runners()
+    profiles = None if profile is None else Profiles(profile, runners, f"{kind}-{n}-{post.stem}")
     cpu_before = {pid: _cpu_seconds(pid) for pid in runners}
+    sink_before = time.process_time()
     tally.reset()
     raw = post.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     start = time.monotonic()
-    with smtplib.LMTP(HOST, lmtp_port) as client:
-        client.sendmail(AUTHOR, [list_address], raw)
-    deadline = start + timeout
-    while tally.deliveries < n:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{list_address}: {tally.deliveries} of {n} delivered "
-                               f"after {timeout} s ({_shunted(var_dir)} shunted)")
-        time.sleep(0.05)
-    seconds = tally.last - start
-    # Let the queues drain (archive, digest, anything else) before the next post.
-    while _queued(var_dir) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    cpu = [_cpu_seconds(pid) - cpu_before[pid]
-           for pid in sorted(runners, key=lambda pid: runners[pid])]
+    try:
+        with smtplib.LMTP(HOST, lmtp_port) as client:
+            client.sendmail(AUTHOR, [list_address], raw)
+        deadline = start + timeout
+        message_id = email.message_from_bytes(raw)["Message-ID"]
+        next_look = start + 1.0
+        while tally.deliveries < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{list_address}: {tally.deliveries} of {n} delivered "
+                                   f"after {timeout} s ({_shunted(var_dir)} shunted)")
+            if time.monotonic() > next_look:
+                refusal = _refusal(var_dir, message_id)
+                if refusal is not None:
+                    raise RuntimeError(f"{list_address} did not take the post: {refusal}")
+                next_look = time.monotonic() + 1.0
+            time.sleep(0.05)
+        # Let the queues drain (archive, digest, anything else) before the next post.
+        while _queued(var_dir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        if profiles is not None:
+            profiles.stop()
+    cpu = {name: _cpu_seconds(pid) - cpu_before[pid] for pid, name in runners.items()}
+    # The SMTP sink runs in this process, on the same cores as the runners.
+    cpu["sink"] = time.process_time() - sink_before
     with smtp_log.open("rb") as log:
         log.seek(log_start)
         split = re.findall(rb"queued in (\d+) chunks", log.read())
-    return seconds, cpu, sum(int(count) for count in split)
+    return Measured(kind, n, tally.last - start, tally.first - start, tally.deliveries,
+                    tally.encrypted, tally.in_clear, cpu,
+                    sum(int(count) for count in split))
 
 
-def run(sizes: list[int], repeats: int, out_instances: int, timeout: float,
-        keep: bool, delivery: dict[str, int]) -> tuple[list[Measured], dict]:
+def run(sizes: list[int], kinds: list[str], repeats: int, out_instances: int, timeout: float,
+        keep: bool, delivery: dict[str, int],
+        profile: Path | None) -> tuple[list[Measured], dict]:
     load = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="bench-list-delivery-"))
     var_dir = work / "var"
@@ -421,7 +503,8 @@ def run(sizes: list[int], repeats: int, out_instances: int, timeout: float,
           file=sys.stderr, flush=True)
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.list_delivery", "--setup", str(cfg),
-         "--sizes", *map(str, sizes), "--repeats", str(repeats), "--work", str(work)],
+         "--sizes", *map(str, sizes), "--kinds", *kinds, "--repeats", str(repeats),
+         "--work", str(work)],
         cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=SETUP_TIMEOUT)
     if done.returncode != 0:
         raise RuntimeError(f"set-up failed: {done.stderr[-3000:]}")
@@ -437,14 +520,13 @@ def run(sizes: list[int], repeats: int, out_instances: int, timeout: float,
         while len(master.out_runners()) < out_instances and time.monotonic() < deadline:
             time.sleep(0.2)
         for n in sizes:
-            for kind in KINDS:
+            for kind in kinds:
                 best: Measured | None = None
                 for path in setup["posts"][f"{kind} {n}"]:
-                    seconds, cpu, chunks = _deliver_one(Path(path), _list_address(kind, n), n,
-                                                lmtp_port, tally, master, var_dir, timeout)
-                    measured = Measured(kind, n, seconds, tally.deliveries, tally.encrypted,
-                                        tally.in_clear, cpu, chunks)
-                    print(f"  {kind} N={n}: {seconds:.2f} s", file=sys.stderr, flush=True)
+                    measured = _deliver_one(Path(path), kind, n, lmtp_port, tally, master,
+                                            var_dir, timeout, profile)
+                    print(f"  {kind} N={n}: {measured.seconds:.2f} s", file=sys.stderr,
+                          flush=True)
                     if best is None or measured.seconds < best.seconds:
                         best = measured
                 assert best is not None
@@ -468,26 +550,34 @@ def report(results: list[Measured], setup: dict, out_instances: int, repeats: in
           f" {setup['load']:.2f}")
     print(f"set-up: keys {setup['keys_s']:.1f} s, lists and members "
           f"{setup['subscribe_s']:.1f} s; shunted: {setup['shunted']}")
-    print(f"{'list':<9} {'N':>6} {'seconds':>8} {'per member ms':>14} {'delivered':>9} "
-          f"{'encrypted':>9} {'in clear':>8} {'chunks':>6} {'out runner CPU s':>18} "
-          f"{'/personal':>10}")
+    print(f"{'list':<9} {'N':>6} {'seconds':>8} {'first s':>8} {'per member ms':>14} "
+          f"{'delivered':>9} {'encrypted':>9} {'in clear':>8} {'chunks':>6} "
+          f"{'pipeline CPU s':>14} {'out runner CPU s':>18} {'/personal':>10}")
     personal = {r.n: r.seconds for r in results if r.kind == "personal"}
     for r in results:
         cpu = " + ".join(f"{c:.1f}" for c in r.out_cpu)
-        print(f"{r.kind:<9} {r.n:>6} {r.seconds:>8.2f} {1000 * r.seconds / r.n:>14.3f} "
-              f"{r.deliveries:>9} {r.encrypted:>9} {r.in_clear:>8} {r.chunks:>6} {cpu:>18} "
-              f"{r.seconds / personal[r.n]:>10.2f}")
+        ratio = f"{r.seconds / personal[r.n]:.2f}" if r.n in personal else "-"
+        print(f"{r.kind:<9} {r.n:>6} {r.seconds:>8.2f} {r.first:>8.2f} "
+              f"{1000 * r.seconds / r.n:>14.3f} {r.deliveries:>9} {r.encrypted:>9} "
+              f"{r.in_clear:>8} {r.chunks:>6} {r.pipeline_cpu:>14.2f} {cpu:>18} "
+              f"{ratio:>10}")
+    print("CPU seconds per runner process while the post went out:")
+    for r in results:
+        print(f"  {r.kind} N={r.n}: " + ", ".join(
+            f"{name} {seconds:.2f}" for name, seconds in sorted(r.cpu.items())))
     sizes = sorted({r.n for r in results})
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         by = {(r.kind, r.n): r.seconds for r in results}
-        for kind in KINDS:
+        for kind in dict.fromkeys(r.kind for r in results):
             print(f"{kind}: N={large} took {by[kind, large] / by[kind, small]:.2f}x N={small}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS),
+                        help="the lists to set up and post to (default: all three)")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out-instances", type=int, default=2,
                         help="[runner.out] instances (a power of two)")
@@ -498,16 +588,20 @@ def main(argv=None) -> int:
     parser.add_argument("--chunk-size", type=int,
                         help="the PGP plugin's [delivery] chunk_size (default: its default)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary var dir")
+    parser.add_argument("--py-spy", type=Path, metavar="DIR",
+                        help="record py-spy profiles (raw, collapsed stacks) of the in, "
+                             "pipeline and out runners during each post into DIR")
     parser.add_argument("--setup", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.setup:
-        return _setup_child(args.setup, args.sizes, args.repeats, args.work)
+        return _setup_child(args.setup, args.sizes, args.kinds, args.repeats, args.work)
     delivery = {key: value for key, value in (("split_above", args.split_above),
                                               ("chunk_size", args.chunk_size))
                 if value is not None}
-    results, setup = run(sorted(args.sizes), args.repeats, args.out_instances, args.timeout,
-                         args.keep, delivery)
+    kinds = [kind for kind in KINDS if kind in args.kinds]
+    results, setup = run(sorted(args.sizes), kinds, args.repeats, args.out_instances,
+                         args.timeout, args.keep, delivery, args.py_spy)
     report(results, setup, args.out_instances, args.repeats, delivery)
     return 0
 

@@ -77,14 +77,15 @@ def test_list_delivery_reaches_every_member_of_the_three_lists_and_splits_the_pg
         "benchmarks.list_delivery", "--sizes", "3", "6", "--split-above", "4",
         "--chunk-size", "2",
     )
-    rows = re.findall(r"^(bulk|personal|pgp)\s+(\d+)\s+([\d.]+)\s+[\d.]+\s+(\d+)\s+(\d+)\s+"
-                      r"(\d+)\s+(\d+)\s+([\d. +]+?)\s+([\d.]+)$", out, re.M)
-    found = {(kind, int(n)): (float(seconds), int(delivered), int(encrypted), int(clear),
-                              int(chunks), float(ratio))
-             for kind, n, seconds, delivered, encrypted, clear, chunks, _, ratio in rows}
+    rows = re.findall(r"^(bulk|personal|pgp)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+\s+(\d+)\s+"
+                      r"(\d+)\s+(\d+)\s+(\d+)\s+[\d.]+\s+([\d. +]+?)\s+([\d.]+)$", out, re.M)
+    found = {(kind, int(n)): (float(seconds), float(first), int(delivered), int(encrypted),
+                              int(clear), int(chunks), float(ratio))
+             for kind, n, seconds, first, delivered, encrypted, clear, chunks, _, ratio in rows}
     assert sorted(found) == [(kind, n) for kind in ("bulk", "personal", "pgp") for n in (3, 6)]
-    for (kind, n), (seconds, delivered, encrypted, clear, chunks, ratio) in found.items():
+    for (kind, n), (seconds, first, delivered, encrypted, clear, chunks, ratio) in found.items():
         assert delivered == n
+        assert 0 < first <= seconds
         # The plain lists' copies carry the post in the clear, the PGP list's never.
         assert (encrypted, clear) == ((n, 0) if kind == "pgp" else (0, n))
         assert chunks == (3 if (kind, n) == ("pgp", 6) else 0)
@@ -94,3 +95,20 @@ def test_list_delivery_reaches_every_member_of_the_three_lists_and_splits_the_pg
         rounding = ratio * (0.005 / seconds + 0.005 / personal)
         assert abs(ratio - seconds / personal) < rounding + 0.01
     assert re.search(r"^pgp: N=6 took [\d.]+x N=3$", out, re.M), out
+    # The CPU of every runner process the post went through, and of the sink.
+    cpu = dict(re.findall(r"^  (\w+ N=\d+): (.*)$", out, re.M))
+    assert sorted(cpu) == sorted(f"{kind} N={n}" for kind, n in found)
+    for line in cpu.values():
+        names = {name for name, _ in re.findall(r"([\w:]+) ([\d.]+)(?:, |$)", line)}
+        assert {"lmtp:0:1", "in:0:1", "pipeline:0:1", "out:0:2", "out:1:2", "sink"} <= names
+
+
+def test_list_delivery_posts_to_one_kind_of_list_only_and_signs_each_post_anew():
+    # Real Mailman again (about 20 s): the PGP list alone, two posts by the same author
+    # within seconds, which the list takes only if each carries a signature of its own.
+    out = run_benchmark("benchmarks.list_delivery", "--sizes", "3", "--kinds", "pgp",
+                        "--repeats", "2")
+    rows = re.findall(r"^(bulk|personal|pgp)\s+(\d+)\s+.*\s(\S+)$", out, re.M)
+    # No personalized list to compare with.
+    assert rows == [("pgp", "3", "-")]
+    assert "best of 2" in out

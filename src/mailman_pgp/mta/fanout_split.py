@@ -24,6 +24,7 @@ import tempfile
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from mailman.config import config
 from mailman.core.switchboard import Switchboard
@@ -32,7 +33,7 @@ from zope.component import getUtility
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.interfaces.lists import IPGPListManager
-from mailman_pgp.mta.pgp_delivery import PGPDelivery
+from mailman_pgp.mta.pgp_delivery import SHARED_COPY, PGPDelivery
 
 log = logging.getLogger("mailman.smtp")
 
@@ -74,14 +75,16 @@ def queued_in_chunks(mlist, msg: Message, msgdata: dict[str, Any]) -> bool:
     True when it was: the chunks are in the out queue and nothing is left to do here.
     Before splitting, the post is opened and its copy made once, so that a post the list
     cannot open is refused whole (`UndeliverablePost`: shunted, its author told once)
-    rather than once per chunk.
+    rather than once per chunk. The chunks share that copy (``SHARED_COPY``): each out
+    runner process makes it at most once for all the chunks it takes.
     """
     chunks = recipient_chunks(msgdata)
     if not chunks:
         return False
     pgp_list = getUtility(IPGPListManager).get(mlist.list_id)
-    PGPDelivery()._copy(mlist, pgp_list, msg, msgdata)
-    entries = [dict(msgdata, recipients=recipients, **{CHUNK: (number, len(chunks))})
+    shared = dict(msgdata, **{SHARED_COPY: uuid4().hex})
+    PGPDelivery()._copy(mlist, pgp_list, msg, shared)
+    entries = [dict(shared, recipients=recipients, **{CHUNK: (number, len(chunks))})
                for number, recipients in enumerate(chunks, start=1)]
     _queue_evenly(msg, entries, out_instances())
     log.info("%s to %s: %d recipients queued in %d chunks for %d out runners",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from email.message import Message
 from typing import Any
 
@@ -19,6 +20,7 @@ from mailman_pgp.posting.check import PostCheck
 from mailman_pgp.posting.encrypted_post import (
     NotEncrypted,
     NotTheCheckedPost,
+    post_digest,
     signed_post_content,
 )
 from mailman_pgp.posting.fanout import sign_canonical
@@ -30,6 +32,11 @@ log = logging.getLogger("mailman.smtp")
 _AUTHORS_PROBLEMS = (NotEncrypted, MIMEError, DecryptionError, MalformedMessage,
                      PlaintextTooLarge)
 SERVER_PROBLEM = "A problem on the list's server stopped the list from decrypting or signing it."
+# msgdata key: entries of one post that may share its copy, made once per process: the
+# chunks of one split (`mailman_pgp.mta.fanout_split`) carry the same value.
+SHARED_COPY = "pgp_shared_copy"
+# Posts whose shared copy a process keeps, in memory only.
+SHARED_COPIES_KEPT = 2
 
 
 @public
@@ -50,6 +57,25 @@ class PGPDelivery(EncryptedDelivery):
               msgdata: dict[str, Any]) -> PreparedCopy:
         """The copy of the post every member gets (`post_copy`), signed by the list unless
         the list says not to (``sign_outgoing``): opened only if it is the post checked.
+
+        An entry marked ``SHARED_COPY`` gets the copy this process made for another entry
+        with the same mark and the same check, if it kept it and ``msg`` is the post
+        checked (`_SharedCopies`); else it is made, and kept.
+        """
+        check = PostCheck.load(msgdata)
+        shared = msgdata.get(SHARED_COPY)
+        if shared is None or check is None or not check.opened or check.digest is None:
+            return self._new_copy(mlist, pgp_list, msg, msgdata)
+        key = (mlist.list_id, shared, check.digest)
+        copy = _SHARED_COPIES.get(key)
+        if copy is None or not _is_post(msg, check.digest):
+            copy = self._new_copy(mlist, pgp_list, msg, msgdata)
+            _SHARED_COPIES.keep(key, copy)
+        return copy
+
+    def _new_copy(self, mlist, pgp_list: IPGPMailingList, msg: Message,
+                  msgdata: dict[str, Any]) -> PreparedCopy:
+        """See `_copy`: the copy made anew.
 
         Any failure is logged and raised as `UndeliverablePost`, so the post is shunted
         and never sent in plaintext; the author is told, unless the post was not the one
@@ -88,3 +114,37 @@ class PGPDelivery(EncryptedDelivery):
                 tell_undelivered(mlist, check.author, message_id, [reason])
             raise UndeliverablePost(
                 f"The list cannot open or sign post {message_id}: {reason}") from error
+
+
+def _is_post(msg: Message, digest: str) -> bool:
+    """Whether ``msg`` is the post whose check recorded ``digest``."""
+    try:
+        return post_digest(msg) == digest
+    except (NotEncrypted, MIMEError):
+        return False
+
+
+class _SharedCopies:
+    """The copies this process made of the last `SHARED_COPIES_KEPT` posts marked shared.
+
+    A post split into chunks is opened, decorated and signed once per out runner process
+    rather than once per chunk: that work costs as much as encrypting dozens of copies.
+    """
+
+    def __init__(self) -> None:
+        self._copies: OrderedDict[tuple[str, str, str], PreparedCopy] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str]) -> PreparedCopy | None:
+        copy = self._copies.get(key)
+        if copy is not None:
+            self._copies.move_to_end(key)
+        return copy
+
+    def keep(self, key: tuple[str, str, str], copy: PreparedCopy) -> None:
+        self._copies[key] = copy
+        self._copies.move_to_end(key)
+        while len(self._copies) > SHARED_COPIES_KEPT:
+            self._copies.popitem(last=False)
+
+
+_SHARED_COPIES = _SharedCopies()

@@ -12,7 +12,8 @@ from mailman_pgp.i18n import N_
 # each archiver gets (`mailman_pgp.runners.archive`).
 BODY_HANDLERS = frozenset({"mime-delete", "decorate", "to-usenet"})
 # Mailman's handlers a PGP list runs its own of, in the same place.
-PGP_HANDLERS = {"to-digest": "pgp-to-digest", "subject-prefix": "pgp-subject-prefix"}
+PGP_HANDLERS = {"member-recipients": "pgp-member-recipients", "to-digest": "pgp-to-digest",
+                "subject-prefix": "pgp-subject-prefix"}
 
 
 @public

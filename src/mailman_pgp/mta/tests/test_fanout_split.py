@@ -2,8 +2,9 @@
 # runner instances, is queued again as chunks of its recipients that Mailman's out runner
 # slices deliver: every member gets exactly one copy, each slice gets its share of the
 # chunks, the queued chunks hold the post only as ciphertext, a temporary failure retries
-# only the chunk it hit, a post the list cannot open is refused whole, and nothing is split
-# with one out runner or few recipients.
+# only the chunk it hit, a post the list cannot open is refused whole, nothing is split
+# with one out runner or few recipients, and an out runner process makes the post's copy once
+# for all the chunks it takes, never for a chunk that carries another post.
 
 from dataclasses import replace
 from email import message_from_bytes
@@ -27,6 +28,7 @@ from zope.component import getUtility
 
 from mailman_pgp.app.keys import set_address_key
 from mailman_pgp.config import SETTINGS, ConfigError, load_config, pgp_config
+from mailman_pgp.mta import pgp_delivery
 from mailman_pgp.mta.deliver import deliver
 from mailman_pgp.mta.fanout_split import CHUNK, recipient_chunks
 from mailman_pgp.mta.pgp_delivery import UndeliverablePost
@@ -192,6 +194,38 @@ def test_a_post_the_list_cannot_open_is_refused_whole_not_split(
     with pytest.raises(UndeliverablePost):
         deliver(scenario.mlist, msg, msgdata)
     assert config.switchboards["out"].files == []
+    assert scenario.delivered() == {}
+
+
+def test_one_process_makes_the_copy_once_for_the_split_and_all_its_chunks(
+        scenario, people, out_instances, monkeypatch):
+    made = []
+
+    def counted(*args, **kws):
+        made.append(args[2]["message-id"])
+        return post_copy(*args, **kws)
+
+    post_copy = pgp_delivery.post_copy
+    monkeypatch.setattr(pgp_delivery, "post_copy", counted)
+    msg, msgdata = checked_post(scenario, people)
+    config.switchboards["out"].enqueue(msg, msgdata)
+    assert sum(run_out_slices()) == 5
+    assert made == [msg["message-id"]]
+    delivered = scenario.delivered()
+    assert sorted(delivered) == RECIPIENTS
+    assert all(len(copies) == 1 for copies in delivered.values())
+
+
+def test_a_chunk_carrying_another_post_gets_no_copy_of_the_one_split(
+        scenario, people, out_instances):
+    msg, msgdata = checked_post(scenario, people)
+    deliver(scenario.mlist, msg, msgdata)
+    chunk = get_queue_messages("out", expected_count=4)[0]
+    # Another post by the same author, in the place of the one the chunk's check names.
+    other = message_from_bytes(scenario.pgp_mime_post(people["anne"], "Another text.\n"),
+                               Message)
+    with pytest.raises(UndeliverablePost, match="not the one the list checked"):
+        deliver(scenario.mlist, other, chunk.msgdata)
     assert scenario.delivered() == {}
 
 

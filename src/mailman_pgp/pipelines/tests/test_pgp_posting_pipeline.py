@@ -1,6 +1,7 @@
 # Test that the PGP posting pipeline checks first that a post is the one its chain checked, then
 # runs Mailman's posting pipeline without the handlers that alter the body or send it out in the
-# clear, with the plugin's digest handler in the place of Mailman's, in order.
+# clear, with the plugin's digest, subject prefix and member recipients handlers in the place of
+# Mailman's, in order.
 
 from mailman.config import config
 from mailman.pipelines.builtin import PostingPipeline
@@ -34,11 +35,12 @@ def test_archive_stays_and_digest_is_the_plugins_in_mailmans_place(mailman):
 def test_every_other_stock_handler_stays_in_order(mailman):
     names = [handler.name for handler in config.pipelines["pgp-posting-pipeline"]]
     stock = [handler.name for handler in config.pipelines["default-posting-pipeline"]]
-    ours = {"to-digest": "pgp-to-digest", "subject-prefix": "pgp-subject-prefix"}
+    ours = {"to-digest": "pgp-to-digest", "subject-prefix": "pgp-subject-prefix",
+            "member-recipients": "pgp-member-recipients"}
     expected = [ours.get(name, name)
                 for name in stock if name not in BODY_ALTERING | SENT_OUT_IN_THE_CLEAR]
     assert names[1:] == expected
-    for header_handler in ("cook-headers", "pgp-subject-prefix", "rfc-2369", "member-recipients",
-                           "to-outgoing"):
+    for header_handler in ("cook-headers", "pgp-subject-prefix", "rfc-2369",
+                           "pgp-member-recipients", "avoid-duplicates", "to-outgoing"):
         assert header_handler in names
     assert list(PostingPipeline._default_handlers) == stock

@@ -24,9 +24,10 @@ class PGPPostingPipeline(BasePipeline):
     description = N_(
         "The posting pipeline of a PGP list: headers only, the body stays as it arrived.")
 
-    # First the check that this is the post the posting chain checked (a held post
-    # comes back by Message-ID), then Mailman's handlers that leave the body alone.
-    _default_handlers = ("pgp-checked-post",) + tuple(
+    # First the list's archiver rows, committed alone (`PGPArchiverRows`); then the check
+    # that this is the post the posting chain checked (a held post comes back by
+    # Message-ID); then Mailman's handlers that leave the body alone.
+    _default_handlers = ("pgp-archiver-rows", "pgp-checked-post") + tuple(
         PGP_HANDLERS.get(handler, handler)
         for handler in PostingPipeline._default_handlers if handler not in BODY_HANDLERS
     )

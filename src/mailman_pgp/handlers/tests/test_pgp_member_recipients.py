@@ -87,7 +87,7 @@ def pipeline_handler(name: str):
     """The handler the PGP posting pipeline runs in the place of Mailman's ``name``."""
     stock = [handler.name for handler in config.pipelines["default-posting-pipeline"]]
     ours = [handler for handler in config.pipelines["pgp-posting-pipeline"]
-            if handler.name != "pgp-checked-post"]
+            if handler.name not in ("pgp-archiver-rows", "pgp-checked-post")]
     kept = [handler for handler in stock if handler not in BODY_HANDLERS]
     return ours[kept.index(name)]
 

@@ -20,7 +20,8 @@ def test_no_handler_alters_the_body_or_sends_it_out_in_the_clear(mailman):
 
 def test_the_check_of_the_post_comes_before_any_stock_handler(mailman):
     names = [handler.name for handler in config.pipelines["pgp-posting-pipeline"]]
-    assert names[0] == "pgp-checked-post"
+    # Only the archiver rows come before it: they commit alone, nothing of the post.
+    assert names[:2] == ["pgp-archiver-rows", "pgp-checked-post"]
 
 
 def test_archive_stays_and_digest_is_the_plugins_in_mailmans_place(mailman):
@@ -28,7 +29,8 @@ def test_archive_stays_and_digest_is_the_plugins_in_mailmans_place(mailman):
     stock = [handler.name for handler in config.pipelines["default-posting-pipeline"]]
     assert "to-archive" in names
     assert "to-digest" not in names
-    assert names.index("pgp-to-digest") - 1 == stock.index("to-digest") - len(
+    # After the plugin's two handlers that come first.
+    assert names.index("pgp-to-digest") - 2 == stock.index("to-digest") - len(
         [name for name in stock[:stock.index("to-digest")] if name in BODY_HANDLERS])
 
 
@@ -39,7 +41,7 @@ def test_every_other_stock_handler_stays_in_order(mailman):
             "member-recipients": "pgp-member-recipients"}
     expected = [ours.get(name, name)
                 for name in stock if name not in BODY_ALTERING | SENT_OUT_IN_THE_CLEAR]
-    assert names[1:] == expected
+    assert names[2:] == expected
     for header_handler in ("cook-headers", "pgp-subject-prefix", "rfc-2369",
                            "pgp-member-recipients", "avoid-duplicates", "to-outgoing"):
         assert header_handler in names

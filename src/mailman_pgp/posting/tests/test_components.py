@@ -22,7 +22,8 @@ KINDS = [
      {"pgp-posting-chain", "pgp-recheck-chain", "pgp-reject", "pgp-hold",
       "pgp-defer"}),
     ("mailman_pgp.handlers", IHandler, "handlers",
-     {"pgp-checked-post", "pgp-to-digest", "pgp-subject-prefix", "pgp-member-recipients"}),
+     {"pgp-archiver-rows", "pgp-checked-post", "pgp-to-digest", "pgp-subject-prefix",
+      "pgp-member-recipients"}),
     ("mailman_pgp.pipelines", IPipeline, "pipelines", {"pgp-posting-pipeline"}),
 ]
 

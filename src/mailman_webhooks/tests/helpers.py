@@ -5,7 +5,7 @@ from __future__ import annotations
 from mailman.config import config
 from mailman.database.transaction import transaction
 from mailman.interfaces.domain import IDomainManager
-from sqlalchemy import select
+from sqlalchemy import select, text
 from zope.component import getUtility
 
 from mailman_webhooks import fanout
@@ -50,3 +50,13 @@ def events() -> list[WebhookEvent]:
 
 def attempts() -> list[WebhookAttempt]:
     return _current(select(WebhookAttempt).order_by(WebhookAttempt.id))
+
+
+def index_definition(name: str) -> str:
+    """The CREATE INDEX statement the database keeps for index ``name``."""
+    if config.db.engine.dialect.name == "postgresql":
+        query = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    else:
+        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+    with config.db.engine.connect() as connection:
+        return str(connection.execute(text(query), {"name": name}).scalar_one())

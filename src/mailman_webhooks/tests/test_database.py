@@ -14,7 +14,7 @@ from mailman_webhooks.model import TABLES
 from mailman_webhooks.model.delivery import CLAIMED_INDEX, ENDPOINT_DUE_INDEX
 from mailman_webhooks.model.event import FANOUT_INDEX
 from mailman_webhooks.tests.conftest import endpoint_cfg
-from mailman_webhooks.tests.helpers import add_domain, deliveries, fan_out
+from mailman_webhooks.tests.helpers import add_domain, deliveries, fan_out, index_definition
 
 pytestmark = pytest.mark.mailman
 
@@ -183,16 +183,6 @@ def test_version_4_loses_the_indexes_capture_paid_for_nothing(configure):
     assert not {"ix_webhook_delivery_endpoint", "ix_webhook_delivery_claim"} & indexes
     assert {CLAIMED_INDEX, ENDPOINT_DUE_INDEX} <= indexes
     assert "claimed_by IS NOT NULL" in index_definition(CLAIMED_INDEX)
-
-
-def index_definition(name: str) -> str:
-    """The CREATE INDEX statement the database keeps for index ``name``."""
-    if config.db.engine.dialect.name == "postgresql":
-        query = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
-    else:
-        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
-    with config.db.engine.connect() as connection:
-        return str(connection.execute(text(query), {"name": name}).scalar_one())
 
 
 def test_a_new_outbox_has_the_indexes_of_a_migrated_one(mailman):

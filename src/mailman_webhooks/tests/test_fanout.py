@@ -30,7 +30,7 @@ from mailman_webhooks.configuration import webhooks_settings
 from mailman_webhooks.model import WebhookDelivery, WebhookEvent
 from mailman_webhooks.model.event import FANOUT_INDEX
 from mailman_webhooks.tests.conftest import endpoint_cfg
-from mailman_webhooks.tests.helpers import deliveries, events, fan_out
+from mailman_webhooks.tests.helpers import deliveries, events, fan_out, index_definition
 from mailman_webhooks.tests.plans import plan
 
 pytestmark = pytest.mark.mailman
@@ -157,15 +157,6 @@ def test_fan_out_finds_its_events_through_the_partial_index(configure):
     # A scan of the partial index reads only the events still to fan out.
     assert not re.search(r"SCAN webhook_event(?! USING)", steps) and "Seq Scan" not in steps
     assert "NOT fanned_out" in index_definition(FANOUT_INDEX)
-
-
-def index_definition(name: str) -> str:
-    if config.db.engine.dialect.name == "postgresql":
-        query = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
-    else:
-        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
-    with config.db.engine.connect() as connection:
-        return str(connection.execute(text(query), {"name": name}).scalar_one())
 
 
 def test_retention_never_removes_an_event_not_yet_fanned_out(configure):

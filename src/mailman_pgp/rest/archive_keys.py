@@ -27,6 +27,7 @@ from mailman_pgp.app.archive_keys import (
 from mailman_pgp.config import pgp_config
 from mailman_pgp.interfaces.archive_keys import IPGPArchiveKey
 from mailman_pgp.openpgp import OpenPGPError, parse_certificate
+from mailman_pgp.rest.list_lookup import NotAPGPList
 from mailman_plugin_kit.rest import (
     PluginPaths,
     Validator,
@@ -40,7 +41,7 @@ def archive_keys_resource(paths: PluginPaths, list_id: str, is_pgp_list: bool,
                           not_pgp: str, segments: list[str]) -> Any:
     """The resource of ``lists/<list_id>/archive-keys[/<fingerprint>]``."""
     if not is_pgp_list:
-        return (_NotAPGPList if not segments else _NotAPGPListKey)(not_pgp)
+        return (NotAPGPList if not segments else _NotAPGPListKey)(not_pgp)
     if not segments:
         return AllArchiveKeys(paths, list_id)
     return AnArchiveKey(paths, list_id, segments[0])
@@ -135,18 +136,7 @@ class AnArchiveKey(_ArchiveKeyBase):
         return self._fingerprint
 
 
-class _NotAPGPList:
-    """``archive-keys`` of a list that is not a PGP list (or no list): 404, for the methods of
-    the resource it stands for (GET), so that OPTIONS tells the same."""
-
-    def __init__(self, description: str) -> None:
-        self._description = description
-
-    def on_get(self, request, response) -> None:
-        not_found(response, self._description)
-
-
-class _NotAPGPListKey(_NotAPGPList):
+class _NotAPGPListKey(NotAPGPList):
     """``archive-keys/<fingerprint>`` of a list that is not a PGP list: GET, PUT and DELETE."""
 
-    on_put = on_delete = _NotAPGPList.on_get
+    on_put = on_delete = NotAPGPList.on_get

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mailman.interfaces.listmanager import IListManager
 from mailman.interfaces.mailinglist import IMailingList
+from mailman.rest.helpers import not_found
 from public import public
 from zope.component import getUtility
 
@@ -38,3 +39,18 @@ def pgp_list_of(list_id: str) -> tuple[IMailingList, IPGPMailingList]:
     if mlist is None or pgp_list is None:
         raise no_pgp_list(list_id)
     return mlist, pgp_list
+
+
+@public
+class NotAPGPList:
+    """A resource below a list that is not a PGP list (or no list): 404 with ``description``.
+
+    It answers GET; a subclass adds the other methods of the resource it stands for, so
+    that OPTIONS tells the same as for a PGP list.
+    """
+
+    def __init__(self, description: str) -> None:
+        self._description = description
+
+    def on_get(self, request, response) -> None:
+        not_found(response, self._description)

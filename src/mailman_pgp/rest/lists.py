@@ -33,7 +33,7 @@ from mailman_pgp.openpgp import load_certificate
 from mailman_pgp.rest.archive_keys import archive_keys_resource
 from mailman_pgp.rest.held import AHeldPost
 from mailman_pgp.rest.key_changes import AKeyChange, AllKeyChanges
-from mailman_pgp.rest.list_lookup import mailing_list, no_pgp_list
+from mailman_pgp.rest.list_lookup import NotAPGPList, mailing_list, no_pgp_list
 from mailman_pgp.rest.member_keys import ListMemberKeys
 from mailman_plugin_kit.rest import (
     PluginPaths,
@@ -192,27 +192,17 @@ class APGPList(_PGPListBase):
             return NotFound(), []
         mlist = mailing_list(self._list_id)
         if self._pgp_list is None or mlist is None:
-            return (_NotAPGPList if not segments else _NotAPGPListChange)(self._list_id), []
+            return (NotAPGPList if not segments else _NotAPGPListChange)(
+                str(no_pgp_list(self._list_id))), []
         if not segments:
             return AllKeyChanges(self._paths, mlist), []
         return AKeyChange(self._paths, mlist, segments[0]), []
 
 
-class _NotAPGPList:
-    """Below a list that is not a PGP list (or no list): 404, saying which, for the methods
-    of the resource it stands for (``key-changes``: GET), so that OPTIONS tells the same."""
-
-    def __init__(self, list_id: str) -> None:
-        self._list_id = list_id
-
-    def on_get(self, request, response) -> None:
-        not_found(response, str(no_pgp_list(self._list_id)))
-
-
-class _NotAPGPListChange(_NotAPGPList):
+class _NotAPGPListChange(NotAPGPList):
     """``key-changes/<token>`` of a list that is not a PGP list: GET and POST."""
 
-    on_post = _NotAPGPList.on_get
+    on_post = NotAPGPList.on_get
 
 
 @public

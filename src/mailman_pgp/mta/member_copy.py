@@ -140,8 +140,8 @@ def _signed_in_one_pass(mlist, pgp_list: IPGPMailingList, msg: Message,
     if not check.signed_by_sender:
         _not_kept(mlist, msg, "it is not a good signature by the author's confirmed key")
         return None
-    key = getUtility(IPGPAddressKeyManager).confirmed_for([author]).get(author)
-    if key is None or key.fingerprint != check.sender_key:
+    key = getUtility(IPGPAddressKeyManager).get(author)
+    if key is None or not key.confirmed or key.fingerprint != check.sender_key:
         _not_kept(mlist, msg, "the author's confirmed key changed since the post was checked")
         return None
     try:

@@ -189,8 +189,8 @@ def key_states() -> dict[str, KeyState]:
     """Each PGP list's ID and the passphrase in this host's files that opens its key."""
     files = passphrase_files()
     try:
-        current = read_passphrase(files.current)
         pending = read_pending_passphrase(files.pending)
+        current = read_passphrase(files.current)
     except ConfigError as error:
         raise RotationRefused(str(error)) from None
     states = {}

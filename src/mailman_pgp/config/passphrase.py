@@ -118,8 +118,15 @@ def read_pending_passphrase(path: Path) -> str | None:
 
 @public
 def read_passphrases(current: Path, pending: Path) -> Passphrases:
-    """What the passphrase file and the pending file hold now; `ConfigError` if unusable."""
-    return Passphrases(read_passphrase(current), read_pending_passphrase(pending))
+    """What the passphrase file and the pending file hold now; `ConfigError` if unusable.
+
+    The pending file is read first. A rotation that finishes meanwhile moves its passphrase
+    from the pending file to the passphrase file, so the new passphrase is found in one or
+    the other; read the other way round, the old passphrase file and then no pending file
+    could be seen, and a key protected with the passphrase the rotation just discarded.
+    """
+    newest = read_pending_passphrase(pending)
+    return Passphrases(read_passphrase(current), newest)
 
 
 @public

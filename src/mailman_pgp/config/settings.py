@@ -133,6 +133,10 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
                 f"The PGP plugin's configuration file {configuration} does not exist."
             ) from None
         _overlay(parser, site, configuration)
+    # The pending file first, as `read_passphrases` reads them: a rotation that finishes
+    # meanwhile leaves its passphrase in one of the two.
+    pending_path = pending_passphrase_path(var_dir)
+    pending = read_pending_passphrase(pending_path)
     passphrase_file = parser.get("keys", "passphrase_file").strip()
     if passphrase_file:
         passphrase_path = Path(passphrase_file)
@@ -144,8 +148,6 @@ def load_config(configuration: str | None, *, var_dir: str | os.PathLike) -> PGP
     else:
         passphrase_path = default_passphrase_path(var_dir)
         passphrase = read_or_create_passphrase(passphrase_path)
-    pending_path = pending_passphrase_path(var_dir)
-    pending = read_pending_passphrase(pending_path)
     if pending is not None and pending != passphrase:
         log.warning(
             "PGP plugin: a rotation of the list-key passphrase was not finished (%s "

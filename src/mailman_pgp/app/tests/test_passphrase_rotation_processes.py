@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flufl.lock import Lock
 from mailman.config import config
+from sqlalchemy import text
 from zope.component import getUtility
 
 from mailman_pgp.app.tests.list_keys import (
@@ -32,6 +33,7 @@ from mailman_pgp.app.tests.list_keys import (
     read_first_line,
     stored_keys,
 )
+from mailman_pgp.config import passphrase as passphrase_module
 from mailman_pgp.config.passphrase import temporary_files
 from mailman_pgp.interfaces.lists import IPGPListManager
 from mailman_pgp.testing.gnupg import GnuPGClient
@@ -102,6 +104,26 @@ class Stopped:
         self.process.stdin.flush()
         output = self.process.stdout.read().decode()
         return self.process.wait(timeout=TIMEOUT), output
+
+
+def wait_for_a_lock_waiter() -> None:
+    """Until another database session waits for a lock, on PostgreSQL; on SQLite, whose
+    waiters cannot be seen from outside, a second."""
+    if config.db.store.get_bind().dialect.name != "postgresql":
+        time.sleep(1)
+        return
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            waiting = config.db.store.execute(
+                text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar()
+            if waiting:
+                return
+            config.db.abort()
+            time.sleep(0.05)
+    finally:
+        config.db.abort()
+    raise AssertionError("no session waited for the lock")
 
 
 def open_keys(posts_file: Path) -> dict:
@@ -178,8 +200,8 @@ def test_a_key_stored_by_a_process_started_before_the_rotation_gets_the_new_pass
     try:
         importer.process.stdin.write(b"\n")
         importer.process.stdin.flush()
+        wait_for_a_lock_waiter()
         # The importer now waits for the lock; the rotation commits and finishes.
-        time.sleep(1)
         status, _ = rotation.go_on()
         assert status == 0, (tmp_path / "rotate.log").read_text()
         assert importer.process.wait(timeout=TIMEOUT) == 0, \
@@ -192,6 +214,44 @@ def test_a_key_stored_by_a_process_started_before_the_rotation_gets_the_new_pass
     assert all(opening_passphrase(stored, [new]) == new for stored in stored_keys().values())
     assert set(stored_keys()) == {"ant.example.com", "bee.example.com", "cat.example.com",
                                   "dog.example.com"}
+    posts, _ = lists
+    posts.update(encrypted_posts(gpg, ["dog.example.com"]))
+    assert_lists_work(getUtility(IPGPListManager), gpg, posts)
+
+
+def test_a_key_stored_while_a_rotation_moves_its_passphrase_gets_the_new_one(
+        files, lists, gpg, monkeypatch):
+    # The rotation has committed the re-encrypted keys; its new passphrase is still only
+    # in the pending file. This process stores a list key, and the rotation moves the new
+    # passphrase into the passphrase file and removes the pending file between the two
+    # files' reads: the key must still be protected with the new passphrase.
+    old = read_first_line(files.current)
+    rotation = Stopped(INTERRUPTIONS[4], "pgp-passphrase", "rotate",
+                       log=files.pending.parent / "rotate.log")
+    original = passphrase_module.read_passphrase
+    reads = []
+
+    def read_then_finish_the_rotation(path):
+        passphrase = original(path)
+        reads.append(path)
+        if len(reads) == 1:
+            status, _ = rotation.go_on()
+            assert status == 0
+        return passphrase
+
+    try:
+        monkeypatch.setattr(passphrase_module, "read_passphrase",
+                            read_then_finish_the_rotation)
+        make_pgp_lists("dog")
+    finally:
+        monkeypatch.undo()
+        if rotation.process.poll() is None:
+            rotation.kill()
+    assert rotation.process.returncode == 0  # it finished amid the reads
+    assert not files.pending.exists()
+    new = read_first_line(files.current)
+    assert new != old
+    assert opening_passphrase(stored_keys()["dog.example.com"], [old, new]) == new
     posts, _ = lists
     posts.update(encrypted_posts(gpg, ["dog.example.com"]))
     assert_lists_work(getUtility(IPGPListManager), gpg, posts)

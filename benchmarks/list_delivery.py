@@ -29,6 +29,7 @@ Only loopback traffic; every wait is bounded, and the run stops by itself.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import json
 import os
@@ -43,9 +44,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "bench"
@@ -271,31 +269,119 @@ class SinkTally:
             self.first = self.last = 0.0
 
 
-class SinkHandler:
+class SinkProtocol(asyncio.Protocol):
+    """One SMTP connection to the sink: as much SMTP as smtplib speaks (EHLO or HELO, MAIL,
+    RCPT, DATA, RSET, NOOP, QUIT), each message counted by its envelope recipients.
+
+    Written for the benchmark rather than taken from aiosmtpd, whose server spent 0.9 ms
+    of CPU per message, more than the out runners it measures, on the same cores.
+    """
+
+    END_OF_DATA = b"\r\n.\r\n"
+
     def __init__(self, tally: SinkTally) -> None:
         self.tally = tally
+        self.buffer = bytearray()
+        self.recipients = 0
+        self.in_data = False
+        self.scanned = 0
 
-    async def handle_DATA(self, server, session, envelope) -> str:
-        data = envelope.content
-        recipients = len(envelope.rcpt_tos)
-        with self.tally.lock:
-            self.tally.deliveries += recipients
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(b"220 sink ESMTP\r\n")
+
+    def data_received(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        while not self.transport.is_closing():
+            if self.in_data:
+                if not self._message_received():
+                    return
+            else:
+                end = self.buffer.find(b"\r\n")
+                if end < 0:
+                    return
+                line = bytes(self.buffer[:end])
+                del self.buffer[:end + 2]
+                self._command(line)
+
+    def _message_received(self) -> bool:
+        if self.buffer.startswith(b".\r\n"):
+            data, consumed = b"", 3
+        else:
+            end = self.buffer.find(self.END_OF_DATA, max(0, self.scanned - 4))
+            if end < 0:
+                self.scanned = len(self.buffer)
+                return False
+            data, consumed = bytes(self.buffer[:end + 2]), end + 5
+        del self.buffer[:consumed]
+        self.in_data, self.scanned = False, 0
+        tally = self.tally
+        with tally.lock:
+            tally.deliveries += self.recipients
             if b"multipart/encrypted" in data:
-                self.tally.encrypted += recipients
+                tally.encrypted += self.recipients
             if MARKER.encode() in data:
-                self.tally.in_clear += recipients
-            self.tally.last = time.monotonic()
-            self.tally.first = self.tally.first or self.tally.last
-        return "250 OK"
+                tally.in_clear += self.recipients
+            tally.last = time.monotonic()
+            tally.first = tally.first or tally.last
+        self.recipients = 0
+        self.transport.write(b"250 OK\r\n")
+        return True
+
+    def _command(self, line: bytes) -> None:
+        verb = line[:4].upper()
+        if verb == b"EHLO":
+            reply = b"250-sink\r\n250 8BITMIME\r\n"
+        elif verb in (b"HELO", b"NOOP"):
+            reply = b"250 OK\r\n"
+        elif verb in (b"MAIL", b"RSET"):
+            self.recipients = 0
+            reply = b"250 OK\r\n"
+        elif verb == b"RCPT":
+            self.recipients += 1
+            reply = b"250 OK\r\n"
+        elif verb == b"DATA":
+            self.in_data = True
+            reply = b"354 End data with <CR><LF>.<CR><LF>\r\n"
+        elif verb == b"QUIT":
+            self.transport.write(b"221 Bye\r\n")
+            self.transport.close()
+            return
+        else:
+            reply = b"502 Command not implemented\r\n"
+        self.transport.write(reply)
 
 
-class LongLineSMTP(SMTP):
-    line_length_limit = 1 << 20
+class Sink:
+    """The loopback SMTP server that counts deliveries, on an event loop in a thread."""
 
+    def __init__(self, tally: SinkTally, port: int) -> None:
+        self.tally = tally
+        self.port = port
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, name="sink", daemon=True)
+        self.ready = threading.Event()
 
-class SinkController(Controller):
-    def factory(self):
-        return LongLineSMTP(self.handler, decode_data=False)
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(self.loop.create_server(
+            lambda: SinkProtocol(self.tally), HOST, self.port))
+        self.ready.set()
+        try:
+            self.loop.run_forever()
+        finally:
+            server.close()
+            self.loop.run_until_complete(server.wait_closed())
+            self.loop.close()
+
+    def start(self) -> None:
+        self.thread.start()
+        if not self.ready.wait(START_TIMEOUT):
+            raise TimeoutError(f"the sink did not listen on {HOST}:{self.port}")
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=60)
 
 
 # -- Mailman's master and its runners ----------------------------------------------------------
@@ -510,7 +596,7 @@ def run(sizes: list[int], kinds: list[str], repeats: int, out_instances: int, ti
         raise RuntimeError(f"set-up failed: {done.stderr[-3000:]}")
     setup = json.loads(done.stdout.strip().splitlines()[-1])
     tally = SinkTally()
-    sink = SinkController(SinkHandler(tally), hostname=HOST, port=smtp_port)
+    sink = Sink(tally, smtp_port)
     sink.start()
     master = Master(cfg, work / "master.log")
     results = []

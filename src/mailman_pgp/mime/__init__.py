@@ -7,7 +7,8 @@ which Mailman uses (``mailman.email.message.Message`` is a subclass); functions 
 build a message take ``_class`` for the class to build.
 
 - ``classify(msg) -> MessageKind``: PGP/MIME encrypted or signed, inline encrypted or
-  signed, or plain (``kinds``).
+  signed, or plain; ``encrypted_under_signature(msg)``: encrypted, then signed outside
+  (``kinds``).
 - ``parse_entity(bytes)`` (within ``MIMELimits``: depth and part count),
   ``entity_bytes(msg)``
   (byte-exact), ``embedded_bytes(part)`` and ``canonical_bytes(msg)`` (what a signature
@@ -57,7 +58,7 @@ from mailman_pgp.mime.keys import (
     with_attached_key,
     without_key_blocks,
 )
-from mailman_pgp.mime.kinds import MessageKind, classify
+from mailman_pgp.mime.kinds import MessageKind, classify, encrypted_under_signature
 from mailman_pgp.mime.pgpmime import (
     SignedParts,
     build_encrypted,
@@ -89,6 +90,7 @@ __all__ = [
     "carries_secret_key",
     "classify",
     "embedded_bytes",
+    "encrypted_under_signature",
     "entity_bytes",
     "encrypted_payload",
     "extract_key_blocks",

@@ -59,6 +59,18 @@ def classify(msg: Message) -> MessageKind:
     return MessageKind.PLAIN
 
 
+@public
+def encrypted_under_signature(msg: Message) -> bool:
+    """Whether ``msg`` is a ``multipart/signed`` whose signed part is encrypted: encrypted
+    first and signed outside, which RFC 3156 does not define, so its signature covers only
+    the encrypted data. Never raises for bad input."""
+    if msg.get_content_type() != "multipart/signed" or not msg.is_multipart():
+        return False
+    parts = msg.get_payload()
+    return (isinstance(parts, list) and bool(parts) and isinstance(parts[0], Message)
+            and classify(parts[0]) is MessageKind.PGP_MIME_ENCRYPTED)
+
+
 def leaves(msg: Message) -> list[Message]:
     """The parts of ``msg`` that are not multipart, in order."""
     return [part for part in msg.walk() if not part.is_multipart()]

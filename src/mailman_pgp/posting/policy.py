@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 
 from mailman.interfaces.action import Action
 from public import public
@@ -18,7 +19,7 @@ from zope.component import getUtility
 
 from mailman_pgp.config import pgp_config
 from mailman_pgp.interfaces.lists import ACTION_DEFAULTS, IPGPListManager, PolicyCase
-from mailman_pgp.mime import MessageKind
+from mailman_pgp.mime import MessageKind, classify, encrypted_under_signature
 from mailman_pgp.model.seen_signature import signature_seen
 from mailman_pgp.openpgp import SignatureStatus
 from mailman_pgp.posting import reasons
@@ -65,7 +66,7 @@ def case_finding(case: PolicyCase, check: PostCheck, list_id: str, *,
     status = check.status
     key = check.sender_key or ""
     if case is PolicyCase.unencrypted:
-        return unencrypted_finding(check.kind)
+        return _unencrypted(check.kind)
     if case is PolicyCase.unsigned:
         if status is not SignatureStatus.NO_SIGNATURE:
             return None
@@ -88,8 +89,14 @@ def case_finding(case: PolicyCase, check: PostCheck, list_id: str, *,
 
 
 @public
-def unencrypted_finding(kind: MessageKind | None) -> Finding | None:
-    """The ``unencrypted`` case for a post of ``kind`` (as it arrived)."""
+def unencrypted_finding(msg: Message) -> Finding | None:
+    """The ``unencrypted`` case for ``msg`` as it arrived."""
+    if encrypted_under_signature(msg):
+        return Finding(reasons.ENCRYPTED_THEN_SIGNED)
+    return _unencrypted(classify(msg))
+
+
+def _unencrypted(kind: MessageKind | None) -> Finding | None:
     if kind in ENCRYPTED_KINDS:
         return None
     return Finding(reasons.SIGNED_NOT_ENCRYPTED if kind in _SIGNED else reasons.NOT_ENCRYPTED)

@@ -17,6 +17,12 @@ SIGNED_NOT_ENCRYPTED = N_(
     "Your message was signed but not encrypted. Posts to this list must be encrypted to the "
     "list's key and signed with your own key."
 )
+ENCRYPTED_THEN_SIGNED = N_(
+    "Your message was encrypted and then signed outside the encryption, so the signature "
+    "covers only the encrypted data, not your text. Sign inside the encryption instead: "
+    "with GnuPG, gpg --sign --encrypt; in Thunderbird or Mutt, turn on encryption and "
+    "signing together."
+)
 LIST_HAS_NO_KEY = N_("This list has no OpenPGP key, so it accepts no encrypted posts.")
 MALFORMED = N_("Your message is not well-formed: {}")
 UNDECRYPTABLE = N_("The list could not decrypt your message. Encrypt it to the list's key {}.")
@@ -79,6 +85,7 @@ MESSAGE_ID_TAKEN = N_(
 ALL = (
     NOT_ENCRYPTED,
     SIGNED_NOT_ENCRYPTED,
+    ENCRYPTED_THEN_SIGNED,
     LIST_HAS_NO_KEY,
     MALFORMED,
     UNDECRYPTABLE,

@@ -6,7 +6,6 @@ from zope.interface import implementer
 
 from mailman_pgp.i18n import N_
 from mailman_pgp.interfaces.lists import PolicyCase
-from mailman_pgp.mime import classify
 from mailman_pgp.posting.policy import unencrypted_finding
 from mailman_pgp.posting.refusal import refuse
 
@@ -27,7 +26,7 @@ class PGPUnencrypted:
 
     def check(self, mlist, msg, msgdata) -> bool:
         """See `IRule`."""
-        found = unencrypted_finding(classify(msg))
+        found = unencrypted_finding(msg)
         if found is None:
             return False
         refuse(msgdata, msg, found.reason, *found.values)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from mailman_pgp.mime import MessageKind, classify, parse_entity
+from mailman_pgp.mime import MessageKind, classify, encrypted_under_signature, parse_entity
 from mailman_pgp.mime.tests.conftest import MESSAGES, message_bytes
 
 PREFIXES = {
@@ -44,3 +44,22 @@ def test_armor_in_an_html_part_is_not_inline_pgp():
         b"-----END PGP MESSAGE-----\n</pre>\n"
     )
     assert classify(parse_entity(data)) is MessageKind.PLAIN
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_only_a_signature_around_an_encrypted_part_is_encrypted_under_signature(name):
+    assert encrypted_under_signature(parse_entity(message_bytes(name))) is False
+
+
+def test_a_signature_around_an_encrypted_part_is_encrypted_under_signature():
+    data = (
+        b'Content-Type: multipart/signed; protocol="application/pgp-signature";'
+        b' micalg=pgp-sha256; boundary="s"\n\n--s\n'
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";'
+        b' boundary="e"\n\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n'
+        b"--e--\n--s\nContent-Type: application/pgp-signature\n\nsig\n--s--\n"
+    )
+    assert encrypted_under_signature(parse_entity(data)) is True
+    # A multipart/signed without parts, or a single part, never raises.
+    assert encrypted_under_signature(parse_entity(
+        b'Content-Type: multipart/signed; boundary="s"\n\nno parts\n')) is False

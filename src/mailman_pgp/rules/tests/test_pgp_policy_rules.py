@@ -2,6 +2,7 @@
 # says what is wrong in the sender's words, and fails closed for a post that was not checked;
 # and that the replay rule counts a signature seen, too old or from the future as a replay.
 
+import email
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -123,6 +124,18 @@ def test_the_unencrypted_rule_judges_the_post_as_it_arrived(mailman):
     encrypted = Message()
     encrypted["Content-Type"] = 'multipart/encrypted; protocol="application/pgp-encrypted"'
     assert rule.check(LIST, encrypted, {}) is False
+    encrypted_then_signed = email.message_from_bytes(
+        b'Content-Type: multipart/signed; protocol="application/pgp-signature";'
+        b' micalg=pgp-sha256; boundary="s"\n\n--s\n'
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";'
+        b' boundary="e"\n\n--e\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n'
+        b'--e--\n--s\nContent-Type: application/pgp-signature\n\nsig\n--s--\n',
+        _class=Message)
+    msgdata = {}
+    assert rule.check(LIST, encrypted_then_signed, msgdata) is True
+    [reason] = format_reasons(msgdata["moderation_reasons"])
+    assert reason.startswith(
+        "Your message was encrypted and then signed outside the encryption")
 
 
 @pytest.mark.parametrize("case", [case for case in PolicyCase

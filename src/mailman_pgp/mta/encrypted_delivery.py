@@ -6,8 +6,7 @@ or a few, and, through its subclass `PGPDelivery`, the posts it fans out to ever
 member. The content is signed once by the list key, each recipient's copy encrypted to
 their key alone (`fan_out`) and handed to Mailman's own ``_deliver_to_recipients`` as
 a `WireCopy`, so SMTP failures are answered, sessions counted and errors logged as for
-any other list. The copies are sent by a thread of their own (`CopySender`), so that
-encrypting the next copy and sending this one overlap.
+any other list.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from mailman_pgp.errors import PGPError
 from mailman_pgp.interfaces.keys import IPGPAddressKeyManager
 from mailman_pgp.interfaces.lists import IPGPListManager, IPGPMailingList
 from mailman_pgp.mime import content_entity, envelope_headers, with_attached_key
-from mailman_pgp.mta.copy_sender import CopySender
 from mailman_pgp.mta.keyless_notice import tell_withheld
 from mailman_pgp.mta.wire import WireCopy
 from mailman_pgp.openpgp import Certificate
@@ -129,28 +127,19 @@ class EncryptedDelivery(VERPMixin, BaseDelivery):
                 f" and {more} more" if more > 0 else "",
             )
         by_email = {recipient.lower(): recipient for recipient in recipients}
-        with CopySender(self._send_one) as sender:
-            for copy in fan_out(prepared.content, prepared.headers, keys):
-                recipient = by_email[copy.recipient]
-                if copy.data is None:
-                    log.info("%s to %s: no copy for %s, whose key is unusable: %s",
-                             message_id, mlist.list_id, recipient, copy.problem)
-                    without_key.append(recipient)
-                    continue
-                envelope_sender = self._get_sender(mlist, msg, dict(msgdata,
-                                                                    recipient=recipient))
-                sender.send(WireCopy(copy.data, msg), envelope_sender, recipient)
-        refused = sender.close()
+        refused: Refused = {}
+        for copy in fan_out(prepared.content, prepared.headers, keys):
+            recipient = by_email[copy.recipient]
+            if copy.data is None:
+                log.info("%s to %s: no copy for %s, whose key is unusable: %s",
+                         message_id, mlist.list_id, recipient, copy.problem)
+                without_key.append(recipient)
+                continue
+            refused.update(self._deliver_to_recipients(
+                mlist, WireCopy(copy.data, msg), dict(msgdata, recipient=recipient),
+                [recipient]))
         tell_withheld(mlist, msgdata, without_key)
         return refused
-
-    def _send_one(self, copy: WireCopy, envelope_sender: str, recipient: str) -> Refused:
-        """One copy handed to the SMTP server by Mailman's own code (`CopySender`'s thread).
-
-        The envelope sender is given, so Mailman's ``_get_sender`` reads no mailing list.
-        """
-        return self._deliver_to_recipients(None, copy, {"sender": envelope_sender},
-                                           [recipient])
 
     def _keys(self, recipients: list[str]) -> dict[str, Certificate]:
         """Lower-cased address to the certificate its copy is encrypted to, sorted."""

@@ -7,8 +7,9 @@ out queue as chunks of at most ``[delivery] chunk_size`` recipients: each entry 
 post as it came (the ciphertext) with its check record and its share of the recipients.
 Each out runner takes the entries of its slice of the queue, which Mailman's switchboard
 picks by the hash of an entry's file name; the chunks are queued so that every slice gets
-its share (`_queue_evenly`). Whichever runner takes a chunk fans it out, logs it, and
-retries its own failures: the out and retry runners treat a chunk as any queued message.
+its share, and the same members the same slice at every post (`_queue_evenly`).
+Whichever runner takes a chunk fans it out, logs it, and retries its own failures: the
+out and retry runners treat a chunk as any queued message.
 
 The chunks are queued before the out runner removes the original entry: a process that
 dies in between leaves the original to be delivered again (Mailman's own at-least-once
@@ -39,9 +40,10 @@ log = logging.getLogger("mailman.smtp")
 
 # msgdata key: this entry is chunk ``number`` of ``count`` of a post, never split again.
 CHUNK = "pgp_fanout_chunk"
-# Writes of one chunk looking for a slice that lacks its share; each write lands in a
-# given slice with probability 1/instances, so this bound is practically never reached.
-_PLACING_ATTEMPTS = 32
+# Writes of one chunk looking for its slice, per out runner instance: each write lands in
+# a given slice with probability 1/instances, so the bound (16 times the expected number of
+# writes) is practically never reached; then the chunk stays in the slice it fell into.
+_PLACING_ATTEMPTS = 16
 
 
 @public
@@ -94,14 +96,16 @@ def queued_in_chunks(mlist, msg: Message, msgdata: dict[str, Any]) -> bool:
 
 
 def _queue_evenly(msg: Message, entries: list[dict[str, Any]], instances: int) -> None:
-    """Queue ``msg`` with each of ``entries`` in the out queue, as many in each slice.
+    """Queue ``msg`` with each of ``entries`` in the out queue, the n-th entry in slice
+    n mod ``instances``: as many in each slice, and at every post the same members in the
+    same slice, so each out runner process finds their keys parsed already (it keeps
+    those it parsed: `PGPAddressKey.certificate`).
 
     Mailman's switchboard names a queue file itself (by a hash of the message and the
     time), and the name decides its slice. So each entry is written by a switchboard in a
     directory of its own inside the out queue, which no runner reads (runners read only
-    ``.pck`` files), and moved into the queue when it falls into a slice that lacks its
-    share, or written again. A move within a directory tree is atomic: a runner sees the
-    whole file or none.
+    ``.pck`` files), and moved into the queue when it falls into its slice, or written
+    again. A move within a directory tree is atomic: a runner sees the whole file or none.
     """
     out = Path(config.switchboards["out"].queue_directory)
     staging = Path(tempfile.mkdtemp(prefix="split-", dir=out))
@@ -109,19 +113,15 @@ def _queue_evenly(msg: Message, entries: list[dict[str, Any]], instances: int) -
         writer = Switchboard("out", str(staging))
         slices = [Switchboard("out", str(staging), number, instances)
                   for number in range(instances)]
-        share = -(-len(entries) // instances)
-        placed = [0] * instances
-        for entry in entries:
-            for _attempt in range(_PLACING_ATTEMPTS):
+        for index, entry in enumerate(entries):
+            wanted = slices[index % instances]
+            for _attempt in range(_PLACING_ATTEMPTS * instances):
                 filebase = writer.enqueue(msg, entry)
-                number = next(n for n, part in enumerate(slices) if filebase in part.files)
-                if placed[number] < share:
+                if filebase in wanted.files:
                     break
                 os.unlink(staging / f"{filebase}.pck")
             else:
                 filebase = writer.enqueue(msg, entry)
-                number = next(n for n, part in enumerate(slices) if filebase in part.files)
-            placed[number] += 1
             os.rename(staging / f"{filebase}.pck", out / f"{filebase}.pck")
     finally:
         shutil.rmtree(staging, ignore_errors=True)

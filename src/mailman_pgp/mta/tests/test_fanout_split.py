@@ -1,10 +1,11 @@
 # Test that a PGP list post to more members than [delivery] split_above, with several out
 # runner instances, is queued again as chunks of its recipients that Mailman's out runner
-# slices deliver: every member gets exactly one copy, each slice gets its share of the
-# chunks, the queued chunks hold the post only as ciphertext, a temporary failure retries
-# only the chunk it hit, a post the list cannot open is refused whole, nothing is split
-# with one out runner or few recipients, and an out runner process makes the post's copy once
-# for all the chunks it takes, never for a chunk that carries another post.
+# slices deliver: every member gets exactly one copy, each slice gets its share of the chunks
+# and the same members at every post, the queued chunks hold the post only as ciphertext, a
+# temporary failure retries only the chunk it hit, a post the list cannot open is refused
+# whole, nothing is split with one out runner or few recipients, and an out runner process
+# makes the post's copy once for all the chunks it takes, never for a chunk that carries
+# another post.
 
 from dataclasses import replace
 from email import message_from_bytes
@@ -137,6 +138,38 @@ def test_every_member_gets_exactly_one_copy_through_the_out_runner_slices(
     armor = copy.get_payload()[1].get_payload().encode()
     assert SECRET.encode() in decrypt_own(armor, member_keys[MEMBERS[4]])
     assert "10 recipients queued in 4 chunks for 2 out runners" in mark.read()
+
+
+def test_each_slice_takes_the_same_members_at_every_post(
+        scenario, people, out_instances):
+    def post_and_note_the_slice_of_each_member() -> dict[str, int]:
+        taken: dict[str, int] = {}
+
+        class RecordingRunner(OutgoingRunner):
+            def _dispose(self, mlist, msg, msgdata):
+                if CHUNK in msgdata:
+                    number, _count = msgdata[CHUNK]
+                    assert (number - 1) % INSTANCES == self.number
+                    taken.update((email, self.number) for email in msgdata["recipients"])
+                return super()._dispose(mlist, msg, msgdata)
+
+            def _do_periodic(self) -> None:
+                self._stop = not self.switchboard.files
+
+        msg, msgdata = checked_post(scenario, people)
+        config.switchboards["out"].enqueue(msg, msgdata)
+        for _ in range(3):
+            for number in range(INSTANCES):
+                runner = RecordingRunner("out", number)
+                runner.number = number
+                runner.run()
+        assert not config.switchboards["out"].files
+        return taken
+
+    first = post_and_note_the_slice_of_each_member()
+    assert sorted(first) == RECIPIENTS
+    assert set(first.values()) == set(range(INSTANCES))
+    assert post_and_note_the_slice_of_each_member() == first
 
 
 def test_the_queued_chunks_hold_the_post_only_as_it_came_encrypted(

@@ -273,7 +273,7 @@ class SinkProtocol(asyncio.Protocol):
     """One SMTP connection to the sink: as much SMTP as smtplib speaks (EHLO or HELO, MAIL,
     RCPT, DATA, RSET, NOOP, QUIT), each message counted by its envelope recipients.
 
-    Written for the benchmark rather than taken from aiosmtpd, whose server spent 0.9 ms
+    Written for the benchmark rather than taken from aiosmtpd, whose server spent 0.7 ms
     of CPU per message, more than the out runners it measures, on the same cores.
     """
 

@@ -274,7 +274,7 @@ class SinkProtocol(asyncio.Protocol):
     RCPT, DATA, RSET, NOOP, QUIT), each message counted by its envelope recipients.
 
     Written for the benchmark rather than taken from aiosmtpd, whose server spent 0.7 ms
-    of CPU per message, more than the out runners it measures, on the same cores.
+    of CPU per message, more than either out runner it measures, on the same cores.
     """
 
     END_OF_DATA = b"\r\n.\r\n"

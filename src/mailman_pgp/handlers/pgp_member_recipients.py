@@ -1,5 +1,7 @@
 """Mailman's ``member-recipients`` for a PGP list, the members' preferences read in one query."""
 
+import logging
+
 from mailman.config import config
 from mailman.handlers.member_recipients import MemberRecipients
 from mailman.interfaces.handler import IHandler
@@ -13,6 +15,8 @@ from zope.interface import implementer
 
 from mailman_pgp.i18n import N_
 
+log = logging.getLogger("mailman.vette")
+
 
 @public
 @implementer(IHandler)
@@ -25,6 +29,11 @@ class PGPMemberRecipients:
     members, serial, before the fan-out can be split). Here the list's members are
     loaded first with all those rows in one query, and held while Mailman's own handler
     runs: it finds them in the session and decides who gets the post, as on any list.
+
+    An ``Urgent:`` header (a moderator's password, meant to send a post to every member at
+    once) is removed and logged, not passed on: on a PGP list it travels outside the
+    encryption and the signature, and Mailman 3.3.10's handler fails on it (it calls
+    methods its lists no longer have), which would shunt the post.
     """
 
     name = "pgp-member-recipients"
@@ -32,6 +41,10 @@ class PGPMemberRecipients:
 
     def process(self, mlist, msg, msgdata) -> None:
         """See `IHandler`."""
+        if "urgent" in msg:
+            del msg["urgent"]
+            log.info("%s to %s: its Urgent header was removed; a PGP list takes no password"
+                     " in the clear", msg.get("message-id", "n/a"), mlist.list_id)
         # Mailman's handler keeps recipients already set; then it reads no member.
         members = [] if "recipients" in msgdata else members_with_preferences(mlist)
         MemberRecipients().process(mlist, msg, msgdata)

@@ -3,7 +3,7 @@
 # address or the user; subscribed by address or as a user; a sender who does not want their own
 # posts; owners, moderators and nonmembers), in a number of queries that does not grow with the
 # membership; and that Mailman's avoid-duplicates after it still drops the list copy of a member
-# named in Cc who asked for no duplicates.
+# named in Cc who asked for no duplicates; and that an Urgent: header is removed and logged.
 
 import gc
 from contextlib import contextmanager
@@ -15,7 +15,7 @@ from mailman.database.transaction import transaction
 from mailman.handlers.member_recipients import MemberRecipients
 from mailman.interfaces.member import DeliveryMode, DeliveryStatus, MemberRole
 from mailman.interfaces.usermanager import IUserManager
-from mailman.testing.helpers import specialized_message_from_string
+from mailman.testing.helpers import LogFileMark, specialized_message_from_string
 from mailman.utilities.datetime import now
 from sqlalchemy import event
 from zope.component import getUtility
@@ -138,11 +138,18 @@ def test_the_same_recipients_as_mailmans_handler(mlist, sender):
     assert ours == expected - ({sender} & {email("not-own-member"), email("not-own-user")})
 
 
-def test_an_urgent_post_fails_as_in_mailmans_handler(mlist):
+def test_an_urgent_post_goes_to_the_usual_recipients_its_header_removed(mlist):
     # Mailman 3.3.10's Urgent: support calls methods its list no longer has.
+    assert recipients(MemberRecipients(), mlist, post(email("plain"), Urgent="secret")) \
+        is AttributeError
     msg = post(email("plain"), Urgent="secret")
-    assert recipients(PGPMemberRecipients(), mlist, msg) is AttributeError
-    assert recipients(MemberRecipients(), mlist, msg) is AttributeError
+    mark = LogFileMark("mailman.vette")
+    assert recipients(PGPMemberRecipients(), mlist, msg) == recipients(
+        MemberRecipients(), mlist, post(email("plain")))
+    assert "urgent" not in msg
+    logged = mark.read()
+    assert "its Urgent header was removed" in logged
+    assert "secret" not in logged
 
 
 def test_recipients_already_set_are_kept_without_a_query(mlist):

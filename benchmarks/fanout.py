@@ -33,7 +33,8 @@ def make_post() -> bytes:
     """A 10 KB text/plain post with the headers a list post carries."""
     rng = random.Random(3156)
     words = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 9))) for _ in range(400)]
-    lines, line = [], []
+    lines: list[str] = []
+    line: list[str] = []
     while sum(len(x) + 1 for x in lines) < POST_BYTES:
         line.append(rng.choice(words))
         if sum(len(w) + 1 for w in line) > 70:
@@ -63,6 +64,7 @@ def ours(post: bytes, list_key, keys: dict) -> int:
     signed = sign_content(content, list_key)
     total = 0
     for copy in fan_out(signed, headers, keys):
+        assert copy.data is not None, copy.problem
         total += len(copy.data)
     return total
 

@@ -41,6 +41,7 @@ Only loopback traffic; every wait is bounded, and the run stops by itself.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import signal
@@ -169,7 +170,7 @@ def _serve_receivers(delays: list[float]) -> int:
     async def main() -> None:
         servers = [
             await asyncio.start_server(
-                lambda r, w, index=index: serve(index, r, w), HOST, 0)
+                functools.partial(serve, index), HOST, 0)
             for index in range(len(delays))
         ]
         print(json.dumps([server.sockets[0].getsockname()[1] for server in servers]),
@@ -192,6 +193,7 @@ class Receivers:
              ",".join(str(delay) for delay in delays)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
+        assert self.process.stdout is not None
         self.ports = json.loads(self.process.stdout.readline())
 
     @property
@@ -340,9 +342,11 @@ def _run_runners(cfg: Path, database: Path, instances: int, watched: list[str],
     ]
     try:
         for child in children:
+            assert child.stdin is not None and child.stdout is not None
             if child.stdout.readline().strip() != "ready":
                 raise RuntimeError("a runner process did not start")
         for child in children:
+            assert child.stdin is not None
             child.stdin.write("go\n")
             child.stdin.flush()
         started = time.perf_counter()
@@ -415,7 +419,8 @@ def bench_delivery(work: Path, events: int, seconds: float, profile: bool,
         result["raw_urllib3_rate"] = _raw_rate(fast, max(events // 10, 10), "urllib3")
         hooks = work / f"{name}-webhooks.cfg"
         hooks.write_text(_webhooks_cfg(receivers.urls))
-        runs = [(str(count), count, None) for count in instances]
+        runs: list[tuple[str, int, Path | None]] = [
+            (str(count), count, None) for count in instances]
         if before is not None:
             runs.append(("1, before", 1, before))
         for number, (label, count, src) in enumerate(runs):

@@ -7,18 +7,22 @@ it), and health again with a third of the deliveries pending (a dead endpoint's 
 Runs whichever ``mailman_webhooks`` is importable, so ``PYTHONPATH`` can point it at an
 older tree to compare. Not part of ``make bench`` (filling takes one to four minutes).
 
-    python -m benchmarks.webhooks_admin [DATABASE_URL]
+    python -m benchmarks.webhooks_admin [--rows N] [DATABASE_URL]
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import inspect
+import pkgutil
 import sys
 import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta
 
+import mailman.model
 from mailman.database.model import Model
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.orm import Session
@@ -26,34 +30,40 @@ from sqlalchemy.orm import Session
 from mailman_webhooks import admin
 from mailman_webhooks.model import TABLES, WebhookAttempt, WebhookDelivery, WebhookEvent
 
+# Every Mailman model, so that the mappers the plugin's tables lead to (through Mailman's
+# own rows) can be set up.
+for _module in pkgutil.iter_modules(mailman.model.__path__):
+    importlib.import_module(f"mailman.model.{_module.name}")
+
 ROWS = 1_000_000
 CHUNK = 50_000
 NAMES = ["crm", "ui", "audit"]
 START = datetime(2025, 1, 1)
 
 
-def _fill(engine) -> None:
+def _fill(engine, rows: int) -> None:
     with engine.begin() as connection:
         for table in reversed(TABLES):
             table.drop(connection, checkfirst=True)
         Model.metadata.create_all(connection, tables=TABLES)
     columns = {column.name for column in WebhookDelivery.__table__.columns}
     with engine.begin() as connection:
-        for first in range(1, ROWS + 1, CHUNK):
-            numbers = range(first, min(first + CHUNK, ROWS + 1))
+        for first in range(1, rows + 1, CHUNK):
+            numbers = range(first, min(first + CHUNK, rows + 1))
             connection.execute(insert(WebhookEvent), [
                 dict(sequence=n, id=uuid.uuid4(), name="DomainCreatedEvent",
                      created=START + timedelta(seconds=n), payload={"domain": f"d{n}"},
                      fanned_out=True)
                 for n in numbers])
-            rows = [
+            deliveries = [
                 dict(id=n, event_sequence=n, endpoint=NAMES[n % 3], created=START,
                      retry_from=START, status="delivered" if n % 10 else "failed",
                      attempts=1, next_attempt_at=None, last_attempt_at=START,
                      last_status_code=200)
                 for n in numbers]
             connection.execute(insert(WebhookDelivery.__table__),
-                               [{k: v for k, v in row.items() if k in columns} for row in rows])
+                               [{k: v for k, v in row.items() if k in columns}
+                                for row in deliveries])
             connection.execute(insert(WebhookAttempt), [
                 dict(id=n, delivery_id=n, at=START + timedelta(seconds=n),
                      status_code=200 if n % 10 else 500, duration=0.01, error=None)
@@ -76,28 +86,34 @@ def _health(store) -> None:
     if "now" in inspect.signature(admin.endpoint_health).parameters:
         admin.endpoint_health(store, NAMES, datetime.now())
     else:  # before health counters
-        admin.endpoint_health(store, NAMES)
+        admin.endpoint_health(store, NAMES)  # type: ignore[call-arg]
 
 
 def _first_page(store, **filters) -> None:
+    page_size: int | None
     try:
-        from mailman_webhooks.rest.deliveries import DEFAULT_PAGE_SIZE
+        from mailman_webhooks.rest.deliveries import DEFAULT_PAGE_SIZE as page_size
     except ImportError:  # before a default page: Mailman's CollectionMixin read them all
-        DEFAULT_PAGE_SIZE = None
+        page_size = None
     query = admin.DeliveryQuery(store, **filters)
     len(query)
-    if DEFAULT_PAGE_SIZE is None:
+    if page_size is None:
         list(query)
     else:
-        query[0:DEFAULT_PAGE_SIZE]
+        query[0:page_size]
 
 
 def main(argv: list[str]) -> int:
-    url = argv[0] if argv else f"sqlite:///{tempfile.mkdtemp()}/outbox.db"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=ROWS,
+                        help="events, deliveries and attempts to write (default 1,000,000)")
+    parser.add_argument("url", nargs="?", help="a PostgreSQL URL (default: a new SQLite file)")
+    args = parser.parse_args(argv)
+    url = args.url or f"sqlite:///{tempfile.mkdtemp()}/outbox.db"
     engine = create_engine(url)
     began = time.monotonic()
-    _fill(engine)
-    print(f"{engine.dialect.name}: {ROWS:,} events, deliveries and attempts written in "
+    _fill(engine, args.rows)
+    print(f"{engine.dialect.name}: {args.rows:,} events, deliveries and attempts written in "
           f"{time.monotonic() - began:.0f}s", flush=True)
     _best(engine, "endpoint health, 3 endpoints", _health, 5)
     _best(engine, "GET deliveries", _first_page, 3)
@@ -108,7 +124,8 @@ def main(argv: list[str]) -> int:
             " WHERE endpoint = 'crm'"))
         if engine.dialect.name == "postgresql":
             connection.execute(text("ANALYZE webhook_delivery"))
-    print("  with the 333,333 deliveries of one endpoint pending:", flush=True)
+    print(f"  with the {args.rows // 3:,} deliveries of one endpoint"
+          " pending:", flush=True)
     _best(engine, "endpoint health, 3 endpoints", _health, 5)
     return 0
 

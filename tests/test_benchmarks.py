@@ -112,3 +112,11 @@ def test_list_delivery_posts_to_one_kind_of_list_only_and_signs_each_post_anew()
     # No personalized list to compare with.
     assert rows == [("pgp", "3", "-")]
     assert "best of 2" in out
+
+
+def test_webhooks_admin_times_health_and_the_first_page_over_a_filled_outbox():
+    out = run_benchmark("benchmarks.webhooks_admin", "--rows", "3000")
+    assert "sqlite: 3,000 events, deliveries and attempts written" in out
+    assert len(re.findall(r"^  endpoint health, 3 endpoints: [\d.]+ ms", out, re.M)) == 2
+    assert re.search(r"^  GET deliveries\?endpoint=crm: [\d.]+ ms", out, re.M)
+    assert "with the 1,000 deliveries of one endpoint pending" in out

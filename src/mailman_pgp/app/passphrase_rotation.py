@@ -47,7 +47,7 @@ from mailman_pgp.config.passphrase import (
     generate_passphrase,
     pending_passphrase_path,
     read_passphrase,
-    read_pending_passphrase,
+    read_passphrases,
     remove_passphrase_file,
     replace_passphrase_file,
     temporary_files,
@@ -149,10 +149,10 @@ def rotate_passphrase(new_passphrase: str | None = None, *,
     with _rotation_lock(files):
         _check_writable(files)
         try:
-            old = read_passphrase(files.current)
-            pending = read_pending_passphrase(files.pending)
+            held = read_passphrases(files.current, files.pending)
         except ConfigError as error:
             raise RotationRefused(str(error)) from None
+        old, pending = held.current, held.pending
         resumed = pending is not None
         if pending is not None:
             if new_passphrase is not None and new_passphrase != pending:
@@ -189,10 +189,10 @@ def key_states() -> dict[str, KeyState]:
     """Each PGP list's ID and the passphrase in this host's files that opens its key."""
     files = passphrase_files()
     try:
-        pending = read_pending_passphrase(files.pending)
-        current = read_passphrase(files.current)
+        held = read_passphrases(files.current, files.pending)
     except ConfigError as error:
         raise RotationRefused(str(error)) from None
+    current, pending = held.current, held.pending
     states = {}
     try:
         for pgp_list in config.db.store.query(PGPMailingList).order_by(PGPMailingList.list_id):

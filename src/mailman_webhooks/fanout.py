@@ -126,8 +126,7 @@ def fan_out_batch(store: Session, settings: Settings) -> FannedOut:
 
     Reads before it writes: with nothing waiting (the usual case) no write lock is taken.
     """
-    waiting = select(_EVENTS.c.sequence).where(WAITING).limit(1)
-    if store.execute(waiting).first() is None:
+    if waiting_since(store) is None:
         return FannedOut()
     dialect = store.get_bind().dialect.name
     taken = sorted(store.execute(fanout_statement(dialect)).tuples().all())
